@@ -1,0 +1,32 @@
+"""convcost: exact costs of convolutional layer stacks, from YAML.
+
+The API is imported lazily, so that ``convcost --help`` stays instant.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_API = {
+    "analyze": "analysis", "LayerRecord": "analysis", "Report": "analysis", "Rf": "analysis", "Totals": "analysis",
+    "ConvcostError": "errors", "ExitCode": "errors", "Stack": "graph", "load": "spec", "loads": "spec",
+}  # fmt: skip
+
+if TYPE_CHECKING:
+    from .analysis import LayerRecord, Report, Rf, Totals, analyze
+    from .errors import ConvcostError, ExitCode
+    from .graph import Stack
+    from .spec import load, loads
+
+
+def __getattr__(name: str) -> Any:
+    if name in _API:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_API[name]}", __name__), name)
+    raise AttributeError(f"module 'convcost' has no attribute '{name}'")
+
+
+__all__ = ["ConvcostError", "ExitCode", "LayerRecord", "Report", "Rf", "Stack", "Totals", "analyze", "load", "loads", "__version__"]

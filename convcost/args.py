@@ -1,0 +1,101 @@
+"""Converters for layer arguments: YAML value (+ number of spatial axes) → exact Python value.
+
+Each raises ConvcostError("expected …, found …"); the caller adds the argument's location.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .errors import ConvcostError, describe
+from .units import parse_count
+
+Pads = tuple[tuple[int, int], ...]
+SAME = "same"
+REQUIRED = object()
+Converter = Callable[[Any, int], Any]
+
+ACTIVATIONS = ("relu", "relu6", "leakyrelu", "sigmoid", "tanh", "silu", "hswish", "hsigmoid", "gelu", "softmax", "identity")
+
+
+def _int(value: Any, low: int, what: str) -> int:
+    if isinstance(value, bool) or isinstance(value, (list, dict)) or value is None:
+        raise ConvcostError(f"expected {what}, found {describe(value)}")
+    try:
+        number = parse_count(value)
+    except ConvcostError:
+        raise ConvcostError(f"expected {what}, found {describe(value)}") from None
+    if number < low:
+        raise ConvcostError(f"expected {what}, found {number}")
+    return number
+
+
+def pos_int(value: Any, ndim: int = 0) -> int:
+    return _int(value, 1, "a positive integer")
+
+
+def nonneg_int(value: Any, ndim: int = 0) -> int:
+    return _int(value, 0, "a non-negative integer")
+
+
+def _axes(value: Any, ndim: int, low: int, what: str) -> tuple[int, ...]:
+    if isinstance(value, list):
+        if len(value) != ndim:
+            raise ConvcostError(f"expected {what} or a list of {ndim} (one per spatial axis), found {describe(value)}")
+        return tuple(_int(v, low, what) for v in value)
+    return (_int(value, low, what),) * ndim
+
+
+def pos_axes(value: Any, ndim: int) -> tuple[int, ...]:
+    """An int for every spatial axis, or one per axis."""
+    return _axes(value, ndim, 1, "a positive integer")
+
+
+def nonneg_axes(value: Any, ndim: int) -> tuple[int, ...]:
+    return _axes(value, ndim, 0, "a non-negative integer")
+
+
+def padding(value: Any, ndim: int) -> Pads | str:
+    """int | [int per axis] | [[before, after] per axis] | 'same' | 'valid' → explicit pairs or SAME."""
+    if isinstance(value, str) and value.lower() in ("same", "valid"):
+        return SAME if value.lower() == "same" else ((0, 0),) * ndim
+    if isinstance(value, list) and value and all(isinstance(v, list) for v in value):
+        if len(value) != ndim or any(len(v) != 2 for v in value):
+            raise ConvcostError(f"expected {ndim} [before, after] pair(s), one per spatial axis, found {describe(value)}")
+        return tuple((nonneg_int(lo), nonneg_int(hi)) for lo, hi in value)
+    try:
+        return tuple((p, p) for p in nonneg_axes(value, ndim))
+    except ConvcostError:
+        raise ConvcostError(
+            f"expected a padding: a non-negative integer, a list of {ndim}, [[before, after], ...], 'same' or 'valid'; "
+            f"found {describe(value)}"
+        ) from None
+
+
+def boolean(value: Any, ndim: int = 0) -> bool:
+    if not isinstance(value, bool):
+        raise ConvcostError(f"expected true or false, found {describe(value)}")
+    return value
+
+
+def probability(value: Any, ndim: int = 0) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+        raise ConvcostError(f"expected a probability in [0, 1), found {describe(value)}")
+    return float(value)
+
+
+def choice(*options: str) -> Converter:
+    def convert(value: Any, ndim: int = 0) -> str:
+        if not isinstance(value, str) or value.lower() not in options:
+            raise ConvcostError(f"expected one of {', '.join(options)}, found {describe(value)}")
+        return value.lower()
+
+    return convert
+
+
+def activation(value: Any, ndim: int = 0) -> str | None:
+    """An activation name for the ``act:`` shorthand; ``none`` switches it off."""
+    if value is None or (isinstance(value, str) and value.lower() == "none") or value is False:
+        return None
+    return choice(*ACTIVATIONS)(value)

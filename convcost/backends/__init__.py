@@ -1,0 +1,1 @@
+"""Executors for a Stack: numpy and torch. Imported lazily; only this package imports them."""

@@ -1,0 +1,297 @@
+"""A bound Stack → an equivalent ``torch.nn.Module`` (every kind of SPEC §1.1).
+
+Used to execute stacks and, in the tests, as the independent truth for params
+(``sum(p.numel())``), flops (``FlopCounterMode``) and output shapes. Asymmetric padding is
+explicit (``F.pad`` before, or a crop after a transposed conv); no torchvision.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..graph import Concat, Leaf, Node, Residual, Stack
+from ..kinds import Kind, Shape
+
+ACT = {
+    "relu": nn.ReLU, "relu6": nn.ReLU6, "leakyrelu": nn.LeakyReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh,
+    "silu": nn.SiLU, "hswish": nn.Hardswish, "hsigmoid": nn.Hardsigmoid, "gelu": nn.GELU,
+    "identity": nn.Identity,
+}  # fmt: skip
+
+
+def _nd(prefix: str, ndim: int) -> Any:
+    return getattr(nn, f"{prefix}{ndim}d")
+
+
+def _flat_pads(pads: tuple[tuple[int, int], ...]) -> list[int]:
+    """F.pad order: last axis first."""
+    return [p for lo_hi in reversed(pads) for p in lo_hi]
+
+
+class Padded(nn.Module):
+    """Explicit (possibly asymmetric) padding, then the wrapped module."""
+
+    def __init__(self, pads: tuple[tuple[int, int], ...], inner: nn.Module, value: float = 0.0) -> None:
+        super().__init__()
+        self.pads, self.inner, self.value = _flat_pads(pads), inner, value
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.inner(F.pad(x, self.pads, value=self.value))
+
+
+def _window(pads: tuple[tuple[int, int], ...], make: Any, value: float = 0.0) -> nn.Module:
+    """Use the module's own symmetric padding when possible, else pad explicitly."""
+    if all(lo == hi for lo, hi in pads):
+        return make(tuple(lo for lo, _ in pads))  # type: ignore[no-any-return]
+    return Padded(pads, make((0,) * len(pads)), value)
+
+
+class Cropped(nn.Module):
+    """A transposed conv with asymmetric padding: pad 0, then crop (lo, hi) per axis."""
+
+    def __init__(self, inner: nn.Module, pads: tuple[tuple[int, int], ...]) -> None:
+        super().__init__()
+        self.inner, self.pads = inner, pads
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.inner(x)
+        index = [slice(None), slice(None)] + [slice(lo, y.shape[2 + i] - hi) for i, (lo, hi) in enumerate(self.pads)]
+        return y[tuple(index)]
+
+
+class ChannelConv(nn.Module):
+    """Channel-wise convs (ChannelNets) as a 2-D conv over (channels, positions)."""
+
+    def __init__(self, outputs: int, kernel: int, stride: int, pads: tuple[int, int]) -> None:
+        super().__init__()
+        self.pads = [0, 0, pads[0], pads[1]]
+        self.conv = nn.Conv2d(1, outputs, (kernel, 1), (stride, 1), bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, spatial = x.shape[0], x.shape[2:]
+        y = self.conv(F.pad(x.reshape(n, 1, x.shape[1], -1), self.pads))  # (n, g, C', P)
+        return y.reshape(n, -1, *spatial)
+
+
+class ConvClassifier(nn.Module):
+    """One conv of kernel (C − n + 1) × spatial over (channels, positions): [N, n]."""
+
+    def __init__(self, c: int, classes: int, positions: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(1, 1, (c - classes + 1, positions), bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(x.reshape(x.shape[0], 1, x.shape[1], -1)).reshape(x.shape[0], -1)
+
+
+class DeformConv2d(nn.Module):
+    """Deformable conv v1/v2 (Dai et al. 2017; Zhu et al. 2019), 2-D, via bilinear gathers.
+
+    An offset conv predicts (dy, dx) per kernel tap and offset group (and a sigmoid mask when
+    modulated); the input is sampled at p0 + p_k + Δp_k (zero outside), laid out as a
+    (kh·H_out) × (kw·W_out) image, and the main conv runs on it with stride = kernel.
+    """
+
+    def __init__(self, op: Any, c: int) -> None:
+        super().__init__()
+        self.op = op
+        self.offset = nn.Conv2d(c, op.offset_channels(), op.kernel, op.stride, 0, op.dilation, bias=True)
+        self.main = nn.Conv2d(c, op.out, op.kernel, op.kernel, 0, 1, op.groups, bias=op.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        op = self.op
+        (kh, kw), (sh, sw), (dh, dw), og = op.kernel, op.stride, op.dilation, op.offset_groups
+        x = F.pad(x, _flat_pads(op.padding))
+        n, c, h, w = x.shape
+        raw = self.offset(x)
+        ho, wo, taps = raw.shape[2], raw.shape[3], kh * kw
+        off = raw[:, : 2 * taps * og].reshape(n, og, taps, 2, ho, wo)
+        mask = torch.sigmoid(raw[:, 2 * taps * og :].reshape(n, og, taps, 1, ho, wo)) if op.modulated else None
+        ky, kx = torch.meshgrid(torch.arange(kh) * dh, torch.arange(kw) * dw, indexing="ij")
+        oy, ox = torch.meshgrid(torch.arange(ho) * sh, torch.arange(wo) * sw, indexing="ij")
+        base_y = (oy[None] + ky.reshape(-1, 1, 1)).to(x)  # (taps, ho, wo)
+        base_x = (ox[None] + kx.reshape(-1, 1, 1)).to(x)
+        py, px = base_y + off[:, :, :, 0], base_x + off[:, :, :, 1]  # (n, og, taps, ho, wo)
+        sampled = _bilinear(x.reshape(n, og, c // og, h, w), py, px)  # (n, og, c/og, taps, ho, wo)
+        if mask is not None:
+            sampled = sampled * mask[:, :, None, :, 0]
+        cols = sampled.reshape(n, c, kh, kw, ho, wo).permute(0, 1, 4, 2, 5, 3).reshape(n, c, ho * kh, wo * kw)
+        return self.main(cols)  # type: ignore[no-any-return]
+
+
+def _bilinear(x: torch.Tensor, py: torch.Tensor, px: torch.Tensor) -> torch.Tensor:
+    """x (n, g, c, h, w) sampled at (py, px) (n, g, *pos), zero outside → (n, g, c, *pos)."""
+    n, g, c, h, w = x.shape
+    pos = py.shape[2:]
+    py, px = py.reshape(n, g, 1, -1), px.reshape(n, g, 1, -1)
+    y0, x0 = torch.floor(py), torch.floor(px)
+    flat = x.reshape(n, g, c, h * w)
+    out = torch.zeros(n, g, c, py.shape[-1], dtype=x.dtype, device=x.device)
+    for yy, wy in ((y0, 1 - (py - y0)), (y0 + 1, py - y0)):
+        for xx, wx in ((x0, 1 - (px - x0)), (x0 + 1, px - x0)):
+            inside = (yy >= 0) & (yy < h) & (xx >= 0) & (xx < w)
+            index = (yy.clamp(0, h - 1) * w + xx.clamp(0, w - 1)).long().expand(n, g, c, -1)
+            out = out + torch.gather(flat, 3, index) * (wy * wx * inside)
+    return out.reshape(n, g, c, *pos)
+
+
+class SqueezeExcite(nn.Module):
+    def __init__(self, c: int, hidden: int) -> None:
+        super().__init__()
+        self.fc1, self.fc2 = nn.Linear(c, hidden), nn.Linear(hidden, c)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        s = x.mean(dim=tuple(range(2, x.dim()))) if x.dim() > 2 else x
+        s = torch.sigmoid(self.fc2(torch.relu(self.fc1(s))))
+        return x * s.reshape(*s.shape, *([1] * (x.dim() - 2)))
+
+
+class Shuffle(nn.Module):
+    def __init__(self, groups: int) -> None:
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, c = x.shape[:2]
+        return x.reshape(n, self.groups, c // self.groups, *x.shape[2:]).transpose(1, 2).reshape(x.shape)
+
+
+class Lambda(nn.Module):
+    def __init__(self, fn: Any) -> None:
+        super().__init__()
+        self.fn = fn
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fn(x)  # type: ignore[no-any-return]
+
+
+def leaf_module(op: Kind, shape: Shape) -> nn.Module:
+    """The torch module for one bound leaf with input ``shape`` (no batch)."""
+    k, c, nd = op.kind, shape[0], len(shape) - 1
+    if k in ("conv", "dwconv", "pwconv"):
+        out, groups = op.cout(c), op.ngroups(c)  # type: ignore[attr-defined]
+        conv = _nd("Conv", nd)
+        return _window(op.padding, lambda p: conv(c, out, op.kernel, op.stride, p, op.dilation, groups, op.bias))  # type: ignore[attr-defined]
+    if k == "sepconv":
+        mid, conv = c * op.multiplier, _nd("Conv", nd)  # type: ignore[attr-defined]
+        dw = _window(op.padding, lambda p: conv(c, mid, op.kernel, op.stride, p, op.dilation, c, False))  # type: ignore[attr-defined]
+        return nn.Sequential(dw, conv(mid, op.out, 1, bias=op.bias))  # type: ignore[attr-defined]
+    if k == "convtranspose":
+        conv, pads = _nd("ConvTranspose", nd), op.padding  # type: ignore[attr-defined]
+        symmetric = all(lo == hi for lo, hi in pads)
+        module = conv(c, op.out, op.kernel, op.stride, tuple(lo for lo, _ in pads) if symmetric else 0,  # type: ignore[attr-defined]
+                      op.output_padding, op.groups, op.bias, op.dilation)  # type: ignore[attr-defined]  # fmt: skip
+        return module if symmetric else Cropped(module, pads)
+    if k == "deformconv":
+        if nd != 2:
+            raise NotImplementedError("deformconv executes in 2-D only")
+        return DeformConv2d(op, c)
+    if k == "chconv":
+        return ChannelConv(1, op.kernel, op.stride, op.padding[0])  # type: ignore[attr-defined]
+    if k == "gchconv":
+        g, kernel = op.groups, op.kernel  # type: ignore[attr-defined]
+        from ..arith import same_pads
+
+        return ChannelConv(g, kernel, g, same_pads(c, kernel, g))
+    if k == "convcls":
+        positions = 1
+        for n in shape[1:]:
+            positions *= n
+        return ConvClassifier(c, op.classes, positions)  # type: ignore[attr-defined]
+    if k in ("maxpool", "avgpool"):
+        pool = _nd("MaxPool" if k == "maxpool" else "AvgPool", nd)
+        pads = op.padding  # type: ignore[attr-defined]
+        native = all(lo == hi and 2 * lo <= kk for (lo, hi), kk in zip(pads, op.kernel))  # type: ignore[attr-defined]
+        extra = {"dilation": op.dilation} if k == "maxpool" else {}  # type: ignore[attr-defined]
+        fill = float("-inf") if k == "maxpool" else 0.0
+        make = lambda p: pool(op.kernel, op.stride, p, ceil_mode=op.ceil_mode, **extra)  # type: ignore[attr-defined]  # noqa: E731
+        return make(tuple(lo for lo, _ in pads)) if native else Padded(pads, make((0,) * nd), fill)
+    if k == "gap":
+        return _nd("AdaptiveAvgPool", nd)(1)
+    if k == "gmp":
+        return _nd("AdaptiveMaxPool", nd)(1)
+    if k == "linear":
+        features = 1
+        for n in shape:
+            features *= n
+        return nn.Sequential(nn.Flatten(), nn.Linear(features, op.out, bias=op.bias))  # type: ignore[attr-defined]
+    if k == "flatten":
+        return nn.Flatten()
+    if k == "bn":
+        return _nd("BatchNorm", max(nd, 1))(c)
+    if k == "gn":
+        return nn.GroupNorm(op.groups, c)  # type: ignore[attr-defined]
+    if k == "softmax":
+        return nn.Softmax(dim=1)
+    if k in ACT:
+        return ACT[k]()  # type: ignore[no-any-return]
+    if k == "prelu":
+        return nn.PReLU(c if op.per_channel else 1)  # type: ignore[attr-defined]
+    if k == "dropout":
+        return nn.Dropout(op.p)  # type: ignore[attr-defined]
+    if k == "se":
+        return SqueezeExcite(c, op.hidden(c))  # type: ignore[attr-defined]
+    if k == "shuffle":
+        return Shuffle(op.groups)  # type: ignore[attr-defined]
+    if k == "upsample":
+        mode = "nearest" if op.mode == "nearest" else ("linear", "bilinear", "trilinear")[nd - 1]  # type: ignore[attr-defined]
+        extra = {} if mode == "nearest" else {"align_corners": False}
+        return nn.Upsample(scale_factor=tuple(float(s) for s in op.scale), mode=mode, **extra)  # type: ignore[attr-defined]
+    raise NotImplementedError(f"no torch module for layer kind '{k}'")
+
+
+class Sequence(nn.Module):
+    """Runs nodes in order; ``taps`` (when set) collects every node's output by path."""
+
+    def __init__(self, nodes: tuple[Node, ...]) -> None:
+        super().__init__()
+        self.paths = [n.path for n in nodes]
+        self.kinds = [type(n).__name__ for n in nodes]
+        self.items = nn.ModuleList(build_node(n) for n in nodes)
+        self.taps: dict[str, torch.Tensor] | None = None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for path, module in zip(self.paths, self.items):
+            x = module(x)
+            if self.taps is not None:
+                self.taps[path] = x
+        return x
+
+
+class ResidualModule(nn.Module):
+    def __init__(self, node: Residual) -> None:
+        super().__init__()
+        self.body, self.shortcut = Sequence(node.body), Sequence(node.shortcut)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body(x) + self.shortcut(x)  # type: ignore[no-any-return]
+
+
+class ConcatModule(nn.Module):
+    def __init__(self, node: Concat) -> None:
+        super().__init__()
+        self.branches = nn.ModuleList(Sequence(b) for b in node.branches)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([b(x) for b in self.branches], dim=1)
+
+
+def build_node(node: Node) -> nn.Module:
+    if isinstance(node, Leaf):
+        return leaf_module(node.op, node.in_shape)
+    if isinstance(node, Residual):
+        return ResidualModule(node)
+    return ConcatModule(node)
+
+
+def build(stack: Stack) -> Sequence:
+    """The whole stack as a module in eval mode (dropout off, batch-norm uses running stats)."""
+    return Sequence(stack.layers).eval()
+
+
+def sequences(module: nn.Module) -> list[Sequence]:
+    return [m for m in module.modules() if isinstance(m, Sequence)]

@@ -1,0 +1,140 @@
+"""The Stack: a validated tree of layers with every shape known.
+
+Leaves hold one Kind value each; Residual and Concat hold lists of nodes. ``bind`` walks a tree
+with an input shape, resolves what depends on it (``same`` padding), checks every fit and
+records in/out shapes. Rewrites build new trees and bind them again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import NamedTuple, Union
+
+from .errors import ConvcostError, Mark
+from .kinds import Kind, Shape
+
+
+class Leaf(NamedTuple):
+    path: str
+    name: str
+    op: Kind
+    mark: Mark | None = None
+    in_shape: Shape = ()
+    out_shape: Shape = ()
+    arg_marks: Mapping[str, Mark] | None = None
+
+
+class Residual(NamedTuple):
+    """output = body(x) + shortcut(x); an empty shortcut is the identity."""
+
+    path: str
+    name: str
+    body: tuple[Node, ...]
+    shortcut: tuple[Node, ...] = ()
+    mark: Mark | None = None
+    in_shape: Shape = ()
+    out_shape: Shape = ()
+
+
+class Concat(NamedTuple):
+    """Branch outputs concatenated on channels; an empty branch is the identity."""
+
+    path: str
+    name: str
+    branches: tuple[tuple[Node, ...], ...]
+    mark: Mark | None = None
+    in_shape: Shape = ()
+    out_shape: Shape = ()
+
+
+Node = Union[Leaf, Residual, Concat]
+
+
+class Budget(NamedTuple):
+    """Limits for ``convcost check`` (None: not set); ``marks`` locate each in the YAML."""
+
+    params: int | None = None
+    macs: int | None = None
+    flops: int | None = None
+    peak_memory: int | None = None
+    min_rf: int | None = None
+    no_gridding: bool | None = None
+    marks: Mapping[str, Mark] = {}  # noqa: RUF012 (never mutated)
+
+
+class Stack(NamedTuple):
+    name: str
+    input: Shape
+    layers: tuple[Node, ...]
+    budget: Budget = Budget()
+    source: str | None = None
+
+    @property
+    def output(self) -> Shape:
+        return self.layers[-1].out_shape if self.layers else self.input
+
+    @property
+    def ndim(self) -> int:
+        return len(self.input) - 1
+
+
+def bind(nodes: tuple[Node, ...] | list[Node], shape: Shape) -> tuple[tuple[Node, ...], Shape]:
+    """Bind every node to its input shape, in order; returns the bound nodes and the output shape."""
+    bound: list[Node] = []
+    for node in nodes:
+        node = bind_node(node, shape)
+        bound.append(node)
+        shape = node.out_shape
+    return tuple(bound), shape
+
+
+def bind_node(node: Node, shape: Shape) -> Node:
+    if isinstance(node, Leaf):
+        try:
+            op = node.op.bind(shape)
+            out = op.out_shape(shape)
+        except ConvcostError as exc:
+            arg = exc.path
+            mark = node.arg_marks.get(arg) if (node.arg_marks and arg) else None
+            raise exc.located(f"{node.path}.{node.op.kind}", mark or node.mark) from None
+        return node._replace(op=op, in_shape=shape, out_shape=out)
+    if isinstance(node, Residual):
+        body, body_out = bind(node.body, shape)
+        shortcut, short_out = bind(node.shortcut, shape)
+        if body_out != short_out:
+            raise ConvcostError(f"residual body gives {list(body_out)} but the shortcut gives {list(short_out)}; "
+                                "they must match to be added", path=node.path, mark=node.mark)  # fmt: skip
+        return node._replace(body=body, shortcut=shortcut, in_shape=shape, out_shape=body_out)
+    branches, outs = [], []
+    for branch in node.branches:
+        bound_branch, out = bind(branch, shape)
+        branches.append(bound_branch)
+        outs.append(out)
+    for i, out in enumerate(outs):
+        if out[1:] != outs[0][1:]:
+            raise ConvcostError(f"concat branch {i} gives {list(out)} but branch 0 gives {list(outs[0])}; "
+                                "spatial shapes must match", path=node.path, mark=node.mark)  # fmt: skip
+    out_shape = (sum(o[0] for o in outs), *outs[0][1:])
+    return node._replace(branches=tuple(branches), in_shape=shape, out_shape=out_shape)
+
+
+def leaves(nodes: tuple[Node, ...]) -> Iterator[Leaf]:
+    """Every leaf in execution order (branches in order)."""
+    for node in nodes:
+        if isinstance(node, Leaf):
+            yield node
+        elif isinstance(node, Residual):
+            yield from leaves(node.body)
+            yield from leaves(node.shortcut)
+        else:
+            for branch in node.branches:
+                yield from leaves(branch)
+
+
+def children(node: Node) -> tuple[tuple[Node, ...], ...]:
+    """The node lists a composite holds (body, shortcut / branches)."""
+    if isinstance(node, Residual):
+        return (node.body, node.shortcut)
+    if isinstance(node, Concat):
+        return node.branches
+    return ()

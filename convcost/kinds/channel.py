@@ -1,0 +1,90 @@
+"""ChannelNets (Gao et al., NeurIPS 2018): channel-wise convs and the conv classification layer."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from ..args import SAME, padding, pos_int
+from ..arith import conv_out, prod, same_pads
+from .base import Kind, Shape, arg, fit_error, need_divisible
+
+
+def _channel_padding(value: Any, ndim: int) -> Any:
+    return padding(value, 1)
+
+
+class ChConv(Kind):
+    """One 1-D kernel of d_c weights sliding over the channel axis, shared by every position.
+    Out channels = conv_out(C, d_c, stride, padding); MACs = output elements × d_c; no bias."""
+
+    kind: ClassVar[str] = "chconv"
+    kernel: Any = arg(pos_int)
+    stride: Any = arg(pos_int, 1)
+    padding: Any = arg(_channel_padding, "same")
+
+    def bind(self, shape: Shape) -> Any:
+        bound = self
+        if self.padding == SAME:
+            bound = self.replace(padding=(same_pads(shape[0], self.kernel, self.stride),))
+        bound.out_shape(shape)
+        return bound
+
+    def out_shape(self, shape: Shape) -> Shape:
+        channels = conv_out(shape[0], self.kernel, self.stride, self.padding[0])
+        if channels < 1:
+            raise fit_error(f"kernel {self.kernel} is larger than the padded channel axis {shape[0] + sum(self.padding[0])}", "kernel")
+        return (channels, *shape[1:])
+
+    def params(self, shape: Shape) -> int:
+        return self.kernel  # type: ignore[no-any-return]
+
+    def macs(self, shape: Shape, out: Shape) -> int:
+        return prod(out) * self.kernel
+
+
+class GChConv(Kind):
+    """g channel-wise convs (stride g, 'same' along channels) each giving C/g channels,
+    concatenated: C out, g·d_c weights, C·HW·d_c MACs; d_c defaults to 4·g (released code)."""
+
+    kind: ClassVar[str] = "gchconv"
+    groups: Any = arg(pos_int)
+    kernel: Any = arg(pos_int, None)
+
+    def __post_init__(self) -> None:
+        if self.kernel is None and self.groups is not None:
+            object.__setattr__(self, "kernel", 4 * self.groups)
+
+    def bind(self, shape: Shape) -> Any:
+        need_divisible(shape[0], self.groups, "C", "groups")
+        if self.kernel < self.groups:
+            raise fit_error(f"kernel {self.kernel} < groups {self.groups} leaves input channels unread", "kernel")
+        return self
+
+    def params(self, shape: Shape) -> int:
+        return self.groups * self.kernel  # type: ignore[no-any-return]
+
+    def macs(self, shape: Shape, out: Shape) -> int:
+        return prod(out) * self.kernel
+
+
+class ConvCls(Kind):
+    """Convolutional classification layer: one 3-D conv, kernel (C − n + 1) × spatial, valid,
+    no bias, over (channels, *spatial) → [n]."""
+
+    kind: ClassVar[str] = "convcls"
+    GLOBAL: ClassVar[bool] = True
+    classes: Any = arg(pos_int)
+
+    def bind(self, shape: Shape) -> Any:
+        if self.classes > shape[0]:
+            raise fit_error(f"classes={self.classes} is more than the {shape[0]} input channels", "classes")
+        return self
+
+    def out_shape(self, shape: Shape) -> Shape:
+        return (self.classes,)
+
+    def params(self, shape: Shape) -> int:
+        return (shape[0] - self.classes + 1) * prod(shape[1:])
+
+    def macs(self, shape: Shape, out: Shape) -> int:
+        return self.classes * self.params(shape)

@@ -1,0 +1,211 @@
+"""The convolution family: conv, dwconv, pwconv, sepconv, convtranspose, deformconv."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from ..args import SAME, boolean, nonneg_axes, padding, pos_axes, pos_int
+from ..arith import conv_out, eff_kernel, prod, same_pads, transposed_out, transposed_same_pads
+from ..rf import Down, Step, Up
+from .base import Kind, Shape, arg, fit_error, internal, need_divisible
+
+
+class Window(Kind):
+    """A sliding window over the spatial axes: kernel, stride, padding, dilation."""
+
+    kernel: Any = arg(pos_axes)
+    stride: Any = arg(pos_axes, 1)
+    padding: Any = arg(padding, 0)
+    dilation: Any = arg(pos_axes, 1)
+
+    def bind(self, shape: Shape) -> Any:
+        self.need_spatial(shape)
+        if self.padding == SAME:
+            pads = tuple(same_pads(n, k, s, d) for n, k, s, d in zip(shape[1:], self.kernel, self.stride, self.dilation))
+            return self.replace(padding=pads)
+        return self
+
+    def spatial_out(self, shape: Shape) -> tuple[int, ...]:
+        sizes = []
+        for axis, (n, k, s, p, d) in enumerate(zip(shape[1:], self.kernel, self.stride, self.padding, self.dilation)):
+            size = conv_out(n, k, s, p, d)
+            if size < 1:
+                raise fit_error(f"kernel {eff_kernel(k, d)} (dilated) is larger than the padded input "
+                                f"{n + p[0] + p[1]} on spatial axis {axis}", "kernel")  # fmt: skip
+            sizes.append(size)
+        return tuple(sizes)
+
+    def rf_steps(self) -> tuple[Step, ...] | None:
+        return tuple(Down(k, s, d, p[0]) for k, s, p, d in zip(self.kernel, self.stride, self.padding, self.dilation))
+
+
+class ConvLike(Window):
+    """Shared cost formulas: output channels ``cout``, ``groups``; params = out·C/g·K (+ bias)."""
+
+    SHORTHAND: ClassVar[bool] = True
+
+    def cout(self, c: int) -> int:
+        return self.out  # type: ignore[attr-defined,no-any-return]
+
+    def ngroups(self, c: int) -> int:
+        return self.groups  # type: ignore[attr-defined,no-any-return]
+
+    def bind(self, shape: Shape) -> Any:
+        bound = super().bind(shape)
+        need_divisible(shape[0], self.ngroups(shape[0]), "C_in", "groups")
+        need_divisible(self.cout(shape[0]), self.ngroups(shape[0]), "out", "groups")
+        bound.spatial_out(shape)
+        return bound
+
+    def out_shape(self, shape: Shape) -> Shape:
+        return (self.cout(shape[0]), *self.spatial_out(shape))
+
+    def params(self, shape: Shape) -> int:
+        c, out = shape[0], self.cout(shape[0])
+        return out * (c // self.ngroups(c)) * prod(self.kernel) + (out if self.bias else 0)  # type: ignore[attr-defined]
+
+    def macs(self, shape: Shape, out: Shape) -> int:
+        return prod(out) * (shape[0] // self.ngroups(shape[0])) * prod(self.kernel)
+
+    def run_taps(self) -> tuple[tuple[int, int], ...] | None:
+        if any(s != 1 for s in self.stride):
+            return None
+        return tuple(zip(self.kernel, self.dilation))
+
+
+class Conv(ConvLike):
+    kind: ClassVar[str] = "conv"
+    out: Any = arg(pos_int)
+    groups: Any = arg(pos_int, 1)
+    bias: Any = arg(boolean, True)
+
+
+class DWConv(ConvLike):
+    kind: ClassVar[str] = "dwconv"
+    multiplier: Any = arg(pos_int, 1)
+    bias: Any = arg(boolean, True)
+
+    def cout(self, c: int) -> int:
+        return c * self.multiplier  # type: ignore[no-any-return]
+
+    def ngroups(self, c: int) -> int:
+        return c
+
+
+class PWConv(ConvLike):
+    """1×1 convolution: kernel, stride and dilation 1, no padding."""
+
+    kind: ClassVar[str] = "pwconv"
+    kernel: Any = internal()
+    stride: Any = internal()
+    padding: Any = internal()
+    dilation: Any = internal()
+    out: Any = arg(pos_int)
+    groups: Any = arg(pos_int, 1)
+    bias: Any = arg(boolean, True)
+
+    def __post_init__(self) -> None:
+        for name, value in (("kernel", 1), ("stride", 1), ("dilation", 1)):
+            object.__setattr__(self, name, (value,) * self.ndim)
+        object.__setattr__(self, "padding", ((0, 0),) * self.ndim)
+
+
+class SepConv(ConvLike):
+    """Keras SeparableConv: depthwise (C·multiplier channels, no bias) then pointwise to ``out``."""
+
+    kind: ClassVar[str] = "sepconv"
+    out: Any = arg(pos_int)
+    multiplier: Any = arg(pos_int, 1)
+    bias: Any = arg(boolean, True)
+
+    def ngroups(self, c: int) -> int:
+        return 1
+
+    def params(self, shape: Shape) -> int:
+        mid = shape[0] * self.multiplier
+        return mid * prod(self.kernel) + self.out * mid + (self.out if self.bias else 0)
+
+    def macs(self, shape: Shape, out: Shape) -> int:
+        mid, positions = shape[0] * self.multiplier, prod(out[1:])
+        return positions * mid * prod(self.kernel) + positions * mid * self.out
+
+
+class ConvTranspose(ConvLike):
+    """PyTorch ConvTranspose: out = (n − 1)·s − (lo + hi) + d(k − 1) + output_padding + 1.
+    MACs are input-based: input elements × out/groups × kernel elements."""
+
+    kind: ClassVar[str] = "convtranspose"
+    out: Any = arg(pos_int)
+    output_padding: Any = arg(nonneg_axes, 0)
+    groups: Any = arg(pos_int, 1)
+    bias: Any = arg(boolean, True)
+
+    def bind(self, shape: Shape) -> Any:
+        self.need_spatial(shape)
+        bound = self
+        if self.padding == SAME:
+            pads = tuple(
+                transposed_same_pads(k, s, d, op) for k, s, d, op in zip(self.kernel, self.stride, self.dilation, self.output_padding)
+            )
+            if any(lo < 0 for lo, _ in pads):
+                raise fit_error("padding 'same' needs kernel ≥ stride on every axis", "padding")
+            bound = self.replace(padding=pads)
+        for op, s, d in zip(self.output_padding, self.stride, self.dilation):
+            if op >= max(s, d):
+                raise fit_error(f"output_padding {op} must be smaller than stride {s} or dilation {d}", "output_padding")
+        need_divisible(shape[0], self.groups, "C_in", "groups")
+        need_divisible(self.out, self.groups, "out", "groups")
+        bound.spatial_out(shape)
+        return bound
+
+    def spatial_out(self, shape: Shape) -> tuple[int, ...]:
+        sizes = tuple(transposed_out(n, k, s, p, d, op) for n, k, s, p, d, op in
+                      zip(shape[1:], self.kernel, self.stride, self.padding, self.dilation, self.output_padding))  # fmt: skip
+        if min(sizes) < 1:
+            raise fit_error(f"padding {list(self.padding)} leaves no output from input {list(shape[1:])}", "padding")
+        return sizes
+
+    def params(self, shape: Shape) -> int:
+        return shape[0] * (self.out // self.groups) * prod(self.kernel) + (self.out if self.bias else 0)
+
+    def macs(self, shape: Shape, out: Shape) -> int:
+        return prod(shape) * (self.out // self.groups) * prod(self.kernel)
+
+    def rf_steps(self) -> tuple[Step, ...] | None:
+        return tuple(
+            Down(k, 1, d, d * (k - 1) - p[0]) if s == 1 else Up("transposed", s, k, d, p[0])
+            for k, s, p, d in zip(self.kernel, self.stride, self.padding, self.dilation)
+        )
+
+    def run_taps(self) -> tuple[tuple[int, int], ...] | None:
+        return None
+
+
+class DeformConv(ConvLike):
+    """Deformable conv v1 (v2 when modulated): an offset conv C_in → (2 or 3)·K·offset_groups
+    (same window, with bias), bilinear sampling (0 MACs), then the main conv."""
+
+    kind: ClassVar[str] = "deformconv"
+    out: Any = arg(pos_int)
+    groups: Any = arg(pos_int, 1)
+    offset_groups: Any = arg(pos_int, 1)
+    modulated: Any = arg(boolean, False)
+    bias: Any = arg(boolean, True)
+
+    def offset_channels(self) -> int:
+        return (3 if self.modulated else 2) * prod(self.kernel) * self.offset_groups
+
+    def bind(self, shape: Shape) -> Any:
+        bound = super().bind(shape)
+        need_divisible(shape[0], self.offset_groups, "C_in", "offset_groups")
+        return bound
+
+    def params(self, shape: Shape) -> int:
+        oc = self.offset_channels()
+        return shape[0] * oc * prod(self.kernel) + oc + super().params(shape)
+
+    def macs(self, shape: Shape, out: Shape) -> int:
+        return prod(out[1:]) * self.offset_channels() * shape[0] * prod(self.kernel) + super().macs(shape, out)
+
+    def run_taps(self) -> tuple[tuple[int, int], ...] | None:
+        return None  # learned offsets: the sampling grid is not fixed

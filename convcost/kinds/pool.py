@@ -1,0 +1,90 @@
+"""Pooling (max, avg, global) and up-sampling."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from ..args import boolean, choice, pos_axes
+from ..arith import pool_out
+from ..rf import IDENTITY, Step, Up
+from .base import Kind, Shape, arg, fit_error, internal
+from .conv import Window
+
+
+class Pool(Window):
+    """PyTorch MaxPool/AvgPool: stride defaults to the kernel; ceil_mode as PyTorch."""
+
+    stride: Any = arg(pos_axes, None)
+    ceil_mode: Any = arg(boolean, False)
+
+    def __post_init__(self) -> None:
+        if self.stride is None:
+            object.__setattr__(self, "stride", self.kernel)
+
+    def spatial_out(self, shape: Shape) -> tuple[int, ...]:
+        sizes = []
+        for axis, (n, k, s, p, d) in enumerate(zip(shape[1:], self.kernel, self.stride, self.padding, self.dilation)):
+            size = pool_out(n, k, s, p, d, self.ceil_mode)
+            if size < 1:
+                raise fit_error(f"kernel {k} is larger than the padded input {n + sum(p)} on spatial axis {axis}", "kernel")
+            sizes.append(size)
+        return tuple(sizes)
+
+    def bind(self, shape: Shape) -> Any:
+        bound = super().bind(shape)
+        bound.spatial_out(shape)
+        return bound
+
+    def out_shape(self, shape: Shape) -> Shape:
+        return (shape[0], *self.spatial_out(shape))
+
+
+class MaxPool(Pool):
+    kind: ClassVar[str] = "maxpool"
+
+
+class AvgPool(Pool):
+    kind: ClassVar[str] = "avgpool"
+    dilation: Any = internal()
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "dilation", (1,) * self.ndim)
+
+
+class GlobalPool(Kind):
+    GLOBAL: ClassVar[bool] = True
+
+    def bind(self, shape: Shape) -> Any:
+        if len(shape) < 2:
+            raise fit_error(f"{self.kind} expects an input with spatial dims, found {list(shape)}")
+        return self
+
+    def out_shape(self, shape: Shape) -> Shape:
+        return (shape[0],) + (1,) * (len(shape) - 1)
+
+
+class GAP(GlobalPool):
+    kind: ClassVar[str] = "gap"
+
+
+class GMP(GlobalPool):
+    kind: ClassVar[str] = "gmp"
+
+
+class Upsample(Kind):
+    """Nearest or (bi/tri)linear up-sampling by an integer scale per axis (align_corners=False)."""
+
+    kind: ClassVar[str] = "upsample"
+    scale: Any = arg(pos_axes)
+    mode: Any = arg(choice("nearest", "bilinear"), "nearest")
+
+    def bind(self, shape: Shape) -> Any:
+        self.need_spatial(shape)
+        return self
+
+    def out_shape(self, shape: Shape) -> Shape:
+        return (shape[0], *(n * s for n, s in zip(shape[1:], self.scale)))
+
+    def rf_steps(self) -> tuple[Step, ...] | None:
+        return tuple(IDENTITY if s == 1 else Up(self.mode, s) for s in self.scale)

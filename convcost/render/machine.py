@@ -1,0 +1,101 @@
+"""Reports as JSON, CSV and Markdown (SPEC §5.1)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from ..analysis import LayerRecord, Report, Rf
+from . import fmt
+
+
+def rf_dict(rf: Rf | None) -> dict[str, list[int | float]] | None:
+    if rf is None:
+        return None
+    return {"size": list(rf.size), "stride": [fmt.number(s) for s in rf.stride], "padding": [fmt.number(p) for p in rf.padding]}
+
+
+def coverage(value: Any) -> int | float | None:
+    return None if value is None else fmt.number(value)
+
+
+def layer_dict(r: LayerRecord) -> dict[str, Any]:
+    return {"path": r.path, "name": r.name, "kind": r.kind, "output": list(r.output), "params": r.params,
+            "macs": r.macs, "flops": r.flops, "activations": r.activations, "bytes_moved": r.bytes_moved,
+            "rf": rf_dict(r.rf), "coverage": coverage(r.coverage),
+            "measured": dict(r.measured) if r.measured is not None else None}  # fmt: skip
+
+
+def report_dict(report: Report) -> dict[str, Any]:
+    t = report.totals
+    return {
+        "model": report.model,
+        "input": list(report.input),
+        "dtype": report.dtype,
+        "batch": report.batch,
+        "layers": [layer_dict(r) for r in report.layers],
+        "totals": {
+            "params": t.params,
+            "macs": t.macs,
+            "flops": t.flops,
+            "activations": t.activations,
+            "peak_memory_bytes": t.peak_memory_bytes,
+            "bytes_moved": t.bytes_moved,
+            "rf": rf_dict(t.rf),
+            "coverage": coverage(t.coverage),
+            "measured": dict(t.measured) if t.measured is not None else None,
+        },  # fmt: skip
+        "warnings": list(report.warnings),
+    }
+
+
+def to_json(data: Any) -> str:
+    return json.dumps(data, indent=2) + "\n"
+
+
+CSV_COLUMNS = ("path", "name", "kind", "output", "params", "macs", "flops", "activations", "bytes_moved",
+               "rf_size", "rf_stride", "rf_padding", "coverage")  # fmt: skip
+
+
+def report_csv(report: Report) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for r in report.layers:
+        rf = r.rf
+        writer.writerow([r.path, r.name, r.kind, fmt.shape(r.output), r.params, r.macs, r.flops, r.activations,
+                         r.bytes_moved, fmt.axes(rf.size) if rf else "", fmt.axes(rf.stride) if rf else "",
+                         fmt.axes(rf.padding) if rf else "", "" if r.coverage is None else fmt.number(r.coverage)])  # fmt: skip
+    t = report.totals
+    writer.writerow(["TOTAL", report.model, "", fmt.shape(report.layers[-1].output), t.params, t.macs, t.flops,
+                     t.activations, t.bytes_moved, fmt.axes(t.rf.size) if t.rf else "",
+                     fmt.axes(t.rf.stride) if t.rf else "", fmt.axes(t.rf.padding) if t.rf else "",
+                     "" if t.coverage is None else fmt.number(t.coverage)])  # fmt: skip
+    return out.getvalue()
+
+
+def md_table(header: list[str], rows: list[list[str]], right: set[int] | None = None) -> str:
+    right = right or set()
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---:" if i in right else "---" for i in range(len(header))) + "|"]
+    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def rf_text(rf: Rf | None) -> str:
+    return "—" if rf is None else f"{fmt.axes(rf.size)} /{fmt.axes(rf.stride)}"
+
+
+def report_markdown(report: Report) -> str:
+    rows = [[r.name, r.kind, fmt.shape(r.output), fmt.count(r.params), fmt.count(r.macs), fmt.count(r.activations),
+             rf_text(r.rf), fmt.percent(r.coverage)] for r in report.layers]  # fmt: skip
+    t = report.totals
+    rows.append(["**total**", "", fmt.shape(report.layers[-1].output), f"**{fmt.count(t.params)}**",
+                 f"**{fmt.count(t.macs)}**", fmt.count(t.activations), rf_text(t.rf), fmt.percent(t.coverage)])  # fmt: skip
+    text = f"### {report.model} — input {fmt.shape(report.input)}, batch {report.batch}, {report.dtype}\n\n"
+    text += md_table(["layer", "kind", "output", "params", "MACs", "activations", "RF /stride", "coverage"], rows, {3, 4, 5, 7})
+    text += (f"\nparams {t.params:,} · MACs {t.macs:,} · FLOPs {t.flops:,} · peak memory {fmt.nbytes(t.peak_memory_bytes)}"
+             f" · bytes moved {fmt.nbytes(t.bytes_moved)}\n")  # fmt: skip
+    text += "".join(f"\n> ⚠ {w}" for w in report.warnings) + ("\n" if report.warnings else "")
+    return text

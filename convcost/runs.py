@@ -1,0 +1,58 @@
+"""Gridding runs of a stack (SPEC §2): consecutive stride-1 convs (norms and activations
+between them allowed) containing a dilation above 1, each checked on its own input."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from .graph import Leaf, Node, children
+from .rf import AxisField, Down
+
+
+class Run(NamedTuple):
+    paths: tuple[str, ...]
+    kernels: tuple[tuple[int, ...], ...]  #: per layer, per axis
+    rates: tuple[tuple[int, ...], ...]  #: per layer, per axis
+    sizes: tuple[int, ...]  #: receptive field of the run alone, per axis
+    holes: tuple[int, ...]  #: unread offsets inside that field, per axis
+
+    @property
+    def grids(self) -> bool:
+        return any(self.holes)
+
+
+def _check(convs: list[tuple[str, tuple[tuple[int, int], ...]]]) -> Run:
+    ndim = len(convs[0][1])
+    sizes, holes = [], []
+    for axis in range(ndim):
+        field = AxisField()
+        for _, taps in convs:
+            k, d = taps[axis]
+            field = field.then(Down(k, 1, d, 0))
+        footprint = field.footprint()
+        sizes.append(footprint.bit_length())
+        holes.append(footprint.bit_length() - footprint.bit_count())
+    return Run(tuple(p for p, _ in convs), tuple(tuple(k for k, _ in t) for _, t in convs),
+               tuple(tuple(d for _, d in t) for _, t in convs), tuple(sizes), tuple(holes))  # fmt: skip
+
+
+def dilated_runs(nodes: tuple[Node, ...]) -> list[Run]:
+    """Every run of two or more stride-1 convs with a dilation > 1, in every node list."""
+    found: list[Run] = []
+    run: list[tuple[str, tuple[tuple[int, int], ...]]] = []
+
+    def close() -> None:
+        if len(run) >= 2 and any(d > 1 for _, taps in run for _, d in taps):
+            found.append(_check(run))
+        run.clear()
+
+    for node in nodes:
+        taps = node.op.run_taps() if isinstance(node, Leaf) else None
+        if taps is None:
+            close()
+            for inner in children(node):
+                found.extend(dilated_runs(inner))
+        elif taps:
+            run.append((node.path, taps))
+    close()
+    return found

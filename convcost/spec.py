@@ -1,0 +1,285 @@
+"""Plain data (from load) → a validated, bound Stack.
+
+Expands blocks (with ``$param`` substitution), ``repeat``, ``defaults`` and the ``bn:``/``act:``
+shorthand into a tree of Leaf / Residual / Concat, then binds it to the input shape.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .args import activation, boolean, pos_int
+from .errors import ConvcostError, Mark, closest, describe
+from .graph import Budget, Concat, Leaf, Node, Residual, Stack, bind
+from .kinds import KINDS
+from .kinds.misc import ACTIVATION_KINDS, BatchNorm
+from .units import parse_bytes, parse_count
+from .yamlio import LDict, LList, key_mark, mark_of, parse_yaml, read_text
+
+MAX_LAYERS = 1_000_000
+TOP_KEYS = ("name", "input", "defaults", "budget", "blocks", "layers")
+BUDGET_KEYS = {"params": parse_count, "macs": parse_count, "flops": parse_count, "peak_memory": parse_bytes,
+               "min_rf": lambda v: pos_int(v), "no_gridding": lambda v: boolean(v)}  # fmt: skip
+
+
+def load(source: str | Path, *, text: str | None = None) -> Stack:
+    """A Stack from a YAML file (or from ``text``, with ``source`` naming it in errors)."""
+    if text is None:
+        text = read_text(source)
+    name = Path(str(source)).stem
+    data = parse_yaml(text, str(source))
+    return from_data(data, default_name=name, source=str(source))
+
+
+def loads(text: str, name: str = "model") -> Stack:
+    """A Stack from YAML text."""
+    return from_data(parse_yaml(text, None), default_name=name, source=None)
+
+
+def _fail(message: str, container: Any, key: Any = None, path: str | None = None) -> ConvcostError:
+    return ConvcostError(message, path=path, mark=mark_of(container, key))
+
+
+def from_data(data: Any, *, default_name: str = "model", source: str | None = None) -> Stack:
+    if data is None:
+        raise ConvcostError("empty file: expected a mapping with 'input:' and 'layers:'", mark=Mark(source, 1, 1))
+    if not isinstance(data, dict):
+        raise _fail(f"expected a mapping with 'input:' and 'layers:', found {describe(data)}", data)
+    for key in data:
+        if key not in TOP_KEYS:
+            raise ConvcostError(
+                f"unknown key '{key}'; expected one of {', '.join(TOP_KEYS)}{closest(key, TOP_KEYS)}",
+                path=str(key),
+                mark=key_mark(data, key),
+            )
+    name = data.get("name", default_name)
+    if not isinstance(name, str):
+        raise _fail(f"expected a string, found {describe(name)}", data, "name", "name")
+    shape = _input(data)
+    ndim = len(shape) - 1
+    defaults = _defaults(data.get("defaults"), data)
+    blocks = _blocks(data.get("blocks"), data)
+    budget = _budget(data.get("budget"), data)
+    layers = data.get("layers")
+    if not isinstance(layers, list) or not layers:
+        raise _fail(f"expected 'layers:' with a list of at least one layer, found {describe(layers)}", data, "layers", "layers")
+    nodes = _Expander(blocks, defaults, ndim).many(layers, "layers", {}, ())
+    bound, _ = bind(nodes, shape)
+    return Stack(name=name, input=shape, layers=bound, budget=budget, source=source)
+
+
+def _input(data: dict[str, Any]) -> tuple[int, ...]:
+    value = data.get("input")
+    if not isinstance(value, list) or not 2 <= len(value) <= 4:
+        raise _fail(f"expected 'input:' as [channels, 1 to 3 spatial sizes], found {describe(value)}", data, "input", "input")
+    try:
+        return tuple(pos_int(v) for v in value)
+    except ConvcostError as exc:
+        raise exc.located("input", mark_of(data, "input")) from None
+
+
+def _defaults(value: Any, data: Any) -> LDict:
+    if value is None:
+        return LDict()
+    if not isinstance(value, dict):
+        raise _fail(f"expected a mapping of argument defaults, found {describe(value)}", data, "defaults", "defaults")
+    known = {"bn", "act"} | {a for cls in KINDS.values() for a in cls.arguments()}
+    for key in value:
+        if key not in known:
+            raise _fail(f"no layer kind takes '{key}'{closest(key, known)}", value, key, f"defaults.{key}")
+    return value  # type: ignore[return-value]
+
+
+def _blocks(value: Any, data: Any) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _fail(f"expected a mapping of named blocks, found {describe(value)}", data, "blocks", "blocks")
+    for name, block in value.items():
+        path = f"blocks.{name}"
+        if name in KINDS or name in ("residual", "concat", "repeat"):
+            raise _fail(f"block name '{name}' is a layer kind; choose another name", value, name, path)
+        if not isinstance(block, dict) or not isinstance(block.get("layers"), list):
+            raise _fail("expected a mapping with 'layers:' (a list) and optional 'params:'", value, name, path)
+        for key in block:
+            if key not in ("params", "layers"):
+                raise _fail(f"unknown key '{key}' in a block; expected params, layers", block, key, f"{path}.{key}")
+        if block.get("params") is not None and not isinstance(block["params"], dict):
+            raise _fail("expected 'params:' as a mapping of name: default", block, "params", f"{path}.params")
+    return value  # type: ignore[return-value]
+
+
+def _budget(value: Any, data: Any) -> Budget:
+    if value is None:
+        return Budget()
+    if not isinstance(value, dict):
+        raise _fail(f"expected a mapping of limits, found {describe(value)}", data, "budget", "budget")
+    limits: dict[str, Any] = {}
+    for key, raw in value.items():
+        if key not in BUDGET_KEYS:
+            raise _fail(f"unknown budget '{key}'; expected one of {', '.join(BUDGET_KEYS)}{closest(key, BUDGET_KEYS)}",
+                        value, key, f"budget.{key}")  # fmt: skip
+        try:
+            limits[key] = BUDGET_KEYS[key](raw)
+        except ConvcostError as exc:
+            raise exc.located(f"budget.{key}", mark_of(value, key)) from None
+    return Budget(**limits, marks=dict(getattr(value, "marks", {})))
+
+
+def _substitute(value: Any, params: dict[str, Any], container: Any, key: Any, path: str) -> Any:
+    """Replace every ``$name`` scalar by its parameter, keeping marks."""
+    if isinstance(value, str) and value.startswith("$"):
+        if value[1:] not in params:
+            raise _fail(f"undefined parameter {value}; this block has {', '.join('$' + p for p in params) or 'none'}"
+                        f"{closest(value[1:], params)}", container, key, path)  # fmt: skip
+        return params[value[1:]]
+    if isinstance(value, LDict):
+        out = LDict((k, _substitute(v, params, value, k, f"{path}.{k}")) for k, v in value.items())
+        out.mark, out.marks, out.key_marks = value.mark, value.marks, getattr(value, "key_marks", {})
+        return out
+    if isinstance(value, LList):
+        items = LList(_substitute(v, params, value, i, f"{path}[{i}]") for i, v in enumerate(value))
+        items.mark, items.marks = value.mark, value.marks
+        return items
+    return value
+
+
+class _Expander:
+    def __init__(self, blocks: dict[str, Any], defaults: LDict, ndim: int) -> None:
+        self.blocks, self.defaults, self.ndim, self.count = blocks, defaults, ndim, 0
+
+    def many(self, items: Any, path: str, params: dict[str, Any], stack: tuple[str, ...]) -> tuple[Node, ...]:
+        if not isinstance(items, list):
+            raise ConvcostError(f"expected a list of layers, found {describe(items)}", path=path, mark=mark_of(items))
+        nodes: list[Node] = []
+        for i, item in enumerate(items):
+            nodes.extend(self.one(item, mark_of(items, i), f"{path}[{i}]", params, stack))
+        return tuple(nodes)
+
+    def _leaf_count(self, added: int, mark: Mark | None, path: str) -> None:
+        self.count += added
+        if self.count > MAX_LAYERS:
+            raise ConvcostError(f"the stack expands past {MAX_LAYERS:,} layers; refusing", path=path, mark=mark)
+
+    def one(self, item: Any, mark: Mark | None, path: str, params: dict[str, Any], stack: tuple[str, ...]) -> list[Node]:
+        if params:
+            item = _substitute(item, params, None, None, path)
+        if isinstance(item, str):
+            kind, args = item, LDict()
+        elif isinstance(item, dict) and len(item) == 1:
+            ((kind, args),) = item.items()
+            mark = mark_of(item) or mark
+        else:
+            raise ConvcostError("expected a layer: a kind name or a one-key mapping {kind: {arguments}}, found "
+                                + describe(item), path=path, mark=mark_of(item) or mark)  # fmt: skip
+        if args is None:
+            args = LDict()
+        if kind == "concat":
+            return [self._concat(args, mark, path, params, stack)]
+        if not isinstance(args, dict):
+            raise ConvcostError(f"expected a mapping of arguments for {kind}, found {describe(args)}",
+                                path=f"{path}.{kind}", mark=mark_of(item, kind) or mark)  # fmt: skip
+        if kind == "residual":
+            return [self._residual(args, mark, path, params, stack)]
+        if kind == "repeat":
+            return self._repeat(args, mark, path, params, stack)
+        if kind in self.blocks:
+            return self._block(kind, args, mark, path, stack)
+        if kind not in KINDS:
+            options = list(KINDS) + ["residual", "concat", "repeat"] + list(self.blocks)
+            raise ConvcostError(f"unknown layer kind '{kind}'{closest(kind, options)}", path=path, mark=mark)
+        return self._leaves(kind, args, mark, path)
+
+    def _leaves(self, kind: str, args: dict[str, Any], mark: Mark | None, path: str) -> list[Node]:
+        cls = KINDS[kind]
+        marks = dict(self.defaults.marks) if self.defaults else {}
+        marks.update(getattr(args, "marks", {}) or {})
+        args = dict(args)
+        name = args.pop("name", None)
+        if name is not None and not isinstance(name, str):
+            raise ConvcostError(f"expected a string, found {describe(name)}", path=f"{path}.{kind}.name", mark=marks.get("name"))
+        merged = {k: v for k, v in self.defaults.items() if k in cls.arguments()}
+        bn, act = False, None
+        if cls.SHORTHAND:
+            bn_raw = args.pop("bn", self.defaults.get("bn", False))
+            act_raw = args.pop("act", self.defaults.get("act"))
+            try:
+                bn, act = boolean(bn_raw), activation(act_raw)
+            except ConvcostError as exc:
+                which = "bn" if not isinstance(bn_raw, bool) else "act"
+                raise exc.located(f"{path}.{kind}.{which}", marks.get(which, mark)) from None
+        merged.update(args)
+        try:
+            op = cls.parse(merged, self.ndim)
+        except ConvcostError as exc:
+            raise exc.located(f"{path}.{kind}", marks.get(exc.path, mark) if exc.path else mark) from None
+        label = name or path
+        nodes: list[Node] = [Leaf(path, label, op, mark, arg_marks=marks)]
+        if bn:
+            nodes.append(Leaf(f"{path}.bn", f"{label}.bn", BatchNorm(ndim=self.ndim), mark))
+        if act:
+            nodes.append(Leaf(f"{path}.{act}", f"{label}.{act}", ACTIVATION_KINDS[act](ndim=self.ndim), mark))
+        self._leaf_count(len(nodes), mark, path)
+        return nodes
+
+    def _name(self, args: dict[str, Any], path: str, kind: str) -> str:
+        name = args.get("name", path)
+        if not isinstance(name, str):
+            raise _fail(f"expected a string, found {describe(name)}", args, "name", f"{path}.{kind}.name")
+        return name
+
+    def _check_keys(self, args: dict[str, Any], allowed: tuple[str, ...], path: str, kind: str) -> None:
+        for key in args:
+            if key not in allowed:
+                raise ConvcostError(f"unknown argument '{key}' for {kind}; expected {', '.join(allowed)}{closest(key, allowed)}",
+                                    path=f"{path}.{kind}.{key}", mark=key_mark(args, key))  # fmt: skip
+
+    def _residual(self, args: dict[str, Any], mark: Mark | None, path: str, params: dict[str, Any], stack: tuple[str, ...]) -> Node:
+        self._check_keys(args, ("body", "shortcut", "name"), path, "residual")
+        if "body" not in args:
+            raise ConvcostError("missing argument 'body' for residual", path=f"{path}.residual", mark=mark)
+        body = self.many(args["body"], f"{path}.body", params, stack)
+        shortcut = self.many(args.get("shortcut") or LList(), f"{path}.shortcut", params, stack)
+        return Residual(path, self._name(args, path, "residual"), body, shortcut, mark)
+
+    def _concat(self, args: Any, mark: Mark | None, path: str, params: dict[str, Any], stack: tuple[str, ...]) -> Node:
+        name = path
+        if isinstance(args, dict):
+            self._check_keys(args, ("branches", "name"), path, "concat")
+            name, args = self._name(args, path, "concat"), args.get("branches")
+        if not isinstance(args, list) or not args:
+            raise ConvcostError(f"expected concat: a list of branches (each a list of layers), found {describe(args)}",
+                                path=f"{path}.concat", mark=mark)  # fmt: skip
+        branches = tuple(self.many(b if b is not None else LList(), f"{path}.branch[{i}]", params, stack) for i, b in enumerate(args))
+        return Concat(path, name, branches, mark)
+
+    def _repeat(self, args: dict[str, Any], mark: Mark | None, path: str, params: dict[str, Any], stack: tuple[str, ...]) -> list[Node]:
+        self._check_keys(args, ("times", "layers"), path, "repeat")
+        try:
+            times = pos_int(args.get("times"))
+        except ConvcostError as exc:
+            raise exc.located(f"{path}.repeat.times", mark_of(args, "times") or mark) from None
+        before = self.count
+        nodes = list(self.many(args.get("layers"), f"{path}.repeat[0]", params, stack))
+        self._leaf_count((self.count - before) * (times - 1), mark, path)  # refuse before expanding
+        counted = self.count
+        for r in range(1, times):
+            nodes.extend(self.many(args.get("layers"), f"{path}.repeat[{r}]", params, stack))
+        self.count = counted
+        return nodes
+
+    def _block(self, kind: str, args: dict[str, Any], mark: Mark | None, path: str, stack: tuple[str, ...]) -> list[Node]:
+        if kind in stack:
+            raise ConvcostError(f"recursive block: {' → '.join(stack + (kind,))}", path=path, mark=mark)
+        block = self.blocks[kind]
+        declared = dict(block.get("params") or {})
+        for key in args:
+            if key not in declared and key != "name":
+                raise _fail(f"unknown parameter '{key}' for block {kind}; expected {', '.join(declared) or 'none'}"
+                            f"{closest(key, declared)}", args, key, f"{path}.{kind}.{key}")  # fmt: skip
+        values = {**declared, **{k: v for k, v in args.items() if k != "name"}}
+        for key, value in values.items():
+            if value is None:
+                raise ConvcostError(f"block {kind} needs parameter '{key}'", path=f"{path}.{kind}", mark=mark)
+        return list(self.many(block["layers"], f"{path}.{kind}", values, stack + (kind,)))

@@ -1,0 +1,124 @@
+"""YAML text → plain data that remembers where each value came from.
+
+Only this module imports yaml. A safe loader (the C one when available) builds dicts and
+lists whose subclasses carry the line and column of every key and item, so later errors can
+point at ``file:line:col``. Tags that construct objects are refused; duplicate keys too.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ConvcostError, Mark, describe
+
+_Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class LDict(dict):  # type: ignore[type-arg]
+    """A mapping from YAML: ``mark`` is where it starts, ``marks[key]`` where each value does."""
+
+    mark: Mark | None = None
+    marks: dict[Any, Mark]
+    key_marks: dict[Any, Mark]
+
+
+class LList(list):  # type: ignore[type-arg]
+    """A sequence from YAML: ``mark`` is where it starts, ``marks[i]`` where each item does."""
+
+    mark: Mark | None = None
+    marks: list[Mark]
+
+
+def mark_of(container: object, key: object = None) -> Mark | None:
+    """The mark of ``container[key]`` (or of the container itself), when it is known."""
+    if key is not None:
+        marks = getattr(container, "marks", None)
+        try:
+            return marks[key] if marks is not None else None  # type: ignore[index]
+        except (KeyError, IndexError, TypeError):
+            pass
+    return getattr(container, "mark", None)
+
+
+def key_mark(mapping: object, key: object) -> Mark | None:
+    """The mark of a key itself (for unknown-key errors), else of its value."""
+    marks = getattr(mapping, "key_marks", None)
+    return marks.get(key) if marks else mark_of(mapping, key)
+
+
+class _Loader(_Base):  # type: ignore[misc,valid-type]
+    filename: str | None = None
+
+    def _mark(self, node: yaml.Node) -> Mark:
+        return Mark(self.filename, node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+def _construct_map(loader: _Loader, node: yaml.MappingNode) -> LDict:
+    explicit = sum(1 for key_node, _ in node.value if key_node.tag != "tag:yaml.org,2002:merge")
+    loader.flatten_mapping(node)  # YAML merge keys (<<: *anchor) come first; explicit keys override them
+    merged = len(node.value) - explicit
+    result, explicit_seen = LDict(), set()
+    result.mark, result.marks, result.key_marks = loader._mark(node), {}, {}
+    for index, (key_node, value_node) in enumerate(node.value):
+        key = loader.construct_object(key_node, deep=True)
+        if isinstance(key, (list, dict)):
+            raise ConvcostError("expected a plain key, found " + describe(key), mark=loader._mark(key_node))
+        if index >= merged:
+            if key in explicit_seen:
+                raise ConvcostError(f"duplicate key '{key}'", mark=loader._mark(key_node))
+            explicit_seen.add(key)
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.marks[key] = loader._mark(value_node)
+        result.key_marks[key] = loader._mark(key_node)
+    return result
+
+
+def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> LList:
+    result = LList(loader.construct_object(child, deep=True) for child in node.value)
+    result.mark, result.marks = loader._mark(node), [loader._mark(child) for child in node.value]
+    return result
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
+_Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
+
+
+def read_text(path: str | Path) -> str:
+    """A file's text; a missing, binary or non-UTF-8 file is an input error."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise ConvcostError(f"cannot read file: {exc.strerror or exc}", path=str(path)) from None
+    if b"\0" in data:
+        raise ConvcostError("expected a YAML text file, found binary data", mark=Mark(str(path), 1, 1))
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConvcostError(f"expected UTF-8 text, found byte 0x{data[exc.start]:02x} at offset {exc.start}",
+                            mark=Mark(str(path), 1, 1)) from None  # fmt: skip
+
+
+def parse_yaml(text: str, filename: str | None = None) -> Any:
+    """Plain data (LDict / LList / scalars) from YAML text, through the safe loader only."""
+    loader = _Loader(text)
+    loader.filename = filename
+    try:
+        return loader.get_single_data()
+    except ConvcostError:
+        raise
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = Mark(filename, mark.line + 1, mark.column + 1) if mark else Mark(filename, 1, 1)
+        problem = " ".join(str(p) for p in (exc.context, exc.problem) if p)
+        if "constructor for the tag" in problem:
+            problem = f"tags that construct objects are not allowed: {problem}"
+        raise ConvcostError(f"YAML error: {problem}", mark=where) from None
+    except yaml.YAMLError as exc:
+        raise ConvcostError(f"YAML error: {exc}", mark=Mark(filename, 1, 1)) from None
+    except RecursionError:
+        raise ConvcostError("YAML nested too deeply", mark=Mark(filename, 1, 1)) from None
+    finally:
+        loader.dispose()
