@@ -114,6 +114,27 @@ def analyze(model: Path, fmt: str, output: Path | None, batch: int, dtype: str) 
         emit(fmt, output, machine.report_markdown(report))
 
 
+@app.command("hdc-check")
+@click.argument("rates")
+@click.option("--kernel", "-k", type=int, default=3, show_default=True, help="Kernel size K (odd) of every layer.")
+@output_options
+@guarded
+def hdc_check(rates: str, kernel: int, fmt: str, output: Path | None) -> None:
+    """Does a stack of dilated stride-1 convs with these rates (1,2,5) grid? The HDC rules, the
+    exact coverage, a map, and nearby rates that work. Exit 0: no holes; 1: grids."""
+    from . import hdc
+    from .render import hdc as show
+    from .render.machine import to_json
+
+    report = hdc.check(hdc.parse_rates(rates), kernel)
+    if fmt == "table":
+        emit(fmt, output, renderable=show.hdc_table(report))
+    else:
+        emit(fmt, output, {"json": lambda: to_json(show.hdc_dict(report)), "csv": lambda: show.hdc_csv(report),
+                           "markdown": lambda: show.hdc_markdown(report)}[fmt]())  # fmt: skip
+    sys.exit(int(ExitCode.FAIL if report.gridding else ExitCode.OK))
+
+
 def run() -> None:
     """Console-script entry point."""
     app(prog_name="convcost")
