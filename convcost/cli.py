@@ -39,12 +39,12 @@ def user_errors() -> Iterator[None]:
         sys.exit(int(exc.code))
 
 
-def output_options(func: Callable[..., Any]) -> Callable[..., Any]:
+def output_options(func: Callable[..., Any], formats: tuple[str, ...] = FORMATS) -> Callable[..., Any]:
     """--format and --output, shared by every command."""
     func = click.option(
         "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE instead of standard output."
     )(func)
-    func = click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="table", show_default=True, help="Output format.")(
+    func = click.option("--format", "-f", "fmt", type=click.Choice(formats), default="table", show_default=True, help="Output format.")(
         func
     )
     return func
@@ -133,6 +133,57 @@ def hdc_check(rates: str, kernel: int, fmt: str, output: Path | None) -> None:
         emit(fmt, output, {"json": lambda: to_json(show.hdc_dict(report)), "csv": lambda: show.hdc_csv(report),
                            "markdown": lambda: show.hdc_markdown(report)}[fmt]())  # fmt: skip
     sys.exit(int(ExitCode.FAIL if report.gridding else ExitCode.OK))
+
+
+@app.command()
+@click.argument("models", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--max-params", help="At most this many parameters (5M, 4.5M, 600K).")
+@click.option("--max-macs", help="At most this many multiply-accumulates.")
+@click.option("--max-flops", help="At most this many flops (2 × MACs).")
+@click.option("--max-peak-memory", help="At most this peak activation memory (64MiB, 1.5GB).")
+@click.option("--min-rf", help="At least this receptive field (the smallest axis).")
+@click.option("--no-gridding", is_flag=True, default=None, help="Fail when a dilated run has holes.")
+@click.option("--baseline", help="OLD.yaml, or git:REF for the same path at a git revision.")
+@click.option("--max-increase", default="0%", show_default=True, help="With --baseline: how much params and MACs may grow.")
+@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--dtype", default="float32", show_default=True)
+@functools.partial(output_options, formats=(*FORMATS, "github"))
+@guarded
+def check(models: tuple[Path, ...], max_params: str | None, max_macs: str | None, max_flops: str | None, max_peak_memory: str | None,
+          min_rf: str | None, no_gridding: bool | None, baseline: str | None, max_increase: str, batch: int, dtype: str,
+          fmt: str, output: Path | None) -> None:  # fmt: skip
+    """Budget guard for CI: enforce each file's `budget:` (flags override it). Exit 0: within
+    budget; 1: over; 2: bad input."""
+    from . import budget as rules
+    from .analysis import analyze as run_analysis
+    from .render import check as show
+    from .render.machine import to_json
+    from .runs import dilated_runs
+    from .spec import load
+
+    flags = {"params": max_params, "macs": max_macs, "flops": max_flops, "peak_memory": max_peak_memory, "min_rf": min_rf, "no_gridding": no_gridding}
+    tolerance = rules.parse_increase(max_increase)
+    found = []
+    for model in models:
+        stack = load(model)
+        report = run_analysis(stack, batch=batch, dtype=dtype)
+        findings = rules.evaluate(report, dilated_runs(stack.layers), rules.override(stack.budget, flags), str(model))
+        if baseline is not None:
+            from .baseline import load_baseline
+
+            before, label = load_baseline(baseline, model)
+            if before is None:
+                findings = findings._replace(notes=findings.notes + (f"new at {label.split(' at ')[-1]}: no baseline",))
+            else:
+                findings = rules.against_baseline(findings, report, run_analysis(before, batch=batch, dtype=dtype), tolerance, label)
+        found.append(findings)
+    if fmt == "table":
+        emit(fmt, output, renderable=show.check_table(found))
+    else:
+        text = {"json": lambda: to_json(show.check_json_data(found)), "csv": lambda: show.check_csv(found),
+                "markdown": lambda: show.check_markdown(found), "github": lambda: show.check_github(found)}[fmt]()  # fmt: skip
+        emit(fmt, output, text)
+    sys.exit(int(ExitCode.OK if all(f.ok for f in found) else ExitCode.FAIL))
 
 
 def run() -> None:

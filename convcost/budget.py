@@ -1,0 +1,117 @@
+"""Report + Budget → Findings: each limit checked, and growth against a baseline."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import NamedTuple
+
+from .analysis import Report
+from .errors import ConvcostError, Mark
+from .graph import Budget
+from .runs import Run
+from .units import parse_bytes, parse_count
+
+
+class Check(NamedTuple):
+    name: str  #: params, macs, flops, peak_memory, min_rf, gridding, or growth of params/macs
+    limit: int | float
+    value: int | float
+    ok: bool
+    minimum: bool = False  #: a floor (min_rf) rather than a ceiling
+    mark: Mark | None = None  #: where the limit is set in the YAML (None: from a flag)
+
+    @property
+    def headroom(self) -> Fraction | None:
+        """(limit − value) / limit, or (value − limit) / limit for a floor; None without a limit."""
+        if not self.limit:
+            return None
+        gap = self.value - self.limit if self.minimum else self.limit - self.value
+        return Fraction(gap) / Fraction(self.limit)
+
+
+class Growth(NamedTuple):
+    path: str
+    kind: str
+    params: tuple[int, int]  #: (baseline, now)
+    macs: tuple[int, int]
+
+
+class Findings(NamedTuple):
+    model: str
+    source: str | None
+    checks: tuple[Check, ...]
+    growth: tuple[Growth, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+
+def parse_increase(text: str) -> Fraction:
+    """'5%' → 1/20; '0.5%' → 1/200; a bare number is a percentage too."""
+    raw = text.strip().removesuffix("%").strip()
+    try:
+        value = Fraction(raw)
+    except (ValueError, ZeroDivisionError):
+        raise ConvcostError(f"--max-increase: expected a percentage such as 5%, found '{text}'") from None
+    if value < 0:
+        raise ConvcostError(f"--max-increase: expected a non-negative percentage, found '{text}'")
+    return value / 100
+
+
+def override(budget: Budget, flags: dict[str, str | bool | None]) -> Budget:
+    """The YAML budget with command-line limits on top (flags win; their marks are dropped)."""
+    parsers = {"params": parse_count, "macs": parse_count, "flops": parse_count, "peak_memory": parse_bytes,
+               "min_rf": parse_count}  # fmt: skip
+    values, marks = budget._asdict(), dict(budget.marks)
+    for name, raw in flags.items():
+        if raw is None or raw is False:
+            continue
+        if name == "no_gridding":
+            values[name] = True
+        else:
+            flag = "--min-rf" if name == "min_rf" else f"--max-{name.replace('_', '-')}"
+            try:
+                values[name] = parsers[name](raw)
+            except ConvcostError as exc:
+                raise ConvcostError(f"{flag}: {exc.message}") from None
+        marks.pop(name, None)
+    values["marks"] = marks
+    return Budget(**values)
+
+
+def evaluate(report: Report, runs: list[Run], budget: Budget, source: str | None = None) -> Findings:
+    t, marks = report.totals, budget.marks
+    checks: list[Check] = []
+    for name, value in (("params", t.params), ("macs", t.macs), ("flops", t.flops), ("peak_memory", t.peak_memory_bytes)):
+        limit = getattr(budget, name)
+        if limit is not None:
+            checks.append(Check(name, limit, value, value <= limit, mark=marks.get(name)))
+    if budget.min_rf is not None:
+        value = min(t.rf.size) if t.rf is not None else 0
+        checks.append(Check("min_rf", budget.min_rf, value, value >= budget.min_rf, minimum=True, mark=marks.get("min_rf")))
+    if budget.no_gridding:
+        gridding = sum(1 for run in runs if run.grids)
+        checks.append(Check("gridding", 0, gridding, gridding == 0, mark=marks.get("no_gridding")))
+    notes = () if checks else ("no budget: set `budget:` in the file or pass --max-params, --max-macs, …",)
+    return Findings(report.model, source, tuple(checks), notes=notes)
+
+
+def against_baseline(findings: Findings, now: Report, before: Report, tolerance: Fraction, label: str) -> Findings:
+    """Fail when params or MACs grew past ``tolerance`` (a fraction) over the baseline."""
+    checks = list(findings.checks)
+    for name in ("params", "macs"):
+        old, new = getattr(before.totals, name), getattr(now.totals, name)
+        limit = old * (1 + tolerance)
+        bound = int(limit) if limit.denominator == 1 else float(limit)
+        checks.append(Check(f"{name}_increase", bound, new, new <= limit))
+    old_layers = {r.path: r for r in before.layers}
+    growth = []
+    for r in now.layers:
+        prior = old_layers.get(r.path)
+        was = (prior.params, prior.macs) if prior else (0, 0)
+        if r.params > was[0] or r.macs > was[1]:
+            growth.append(Growth(r.path, r.kind, (was[0], r.params), (was[1], r.macs)))
+    notes = findings.notes + (f"baseline: {label}",)
+    return findings._replace(checks=tuple(checks), growth=tuple(growth), notes=tuple(n for n in notes if not n.startswith("no budget")))
