@@ -114,6 +114,54 @@ def analyze(model: Path, fmt: str, output: Path | None, batch: int, dtype: str) 
         emit(fmt, output, machine.report_markdown(report))
 
 
+@app.command()
+@MODEL
+@click.argument("other", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--rewrite", "-r", "rewrites", help="Comma-separated rewrites: separable, grouped:G[+shuffle], bottleneck:R, factorize, spatial, "
+              "channelwise[:D]. Default: separable,grouped:4,bottleneck:4.")  # fmt: skip
+@click.option("--emit-yaml", type=click.Path(file_okay=False, path_type=Path), help="Write each rewritten stack as YAML into DIR.")
+@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--dtype", default="float32", show_default=True)
+@output_options
+@guarded
+def compare(
+    model: Path, other: Path | None, rewrites: str | None, emit_yaml: Path | None, batch: int, dtype: str, fmt: str, output: Path | None
+) -> None:
+    """The standard design beside its cheaper rewrites (or beside OTHER.yaml): params, MACs and
+    their ratios per layer and in total, with the closed forms."""
+    from . import compare as comparing
+    from .render import compare as show
+    from .render.machine import to_json
+    from .rewrite import DEFAULT, rewrite
+    from .spec import load
+
+    stack = load(model)
+    if other is not None:
+        if rewrites:
+            raise ConvcostError("--rewrite: give either OTHER.yaml or --rewrite, not both")
+        result = comparing.compare_files(stack, load(other), other.stem, batch=batch, dtype=dtype)
+    else:
+        specs = [s for s in (rewrites.split(",") if rewrites else DEFAULT) if s.strip()]
+        result = comparing.compare(stack, specs, batch=batch, dtype=dtype)
+        if emit_yaml is not None:
+            from .emit import stack_data
+            from .yamlio import dump
+
+            try:
+                emit_yaml.mkdir(parents=True, exist_ok=True)
+                for spec in specs:
+                    rewritten = rewrite(stack, spec)
+                    target = emit_yaml / f"{model.stem}.{rewritten.name.replace(':', '-').replace('+', '-')}.yaml"
+                    target.write_text(dump(stack_data(rewritten.stack), f"# {model.name} rewritten by convcost ({rewritten.name})\n"))
+            except OSError as exc:
+                raise ConvcostError(f"--emit-yaml: cannot write into {emit_yaml}: {exc.strerror}") from None
+    if fmt == "table":
+        emit(fmt, output, renderable=show.compare_table(result))
+    else:
+        emit(fmt, output, {"json": lambda: to_json(show.compare_dict(result)), "csv": lambda: show.compare_csv(result),
+                           "markdown": lambda: show.compare_markdown(result)}[fmt]())  # fmt: skip
+
+
 @app.command("hdc-check")
 @click.argument("rates")
 @click.option("--kernel", "-k", type=int, default=3, show_default=True, help="Kernel size K (odd) of every layer.")
@@ -161,7 +209,14 @@ def check(models: tuple[Path, ...], max_params: str | None, max_macs: str | None
     from .runs import dilated_runs
     from .spec import load
 
-    flags = {"params": max_params, "macs": max_macs, "flops": max_flops, "peak_memory": max_peak_memory, "min_rf": min_rf, "no_gridding": no_gridding}
+    flags = {
+        "params": max_params,
+        "macs": max_macs,
+        "flops": max_flops,
+        "peak_memory": max_peak_memory,
+        "min_rf": min_rf,
+        "no_gridding": no_gridding,
+    }
     tolerance = rules.parse_increase(max_increase)
     found = []
     for model in models:

@@ -122,3 +122,8 @@ def parse_yaml(text: str, filename: str | None = None) -> Any:
         raise ConvcostError("YAML nested too deeply", mark=Mark(filename, 1, 1)) from None
     finally:
         loader.dispose()
+
+
+def dump(data: Any, header: str = "") -> str:
+    """Plain data → YAML text (block style, keys in the given order)."""
+    return header + yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=120, allow_unicode=True)

@@ -35,7 +35,10 @@ layers:
 
 
 def test_within_budget_exits_0_with_headroom() -> None:
-    result = runner.invoke(app, ["check", MOBILENET, "--max-params", "5M", "--max-macs", "600M", "--max-peak-memory", "64MiB", "--min-rf", "200", "--no-gridding"])
+    result = runner.invoke(
+        app,
+        ["check", MOBILENET, "--max-params", "5M", "--max-macs", "600M", "--max-peak-memory", "64MiB", "--min-rf", "200", "--no-gridding"],
+    )
     assert result.exit_code == 0, result.output
     assert "+15.4%" in result.stdout and "1 of 1 within budget" in result.stdout  # (5M − 4,231,976) / 5M
 
@@ -56,7 +59,9 @@ def test_yaml_budget_and_every_check(write_yaml) -> None:  # type: ignore[no-unt
 
 
 def test_gridding_budget_fails(write_yaml) -> None:  # type: ignore[no-untyped-def]
-    path = write_yaml("input: [3, 64, 64]\nbudget: {no_gridding: true}\nlayers: [conv: {out: 4, kernel: 3, dilation: 2}, conv: {out: 4, kernel: 3, dilation: 2}]\n")
+    path = write_yaml(
+        "input: [3, 64, 64]\nbudget: {no_gridding: true}\nlayers: [conv: {out: 4, kernel: 3, dilation: 2}, conv: {out: 4, kernel: 3, dilation: 2}]\n"
+    )
     result = runner.invoke(app, ["check", str(path), "-f", "json"])
     assert result.exit_code == 1 and json.loads(result.stdout)["checks"] == [{"name": "gridding", "limit": 0, "value": 1, "ok": False}]
 
@@ -82,7 +87,9 @@ def test_formats_markdown_csv_github(write_yaml) -> None:  # type: ignore[no-unt
     assert ok.startswith(f"::notice file={MOBILENET}")
 
 
-@pytest.mark.parametrize(("flag", "value"), [("--max-params", "5Q"), ("--max-peak-memory", "12 parsecs"), ("--min-rf", "-1"), ("--max-increase", "lots")])
+@pytest.mark.parametrize(
+    ("flag", "value"), [("--max-params", "5Q"), ("--max-peak-memory", "12 parsecs"), ("--min-rf", "-1"), ("--max-increase", "lots")]
+)
 def test_malformed_limits_exit_2(flag: str, value: str) -> None:
     result = runner.invoke(app, ["check", MOBILENET, flag, value] + (["--baseline", MOBILENET] if flag == "--max-increase" else []))
     assert result.exit_code == 2 and result.stderr.startswith(f"error: {flag}: "), result.output
@@ -91,7 +98,10 @@ def test_malformed_limits_exit_2(flag: str, value: str) -> None:
 def test_malformed_yaml_budget_exit_2(write_yaml) -> None:  # type: ignore[no-untyped-def]
     path = write_yaml("input: [3, 8, 8]\nbudget:\n  params: many\nlayers: [relu]\n")
     result = runner.invoke(app, ["check", str(path)])
-    assert result.exit_code == 2 and result.stderr.strip() == f"error: {path}:3:11: budget.params: expected a count such as 5, 4.5M or 600K, found 'many'"
+    assert (
+        result.exit_code == 2
+        and result.stderr.strip() == f"error: {path}:3:11: budget.params: expected a count such as 5, 4.5M or 600K, found 'many'"
+    )
     path = write_yaml("input: [3, 8, 8]\nbudget:\n  parms: 1M\nlayers: [relu]\n")
     result = runner.invoke(app, ["check", str(path)])
     assert result.exit_code == 2 and "did you mean 'params'" in result.stderr

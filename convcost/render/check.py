@@ -51,7 +51,12 @@ def check_table(all_findings: list[Findings]) -> Any:
             for name in ("layer", "kind", "params", "MACs"):
                 grew.add_column(name, justify="right" if name in ("params", "MACs") else "left")
             for g in f.growth:
-                grew.add_row(g.path, g.kind, f"{fmt.count(g.params[0])} → {fmt.count(g.params[1])}", f"{fmt.count(g.macs[0])} → {fmt.count(g.macs[1])}")
+                grew.add_row(
+                    g.path,
+                    g.kind,
+                    f"{fmt.count(g.params[0])} → {fmt.count(g.params[1])}",
+                    f"{fmt.count(g.macs[0])} → {fmt.count(g.macs[1])}",
+                )
             parts.append(grew)
     failed = [f.model for f in all_findings if not f.ok]
     summary = f"{len(all_findings) - len(failed)} of {len(all_findings)} within budget" + (f"; over: {', '.join(failed)}" if failed else "")
@@ -103,7 +108,9 @@ def check_github(all_findings: list[Findings]) -> str:
                 continue
             line = c.mark.line if c.mark else 1
             bound = ("at least " if c.minimum else "at most ") + shown(c, c.limit)
-            lines.append(f"::error file={f.source},line={line},title=convcost {c.name}::{f.model}: {c.name} is {shown(c, c.value)}, budget {bound}")
+            lines.append(
+                f"::error file={f.source},line={line},title=convcost {c.name}::{f.model}: {c.name} is {shown(c, c.value)}, budget {bound}"
+            )
         if f.ok:
             lines.append(f"::notice file={f.source},title=convcost::{f.model}: within budget ({len(f.checks)} checks)")
     return "\n".join(lines) + "\n"

@@ -1,0 +1,115 @@
+"""Reports side by side: the standard design and its rewrites (or another file), aligned by layer.
+
+A row is one layer of the standard design (replacement parts ``path/part`` count toward the
+layer they replace); a layer only the other design has gets its own row.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import NamedTuple
+
+from .analysis import Report, analyze
+from .graph import Leaf, Stack, leaves
+from .rewrite import CLOSED_FORMS, rewrite
+
+
+class Variant(NamedTuple):
+    name: str
+    report: Report
+    changed: tuple[str, ...] = ()
+    skipped: tuple[tuple[str, str], ...] = ()
+    closed_form: str | None = None
+    closed_form_ok: bool | None = None  #: every changed layer's MAC ratio equals the closed form
+
+
+class Row(NamedTuple):
+    path: str
+    kind: str
+    cells: tuple[tuple[int, int] | None, ...]  #: (params, macs) per variant; None: absent there
+
+
+class Comparison(NamedTuple):
+    variants: tuple[Variant, ...]
+    rows: tuple[Row, ...]
+
+    def ratio(self, index: int) -> Fraction | None:
+        """Total MACs of variant ``index`` over the standard's."""
+        base = self.variants[0].report.totals.macs
+        return Fraction(self.variants[index].report.totals.macs, base) if base else None
+
+
+SHORTHAND_SUFFIXES = frozenset(
+    ("bn", "relu", "relu6", "leakyrelu", "sigmoid", "tanh", "silu", "hswish", "hsigmoid", "gelu", "softmax", "identity")
+)
+
+
+def row_key(path: str) -> str:
+    """The layer a record counts toward: replacement parts (``path/dw``) and the norm and
+    activation that ``bn:``/``act:`` appended (``path.bn``, ``path.relu``) join their conv's row."""
+    path = path.split("/")[0]
+    head, _, last = path.rpartition(".")
+    return head if last in SHORTHAND_SUFFIXES and head.endswith("]") else path
+
+
+def _rows(variants: list[Variant]) -> tuple[Row, ...]:
+    order: list[str] = []
+    kinds: dict[str, str] = {}
+    sums: list[dict[str, tuple[int, int]]] = []
+    for variant in variants:
+        table: dict[str, tuple[int, int]] = {}
+        for record in variant.report.layers:
+            key = row_key(record.path)
+            if key not in kinds:
+                order.append(key)
+                kinds[key] = record.kind
+            params, macs = table.get(key, (0, 0))
+            table[key] = (params + record.params, macs + record.macs)
+        sums.append(table)
+    return tuple(Row(key, kinds[key], tuple(t.get(key) for t in sums)) for key in order)
+
+
+def _closed_form_holds(stack: Stack, name: str, result_stack: Stack, changed: tuple[str, ...], batch: int) -> bool | None:
+    """Check the closed form on every changed layer: separable 1/out + 1/k², grouped 1/G."""
+    base = name.split(":")[0]
+    if base not in CLOSED_FORMS or not changed:
+        return None
+    before = {leaf.path: leaf for leaf in leaves(stack.layers)}
+    after: dict[str, int] = {}
+    for leaf in leaves(result_stack.layers):
+        if "/" in leaf.path and not leaf.path.endswith("/shuffle"):
+            after[row_key(leaf.path)] = after.get(row_key(leaf.path), 0) + leaf.op.macs(leaf.in_shape, leaf.out_shape)
+    for path in changed:
+        leaf: Leaf = before[path]
+        op = leaf.op
+        original = op.macs(leaf.in_shape, leaf.out_shape)
+        if base == "separable":
+            k2 = 1
+            for k in op.kernel:
+                k2 *= k
+            expected = Fraction(1, op.out) + Fraction(1, k2)  # type: ignore[attr-defined]
+        else:
+            expected = Fraction(1, int(name.split(":")[1].split("+")[0]))
+        if Fraction(after[path], original) != expected:
+            return False
+    return True
+
+
+def compare(stack: Stack, rewrites: list[str] | tuple[str, ...], *, batch: int = 1, dtype: str = "float32") -> Comparison:
+    """The standard design beside each rewrite."""
+    variants = [Variant("standard", analyze(stack, batch=batch, dtype=dtype))]
+    for spec in rewrites:
+        result = rewrite(stack, spec)
+        base = result.name.split(":")[0]
+        variants.append(Variant(result.name, analyze(result.stack, batch=batch, dtype=dtype), result.changed, result.skipped,
+                                CLOSED_FORMS.get(base), _closed_form_holds(stack, result.name, result.stack, result.changed, batch)))  # fmt: skip
+    return Comparison(tuple(variants), _rows(variants))
+
+
+def compare_files(stack: Stack, other: Stack, other_name: str, *, batch: int = 1, dtype: str = "float32") -> Comparison:
+    """Two hand-written designs side by side, aligned by layer path where they match."""
+    variants = [
+        Variant("standard", analyze(stack, batch=batch, dtype=dtype)),
+        Variant(other_name, analyze(other, batch=batch, dtype=dtype)),
+    ]
+    return Comparison(tuple(variants), _rows(variants))
