@@ -197,8 +197,10 @@ def _map(nodes: tuple[Node, ...], rule: Rule, changed: list[str], skipped: list[
                 out.append(node)
                 if isinstance(result, str):
                     skipped.append((node.path, result))
-            if node.op.run_taps() != ():
-                previous = node.op.kind if isinstance(node.op, ConvLike) else None
+            if isinstance(node.op, ConvLike):
+                previous = node.op.kind
+            elif node.op.run_taps() != ():  # norms and activations are transparent
+                previous = None
         elif isinstance(node, Residual):
             out.append(
                 node._replace(

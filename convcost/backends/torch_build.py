@@ -237,6 +237,9 @@ def leaf_module(op: Kind, shape: Shape) -> nn.Module:
         return SqueezeExcite(c, op.hidden(c))  # type: ignore[attr-defined]
     if k == "shuffle":
         return Shuffle(op.groups)  # type: ignore[attr-defined]
+    if k == "chunk":
+        chunks, index = op.chunks, op.index  # type: ignore[attr-defined]
+        return Lambda(lambda x: x.chunk(chunks, 1)[index])
     if k == "upsample":
         mode = "nearest" if op.mode == "nearest" else ("linear", "bilinear", "trilinear")[nd - 1]  # type: ignore[attr-defined]
         extra = {} if mode == "nearest" else {"align_corners": False}

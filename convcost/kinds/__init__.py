@@ -5,7 +5,7 @@ from __future__ import annotations
 from .base import Kind, Shape
 from .channel import ChConv, ConvCls, GChConv
 from .conv import Conv, ConvTranspose, DeformConv, DWConv, PWConv, SepConv
-from .misc import ACTIVATION_KINDS, SE, BatchNorm, Dropout, Flatten, GroupNorm, Linear, PReLU, Shuffle
+from .misc import ACTIVATION_KINDS, SE, BatchNorm, Chunk, Dropout, Flatten, GroupNorm, Linear, PReLU, Shuffle
 from .pool import GAP, GMP, AvgPool, MaxPool, Upsample
 
 KINDS: dict[str, type[Kind]] = {
@@ -31,6 +31,7 @@ KINDS: dict[str, type[Kind]] = {
     "dropout": Dropout,
     "se": SE,
     "shuffle": Shuffle,
+    "chunk": Chunk,
     "upsample": Upsample,
 }
 

@@ -144,7 +144,7 @@ class Kind:
 
     def run_taps(self) -> tuple[tuple[int, int], ...] | None:
         """For gridding runs: (kernel, dilation) per axis of a stride-1 conv, () for a layer that
-        does not break a run (norms, activations), None for one that does."""
+        does not break a run (norms, activations, 1×1 convs), None for one that does."""
         return None
 
     # --- helpers ----------------------------------------------------------------------

@@ -70,6 +70,8 @@ class ConvLike(Window):
     def run_taps(self) -> tuple[tuple[int, int], ...] | None:
         if any(s != 1 for s in self.stride):
             return None
+        if all(k == 1 for k in self.kernel):
+            return ()  # a 1×1 conv adds nothing to a footprint: it neither joins nor breaks a run
         return tuple(zip(self.kernel, self.dilation))
 
 

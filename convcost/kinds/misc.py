@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from ..args import ACTIVATIONS, boolean, pos_int, probability
+from ..args import ACTIVATIONS, boolean, nonneg_int, pos_int, probability
 from ..arith import prod
 from .base import Kind, Shape, arg, fit_error, need_divisible
 
@@ -113,3 +113,21 @@ class Shuffle(Kind):
     def bind(self, shape: Shape) -> Any:
         need_divisible(shape[0], self.groups, "C", "groups")
         return self
+
+
+class Chunk(Kind):
+    """``torch.chunk(x, chunks, dim=1)[index]``: one of ``chunks`` equal channel groups, no cost.
+    (Not in SPEC §1.1: ShuffleNet v2 splits channels between its two branches.)"""
+
+    kind: ClassVar[str] = "chunk"
+    chunks: Any = arg(pos_int)
+    index: Any = arg(nonneg_int)
+
+    def bind(self, shape: Shape) -> Any:
+        need_divisible(shape[0], self.chunks, "C", "chunks")
+        if self.index >= self.chunks:
+            raise fit_error(f"index {self.index} is not below chunks={self.chunks}", "index")
+        return self
+
+    def out_shape(self, shape: Shape) -> Shape:
+        return (shape[0] // self.chunks, *shape[1:])
