@@ -89,29 +89,36 @@ MODEL = click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
 
 
 @app.command()
-@MODEL
+@click.argument("models", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @output_options
 @click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Batch size (counts scale with it; params do not).")
 @click.option("--dtype", default="float32", show_default=True, help="Element type for bytes: float32, float16, bfloat16, float64, int8.")
 @guarded
-def analyze(model: Path, fmt: str, output: Path | None, batch: int, dtype: str) -> None:
-    """Per-layer output shape, params, MACs, activations, memory and receptive field."""
+def analyze(models: tuple[Path, ...], fmt: str, output: Path | None, batch: int, dtype: str) -> None:
+    """Per-layer output shape, params, MACs, activations, memory and receptive field. With
+    several files: one summary row per model."""
     from .analysis import analyze as run_analysis
+    from .render import machine
     from .spec import load
 
-    report = run_analysis(load(model), batch=batch, dtype=dtype)
-    from .render import machine
+    reports = [run_analysis(load(model), batch=batch, dtype=dtype) for model in models]
+    if len(reports) > 1:
+        from .render import summary
 
+        if fmt == "table":
+            emit(fmt, output, renderable=summary.summary_table(reports))
+        else:
+            emit(fmt, output, {"json": lambda: machine.to_json({"models": [machine.report_dict(r) for r in reports]}),
+                               "csv": lambda: summary.summary_csv(reports), "markdown": lambda: summary.summary_markdown(reports)}[fmt]())  # fmt: skip
+        return
+    report = reports[0]
     if fmt == "table":
         from .render.table import report_table
 
         emit(fmt, output, renderable=report_table(report))
-    elif fmt == "json":
-        emit(fmt, output, machine.to_json(machine.report_dict(report)))
-    elif fmt == "csv":
-        emit(fmt, output, machine.report_csv(report))
     else:
-        emit(fmt, output, machine.report_markdown(report))
+        emit(fmt, output, {"json": lambda: machine.to_json(machine.report_dict(report)), "csv": lambda: machine.report_csv(report),
+                           "markdown": lambda: machine.report_markdown(report)}[fmt]())  # fmt: skip
 
 
 @app.command()

@@ -6,6 +6,7 @@ not from convcost's YAML.
 
 from __future__ import annotations
 
+import torch
 from torch import nn
 
 
@@ -84,3 +85,260 @@ def vgg16(classifier: bool = True) -> nn.Module:
     head: list[nn.Module] = [nn.Flatten(), nn.Linear(512 * 7 * 7, 4096), nn.ReLU(), nn.Dropout(), nn.Linear(4096, 4096), nn.ReLU(),
                              nn.Dropout(), nn.Linear(4096, 1000)] if classifier else []  # fmt: skip
     return nn.Sequential(*layers, *head)
+
+
+def mobilenet_v2() -> nn.Module:
+    """torchvision MobileNetV2 (width 1.0)."""
+
+    class InvertedResidual(nn.Module):
+        def __init__(self, cin: int, cout: int, stride: int, t: int) -> None:
+            super().__init__()
+            hidden = cin * t
+            layers: list[nn.Module] = []
+            if t != 1:
+                layers += [nn.Conv2d(cin, hidden, 1, bias=False), nn.BatchNorm2d(hidden), nn.ReLU6()]
+            layers += [nn.Conv2d(hidden, hidden, 3, stride, 1, groups=hidden, bias=False), nn.BatchNorm2d(hidden), nn.ReLU6(),
+                       nn.Conv2d(hidden, cout, 1, bias=False), nn.BatchNorm2d(cout)]  # fmt: skip
+            self.conv, self.use_res = nn.Sequential(*layers), stride == 1 and cin == cout
+
+        def forward(self, x):  # type: ignore[no-untyped-def]
+            return x + self.conv(x) if self.use_res else self.conv(x)
+
+    layers: list[nn.Module] = [nn.Conv2d(3, 32, 3, 2, 1, bias=False), nn.BatchNorm2d(32), nn.ReLU6()]
+    cin = 32
+    for t, c, n, s in ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)):
+        for i in range(n):
+            layers.append(InvertedResidual(cin, c, s if i == 0 else 1, t))
+            cin = c
+    layers += [nn.Conv2d(320, 1280, 1, bias=False), nn.BatchNorm2d(1280), nn.ReLU6()]
+    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.2), nn.Linear(1280, 1000))
+
+
+def shufflenet_v2() -> nn.Module:
+    """torchvision ShuffleNetV2 x1.0."""
+
+    def shuffle(x):  # type: ignore[no-untyped-def]
+        n, c, h, w = x.shape
+        return x.reshape(n, 2, c // 2, h, w).transpose(1, 2).reshape(n, c, h, w)
+
+    class Unit(nn.Module):
+        def __init__(self, cin: int, cout: int, stride: int) -> None:
+            super().__init__()
+            bf, self.stride = cout // 2, stride
+            if stride > 1:
+                self.branch1 = nn.Sequential(nn.Conv2d(cin, cin, 3, stride, 1, groups=cin, bias=False), nn.BatchNorm2d(cin),
+                                             nn.Conv2d(cin, bf, 1, bias=False), nn.BatchNorm2d(bf), nn.ReLU())  # fmt: skip
+            c2 = cin if stride > 1 else bf
+            self.branch2 = nn.Sequential(nn.Conv2d(c2, bf, 1, bias=False), nn.BatchNorm2d(bf), nn.ReLU(),
+                                         nn.Conv2d(bf, bf, 3, stride, 1, groups=bf, bias=False), nn.BatchNorm2d(bf),
+                                         nn.Conv2d(bf, bf, 1, bias=False), nn.BatchNorm2d(bf), nn.ReLU())  # fmt: skip
+
+        def forward(self, x):  # type: ignore[no-untyped-def]
+            if self.stride == 1:
+                x1, x2 = x.chunk(2, dim=1)
+                out = torch.cat((x1, self.branch2(x2)), dim=1)
+            else:
+                out = torch.cat((self.branch1(x), self.branch2(x)), dim=1)
+            return shuffle(out)
+
+    layers: list[nn.Module] = [nn.Conv2d(3, 24, 3, 2, 1, bias=False), nn.BatchNorm2d(24), nn.ReLU(), nn.MaxPool2d(3, 2, 1)]
+    cin = 24
+    for repeats, cout in ((4, 116), (8, 232), (4, 464)):
+        layers += [Unit(cin, cout, 2)] + [Unit(cout, cout, 1) for _ in range(repeats - 1)]
+        cin = cout
+    layers += [nn.Conv2d(464, 1024, 1, bias=False), nn.BatchNorm2d(1024), nn.ReLU()]
+    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(1024, 1000))
+
+
+class Branches(nn.Module):
+    def __init__(self, *branches: nn.Module) -> None:
+        super().__init__()
+        self.branches = nn.ModuleList(branches)
+
+    def forward(self, x):  # type: ignore[no-untyped-def]
+        return torch.cat([b(x) for b in self.branches], dim=1)
+
+
+def inception_3a() -> nn.Module:
+    def conv(cin: int, cout: int, k: int) -> list[nn.Module]:
+        return [nn.Conv2d(cin, cout, k, padding=k // 2), nn.ReLU()]
+
+    return Branches(nn.Sequential(*conv(192, 64, 1)), nn.Sequential(*conv(192, 96, 1), *conv(96, 128, 3)),
+                    nn.Sequential(*conv(192, 16, 1), *conv(16, 32, 5)), nn.Sequential(nn.MaxPool2d(3, 1, 1), *conv(192, 32, 1)))  # fmt: skip
+
+
+def densenet121_block1() -> nn.Module:
+    class DenseLayer(nn.Module):
+        def __init__(self, cin: int) -> None:
+            super().__init__()
+            self.f = nn.Sequential(nn.BatchNorm2d(cin), nn.ReLU(), nn.Conv2d(cin, 128, 1, bias=False), nn.BatchNorm2d(128), nn.ReLU(),
+                                   nn.Conv2d(128, 32, 3, padding=1, bias=False))  # fmt: skip
+
+        def forward(self, x):  # type: ignore[no-untyped-def]
+            return torch.cat([x, self.f(x)], 1)
+
+    layers: list[nn.Module] = [DenseLayer(64 + 32 * i) for i in range(6)]
+    return nn.Sequential(*layers, nn.BatchNorm2d(256), nn.ReLU(), nn.Conv2d(256, 128, 1, bias=False), nn.AvgPool2d(2, 2))
+
+
+def se_resnet_block() -> nn.Module:
+    class SEBottleneck(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.body = nn.Sequential(*conv_bn(256, 128, 1), *conv_bn(128, 128, 3, 2, 1), *conv_bn(128, 512, 1, relu=False))
+            self.fc = nn.Sequential(nn.Linear(512, 32), nn.ReLU(), nn.Linear(32, 512), nn.Sigmoid())
+            self.down = nn.Sequential(*conv_bn(256, 512, 1, 2, relu=False))
+
+        def forward(self, x):  # type: ignore[no-untyped-def]
+            y = self.body(x)
+            y = y * self.fc(y.mean((2, 3)))[:, :, None, None]
+            return (y + self.down(x)).relu()
+
+    return SEBottleneck()
+
+
+def deeplab_v3_head() -> nn.Module:
+    class Unit(nn.Module):
+        def __init__(self, cin: int, rate: int) -> None:
+            super().__init__()
+            self.body = nn.Sequential(*conv_bn(cin, 512, 1), nn.Conv2d(512, 512, 3, padding=rate, dilation=rate, bias=False),
+                                      nn.BatchNorm2d(512), nn.ReLU(), *conv_bn(512, 2048, 1, relu=False))  # fmt: skip
+            self.down = nn.Sequential(*conv_bn(cin, 2048, 1, relu=False)) if cin != 2048 else nn.Identity()
+
+        def forward(self, x):  # type: ignore[no-untyped-def]
+            return (self.body(x) + self.down(x)).relu()
+
+    def atrous(rate: int) -> nn.Module:
+        return nn.Sequential(nn.Conv2d(2048, 256, 3, padding=rate, dilation=rate, bias=False), nn.BatchNorm2d(256), nn.ReLU())
+
+    pooling = nn.Sequential(
+        nn.AdaptiveAvgPool2d(1), *conv_bn(2048, 256, 1), nn.Upsample(size=(33, 33), mode="bilinear", align_corners=False)
+    )
+    aspp = Branches(nn.Sequential(*conv_bn(2048, 256, 1)), atrous(6), atrous(12), atrous(18), pooling)
+    return nn.Sequential(Unit(1024, 2), Unit(2048, 1), Unit(2048, 2), Unit(2048, 5), aspp, *conv_bn(1280, 256, 1), nn.Conv2d(256, 21, 1))
+
+
+def unet() -> nn.Module:
+    def double(cin: int, cout: int) -> list[nn.Module]:
+        return [nn.Conv2d(cin, cout, 3, padding=1), nn.ReLU(), nn.Conv2d(cout, cout, 3, padding=1), nn.ReLU()]
+
+    class UNet(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.enc1, self.enc2, self.mid = (
+                nn.Sequential(*double(1, 64)),
+                nn.Sequential(*double(64, 128)),
+                nn.Sequential(*double(128, 256)),
+            )
+            self.up2, self.dec2 = nn.ConvTranspose2d(256, 128, 2, 2), nn.Sequential(*double(256, 128))
+            self.up1, self.dec1 = nn.ConvTranspose2d(128, 64, 2, 2), nn.Sequential(*double(128, 64))
+            self.head = nn.Conv2d(64, 2, 1)
+
+        def forward(self, x):  # type: ignore[no-untyped-def]
+            e1 = self.enc1(x)
+            e2 = self.enc2(nn.functional.max_pool2d(e1, 2))
+            m = self.mid(nn.functional.max_pool2d(e2, 2))
+            d2 = self.dec2(torch.cat([e2, self.up2(m)], 1))
+            return self.head(self.dec1(torch.cat([e1, self.up1(d2)], 1)))
+
+    return UNet()
+
+
+def tc_resnet8() -> nn.Module:
+    class Block(nn.Module):
+        def __init__(self, cin: int, cout: int) -> None:
+            super().__init__()
+            self.body = nn.Sequential(nn.Conv1d(cin, cout, 9, 2, 4, bias=False), nn.BatchNorm1d(cout), nn.ReLU(),
+                                      nn.Conv1d(cout, cout, 9, 1, 4, bias=False), nn.BatchNorm1d(cout))  # fmt: skip
+            self.down = nn.Sequential(nn.Conv1d(cin, cout, 1, 2, bias=False), nn.BatchNorm1d(cout), nn.ReLU())
+
+        def forward(self, x):  # type: ignore[no-untyped-def]
+            return (self.body(x) + self.down(x)).relu()
+
+    return nn.Sequential(nn.Conv1d(40, 16, 3, padding=1, bias=False), Block(16, 24), Block(24, 32), Block(32, 48),
+                         nn.AdaptiveAvgPool1d(1), nn.Flatten(), nn.Linear(48, 12))  # fmt: skip
+
+
+def c3d() -> nn.Module:
+    def conv(cin: int, cout: int) -> list[nn.Module]:
+        return [nn.Conv3d(cin, cout, 3, padding=1), nn.ReLU()]
+
+    return nn.Sequential(*conv(3, 64), nn.MaxPool3d((1, 2, 2)), *conv(64, 128), nn.MaxPool3d(2), *conv(128, 256), *conv(256, 256),
+                         nn.MaxPool3d(2), *conv(256, 512), *conv(512, 512), nn.MaxPool3d(2), *conv(512, 512), *conv(512, 512),
+                         nn.MaxPool3d(2, padding=(0, 1, 1)), nn.Flatten(), nn.Linear(8192, 4096), nn.ReLU(), nn.Dropout(),
+                         nn.Linear(4096, 4096), nn.ReLU(), nn.Dropout(), nn.Linear(4096, 487))  # fmt: skip
+
+
+class ChannelWise3d(nn.Module):
+    """ChannelNets' released code: a channel-wise conv is a Conv3d with kernel (d_c, 1, 1) over
+    (channels, H, W); `groups` outputs with channel stride `stride` make a group channel-wise conv."""
+
+    def __init__(self, c: int, dc: int, outputs: int = 1, stride: int = 1) -> None:
+        super().__init__()
+        total = max((-(-c // stride) - 1) * stride + dc - c, 0)  # TF SAME along channels
+        self.pad = (0, 0, 0, 0, total // 2, total - total // 2)
+        self.conv = nn.Conv3d(1, outputs, (dc, 1, 1), (stride, 1, 1), bias=False)
+
+    def forward(self, x):  # type: ignore[no-untyped-def]
+        y = self.conv(nn.functional.pad(x.unsqueeze(1), self.pad))
+        return y.reshape(x.shape[0], -1, *x.shape[2:])
+
+
+def channelnet_style() -> nn.Module:
+    def bn_relu(c: int) -> list[nn.Module]:
+        return [nn.BatchNorm2d(c), nn.ReLU()]
+
+    def dws(cin: int, cout: int, stride: int = 1) -> list[nn.Module]:
+        return [
+            nn.Conv2d(cin, cin, 3, stride, 1, groups=cin, bias=False),
+            *bn_relu(cin),
+            nn.Conv2d(cin, cout, 1, bias=False),
+            *bn_relu(cout),
+        ]
+
+    class Module(nn.Module):
+        def __init__(self, fuse: bool) -> None:
+            super().__init__()
+            first = [
+                nn.Conv2d(512, 512, 3, 1, 1, groups=512, bias=False),
+                *bn_relu(512),
+                nn.Conv2d(512, 512, 1, groups=2, bias=False),
+                *bn_relu(512),
+            ]
+            fusion = [ChannelWise3d(512, 8, outputs=2, stride=2)] if fuse else []
+            second = [
+                nn.Conv2d(512, 512, 3, 1, 1, groups=512, bias=False),
+                *bn_relu(512),
+                nn.Conv2d(512, 512, 1, groups=2, bias=False),
+                *bn_relu(512),
+            ]
+            self.body = nn.Sequential(*first, *fusion, *second)
+
+        def forward(self, x):  # type: ignore[no-untyped-def]
+            return x + self.body(x)
+
+    class Classifier(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv = nn.Conv3d(1, 1, (1024 - 1000 + 1, 7, 7), bias=False)
+
+        def forward(self, x):  # type: ignore[no-untyped-def]
+            return self.conv(x.unsqueeze(1)).reshape(x.shape[0], 1000)
+
+    layers = [nn.Conv2d(3, 32, 3, 2, 1, bias=False), *bn_relu(32), *dws(32, 64), *dws(64, 128, 2), *dws(128, 128), *dws(128, 256, 2),
+              *dws(256, 256), *dws(256, 512, 2), Module(True), Module(False), Module(True), Module(False), *dws(512, 1024, 2),
+              nn.Conv2d(1024, 1024, 3, 1, 1, groups=1024, bias=False), *bn_relu(1024), ChannelWise3d(1024, 64), Classifier()]  # fmt: skip
+    return nn.Sequential(*layers)
+
+
+def deformable_head_parts() -> list[tuple[nn.Module, tuple[int, ...]]]:
+    """The head as plain torch convs with their input shapes: each deformable conv is its offset
+    conv (with bias) plus a conv with the main weights (sampling is 0 MACs by convention)."""
+    parts: list[tuple[nn.Module, tuple[int, ...]]] = []
+    for taps in (18, 27):  # v1: 2·9 offsets; v2: 3·9 (offsets and mask)
+        parts.append((nn.Conv2d(256, taps, 3, padding=1), (256, 50, 50)))
+        parts.append((nn.Conv2d(256, 256, 3, padding=1, bias=False), (256, 50, 50)))
+        parts.append((nn.GroupNorm(32, 256), (256, 50, 50)))
+    parts.append((nn.Conv2d(256, 720, 3, padding=1), (256, 50, 50)))
+    parts.append((nn.Conv2d(256, 36, 3, padding=1), (256, 50, 50)))
+    return parts

@@ -1,0 +1,140 @@
+"""layers/: every model against an independent truth (hand-written torch nets, papers)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+import convcost
+from convcost.cli import app
+
+from .conftest import LAYERS, ROOT
+
+runner = CliRunner()
+ZOO = sorted(LAYERS.glob("*.yaml"))
+
+# Published figures (REFERENCES.md; the papers' tables): exact where the source is exact.
+PUBLISHED = {
+    "vgg16": (138_357_544, 15_470_264_320),
+    "resnet18": (11_689_512, 1_814_073_344),
+    "resnet50": (25_557_032, 4_089_184_256),
+    "mobilenet_v1": (4_231_976, 568_740_352),
+    "mobilenet_v2": (3_504_872, 300_774_272),
+    "shufflenet_v2": (2_278_604, 144_907_992),
+}
+# (size, stride, padding) of the feature extractor's field: google-research/receptive_field where
+# the layout is the same (VGG-16), autograd support on PyTorch-layout nets otherwise (REFERENCES.md).
+FIELDS = {"vgg16": (212, 32, 90), "mobilenet_v1": (315, 32, 157), "resnet18": (435, 32, 217), "shufflenet_v2": (527, 32, 263)}
+
+
+def header_totals(path: Path) -> tuple[int | None, int | None]:
+    """The 'Expected: params N; MACs M' line of a file's header comment."""
+    text = " ".join(line.lstrip("# ") for line in path.read_text().splitlines() if line.startswith("#"))
+    params = re.search(r"Expected: params ([\d,]+)", text)
+    macs = re.search(r"MACs ([\d,]+)", text[params.start() :] if params else text)
+    return (int(params.group(1).replace(",", "")) if params else None, int(macs.group(1).replace(",", "")) if macs else None)
+
+
+@pytest.mark.parametrize("path", ZOO, ids=lambda p: p.stem)
+def test_header_names_a_source_and_the_totals(path: Path) -> None:
+    params, macs = header_totals(path)
+    assert params is not None and macs is not None, f"{path.name}: header lacks 'Expected: params …; MACs …'"
+    totals = convcost.analyze(convcost.load(path)).totals
+    assert (totals.params, totals.macs) == (params, macs)
+
+
+def torch_nets() -> dict[str, Any]:
+    from . import nets
+
+    return {
+        "vgg16": nets.vgg16, "resnet18": nets.resnet18, "resnet50": nets.resnet50, "mobilenet_v1": nets.mobilenet_v1,
+        "mobilenet_v1_050": lambda: nets.mobilenet_v1(0.5), "mobilenet_v2": nets.mobilenet_v2, "shufflenet_v2": nets.shufflenet_v2,
+        "inception_3a": nets.inception_3a, "densenet121_block1": nets.densenet121_block1, "se_resnet_block": nets.se_resnet_block,
+        "deeplab_v3_head": nets.deeplab_v3_head, "unet_decoder": nets.unet, "kws_tc_resnet8": nets.tc_resnet8, "c3d": nets.c3d,
+        "channelnet_style": nets.channelnet_style,
+        "seed_separable": lambda: __import__("torch").nn.Conv2d(3, 256, 5, bias=False),
+        "seed_bottleneck": lambda: __import__("torch").nn.Conv2d(256, 256, 3, padding=1, bias=False),
+    }  # fmt: skip
+
+
+def measure(module: Any, shape: tuple[int, ...]) -> tuple[int, int, tuple[int, ...]]:
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    module.eval()
+    with torch.inference_mode(), FlopCounterMode(display=False) as counter:
+        out = module(torch.randn(1, *shape))
+    return sum(p.numel() for p in module.parameters()), counter.get_total_flops(), tuple(out.shape[1:])
+
+
+@pytest.mark.parametrize("path", ZOO, ids=lambda p: p.stem)
+def test_zoo_equals_an_independent_torch_definition(path: Path) -> None:
+    pytest.importorskip("torch")
+    stack = convcost.load(path)
+    report = convcost.analyze(stack)
+    if path.stem == "deformable_head":
+        from .nets import deformable_head_parts
+
+        params = flops = 0
+        for module, shape in deformable_head_parts():
+            p, f, _ = measure(module, shape)
+            params, flops = params + p, flops + f
+        assert (report.totals.params, report.totals.flops) == (params, flops)
+        return
+    params, flops, out = measure(torch_nets()[path.stem](), stack.input)
+    assert (report.totals.params, report.totals.flops, report.layers[-1].output) == (params, flops, out)
+
+
+@pytest.mark.parametrize("name", sorted(PUBLISHED))
+def test_published_figures(name: str) -> None:
+    totals = convcost.analyze(convcost.load(LAYERS / f"{name}.yaml")).totals
+    assert (totals.params, totals.macs) == PUBLISHED[name]
+
+
+def test_papers_rounded_figures() -> None:
+    def totals(stem: str) -> Any:
+        return convcost.analyze(convcost.load(LAYERS / f"{stem}.yaml")).totals
+
+    assert (
+        round(totals("mobilenet_v1_050").params / 1e6, 2) == 1.33 and round(totals("mobilenet_v1_050").macs / 1e6) == 149
+    )  # Table 6: 1.32 M, 149 M
+    assert round(totals("inception_3a").macs / 1e6) == 128  # Table 1: 128M ops
+    assert round((totals("inception_3a").params - 368) / 1024) == 160  # 159K in K = 1024, weights only (368 biases)
+    # TC-ResNet8: the paper says 66K parameters; this layout gives 65,148 (1.3 % fewer): the
+    # paper does not list its batch-norm or bias choices, so only the order of magnitude is shared
+    assert abs(totals("kws_tc_resnet8").params - 66_000) / 66_000 < 0.02
+    # ChannelNets: the convolutional classification layer replaces GAP + FC, 7×7×25 = 1,225 params
+    assert convcost.analyze(convcost.load(LAYERS / "channelnet_style.yaml")).layers[-1].params == 1_225
+
+
+@pytest.mark.parametrize("name", sorted(FIELDS))
+def test_receptive_fields_of_the_classic_nets(name: str) -> None:
+    rf = convcost.analyze(convcost.load(LAYERS / f"{name}.yaml")).totals.rf
+    assert (rf.size[0], rf.stride[0], rf.padding[0]) == FIELDS[name]
+
+
+@pytest.mark.parametrize("path", ZOO, ids=lambda p: p.stem)
+def test_every_command_runs_on_every_file(path: Path) -> None:
+    assert runner.invoke(app, ["analyze", str(path)]).exit_code == 0
+    assert runner.invoke(app, ["compare", str(path), "-f", "json"]).exit_code == 0
+    assert runner.invoke(app, ["check", str(path), "--max-params", "1G"]).exit_code == 0
+
+
+def test_hdc_check_on_the_dilated_zoo() -> None:
+    # the DeepLab head's HDC-style stage uses rates 1,2,5 with 3×3 kernels
+    assert runner.invoke(app, ["hdc-check", "1,2,5"]).exit_code == 0
+    assert runner.invoke(app, ["hdc-check", "6,12,18"]).exit_code == 1  # ASPP rates stacked would grid (gcd 6)
+    assert convcost.analyze(convcost.load(LAYERS / "deeplab_v3_head.yaml")).warnings == ()
+
+
+def test_readme_zoo_table_is_current() -> None:
+    readme = (ROOT / "README.md").read_text()
+    start, end = readme.index("<!-- zoo:start -->"), readme.index("<!-- zoo:end -->")
+    current = readme[start + len("<!-- zoo:start -->") : end].strip()
+    result = runner.invoke(app, ["analyze", *map(str, ZOO), "--format", "markdown"])
+    assert result.exit_code == 0
+    assert current == result.stdout.strip(), "README zoo table is stale: regenerate with `convcost analyze layers/*.yaml -f markdown`"
