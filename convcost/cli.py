@@ -88,20 +88,75 @@ def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
 MODEL = click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
 
 
+def execute_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--execute and its settings, shared by analyze and compare."""
+    options = [
+        click.option("--execute", is_flag=True, help="Build with random weights, run, confirm every shape, and time it."),
+        click.option("--backend", type=click.Choice(["numpy", "torch"]), default="numpy", show_default=True),
+        click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="auto", show_default=True),
+        click.option("--warmup", type=click.IntRange(min=0), default=1, show_default=True),
+        click.option("--repeat", type=click.IntRange(min=1), default=5, show_default=True),
+        click.option("--threads", type=click.IntRange(min=1), default=None, help="CPU threads (BLAS / torch)."),
+        click.option("--seed", type=int, default=0, show_default=True),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def run_execute(stack: Any, report: Any, settings: dict[str, Any]) -> Any:
+    """Execute with a progress bar on a terminal; a shape mismatch prints the paths and exits 1
+    after the report is shown (returned here as the report and the mismatches)."""
+    from .backends.execute import execute, merge_into
+
+    keys = ("backend", "device", "warmup", "repeat", "threads", "seed")
+    options = {k: settings[k] for k in keys}
+    options["backend_name"] = options.pop("backend")
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    if console.is_terminal:
+        from rich.progress import Progress
+
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task(f"executing {report.model}", total=None)
+
+            def on_step(i: int, total: int, path: str) -> None:
+                progress.update(task, completed=i, total=total, description=f"{report.model}: {path}")
+
+            timing = execute(stack, report, on_step=on_step, **options)
+    else:
+        timing = execute(stack, report, **options)
+    return merge_into(report, timing)
+
+
+def shape_failures(wrong: list[str]) -> None:
+    if wrong:
+        click.echo("error: executed shapes differ from the analysis: " + "; ".join(wrong), err=True)
+        sys.exit(int(ExitCode.FAIL))
+
+
 @app.command()
 @click.argument("models", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @output_options
 @click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Batch size (counts scale with it; params do not).")
 @click.option("--dtype", default="float32", show_default=True, help="Element type for bytes: float32, float16, bfloat16, float64, int8.")
+@execute_options
 @guarded
-def analyze(models: tuple[Path, ...], fmt: str, output: Path | None, batch: int, dtype: str) -> None:
+def analyze(models: tuple[Path, ...], fmt: str, output: Path | None, batch: int, dtype: str, **settings: Any) -> None:
     """Per-layer output shape, params, MACs, activations, memory and receptive field. With
-    several files: one summary row per model."""
+    several files: one summary row per model. --execute runs it too."""
     from .analysis import analyze as run_analysis
     from .render import machine
     from .spec import load
 
-    reports = [run_analysis(load(model), batch=batch, dtype=dtype) for model in models]
+    stacks = [load(model) for model in models]
+    reports = [run_analysis(stack, batch=batch, dtype=dtype) for stack in stacks]
+    wrong: list[str] = []
+    if settings["execute"]:
+        for i, stack in enumerate(stacks):
+            reports[i], bad = run_execute(stack, reports[i], settings)
+            wrong += bad
     if len(reports) > 1:
         from .render import summary
 
@@ -110,6 +165,7 @@ def analyze(models: tuple[Path, ...], fmt: str, output: Path | None, batch: int,
         else:
             emit(fmt, output, {"json": lambda: machine.to_json({"models": [machine.report_dict(r) for r in reports]}),
                                "csv": lambda: summary.summary_csv(reports), "markdown": lambda: summary.summary_markdown(reports)}[fmt]())  # fmt: skip
+        shape_failures(wrong)
         return
     report = reports[0]
     if fmt == "table":
@@ -119,6 +175,7 @@ def analyze(models: tuple[Path, ...], fmt: str, output: Path | None, batch: int,
     else:
         emit(fmt, output, {"json": lambda: machine.to_json(machine.report_dict(report)), "csv": lambda: machine.report_csv(report),
                            "markdown": lambda: machine.report_markdown(report)}[fmt]())  # fmt: skip
+    shape_failures(wrong)
 
 
 @app.command()
@@ -130,10 +187,10 @@ def analyze(models: tuple[Path, ...], fmt: str, output: Path | None, batch: int,
 @click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--dtype", default="float32", show_default=True)
 @output_options
+@execute_options
 @guarded
-def compare(
-    model: Path, other: Path | None, rewrites: str | None, emit_yaml: Path | None, batch: int, dtype: str, fmt: str, output: Path | None
-) -> None:
+def compare(model: Path, other: Path | None, rewrites: str | None, emit_yaml: Path | None, batch: int, dtype: str, fmt: str,
+            output: Path | None, **settings: Any) -> None:  # fmt: skip
     """The standard design beside its cheaper rewrites (or beside OTHER.yaml): params, MACs and
     their ratios per layer and in total, with the closed forms."""
     from . import compare as comparing
@@ -162,11 +219,20 @@ def compare(
                     target.write_text(dump(stack_data(rewritten.stack), f"# {model.name} rewritten by convcost ({rewritten.name})\n"))
             except OSError as exc:
                 raise ConvcostError(f"--emit-yaml: cannot write into {emit_yaml}: {exc.strerror}") from None
+    wrong: list[str] = []
+    if settings["execute"]:
+        measured = []
+        for variant, variant_stack in zip(result.variants, result.stacks):
+            report, bad = run_execute(variant_stack, variant.report, settings)
+            measured.append(report)
+            wrong += [f"{variant.name} {w}" for w in bad]
+        result = result.with_reports(measured)
     if fmt == "table":
         emit(fmt, output, renderable=show.compare_table(result))
     else:
         emit(fmt, output, {"json": lambda: to_json(show.compare_dict(result)), "csv": lambda: show.compare_csv(result),
                            "markdown": lambda: show.compare_markdown(result)}[fmt]())  # fmt: skip
+    shape_failures(wrong)
 
 
 @app.command("hdc-check")

@@ -32,6 +32,11 @@ class Row(NamedTuple):
 class Comparison(NamedTuple):
     variants: tuple[Variant, ...]
     rows: tuple[Row, ...]
+    stacks: tuple[Stack, ...] = ()  #: the stack of each variant, for execution
+
+    def with_reports(self, reports: list[Report]) -> Comparison:
+        """The same comparison with each variant's report replaced (e.g. measured)."""
+        return self._replace(variants=tuple(v._replace(report=r) for v, r in zip(self.variants, reports)))
 
     def ratio(self, index: int) -> Fraction | None:
         """Total MACs of variant ``index`` over the standard's."""
@@ -98,12 +103,14 @@ def _closed_form_holds(stack: Stack, name: str, result_stack: Stack, changed: tu
 def compare(stack: Stack, rewrites: list[str] | tuple[str, ...], *, batch: int = 1, dtype: str = "float32") -> Comparison:
     """The standard design beside each rewrite."""
     variants = [Variant("standard", analyze(stack, batch=batch, dtype=dtype))]
+    stacks = [stack]
     for spec in rewrites:
         result = rewrite(stack, spec)
+        stacks.append(result.stack)
         base = result.name.split(":")[0]
         variants.append(Variant(result.name, analyze(result.stack, batch=batch, dtype=dtype), result.changed, result.skipped,
                                 CLOSED_FORMS.get(base), _closed_form_holds(stack, result.name, result.stack, result.changed, batch)))  # fmt: skip
-    return Comparison(tuple(variants), _rows(variants))
+    return Comparison(tuple(variants), _rows(variants), tuple(stacks))
 
 
 def compare_files(stack: Stack, other: Stack, other_name: str, *, batch: int = 1, dtype: str = "float32") -> Comparison:

@@ -49,7 +49,8 @@ def summary_lines(c: Comparison) -> list[str]:
         t = v.report.totals
         rf = rf_text(t.rf)
         if i == 0:
-            lines.append(f"{v.name}: params {t.params:,}, MACs {t.macs:,}, receptive field {rf}")
+            timed = f"; measured {t.measured['ms_median']:.3f} ms on {t.measured['backend']}/{t.measured['device']}" if t.measured else ""
+            lines.append(f"{v.name}: params {t.params:,}, MACs {t.macs:,}, receptive field {rf}{timed}")
             continue
         if t.macs <= base.macs:
             reduction = f"{base.macs / t.macs:.2f}× fewer MACs" if t.macs else "no MACs"
@@ -57,6 +58,10 @@ def summary_lines(c: Comparison) -> list[str]:
             reduction = f"{t.macs / base.macs:.2f}× more MACs"
         rf_note = "" if (t.rf and base.rf and t.rf.size == base.rf.size) else " (receptive field changed!)"
         line = f"{v.name}: params {t.params:,}, MACs {t.macs:,} — {reduction}; receptive field {rf}{rf_note}"
+        if t.measured and base.measured:
+            theory = base.macs / t.macs if t.macs else float("inf")
+            speedup = base.measured["ms_median"] / t.measured["ms_median"]
+            line += f"; measured {t.measured['ms_median']:.3f} ms: speed-up ×{speedup:.2f} measured vs ×{theory:.2f} in MACs"
         if v.closed_form:
             state = {True: "every changed layer matches it", False: "a changed layer does not match it", None: "no layer changed"}[
                 v.closed_form_ok
@@ -74,6 +79,25 @@ def summary_lines(c: Comparison) -> list[str]:
     return lines
 
 
+def speedup_rows(c: Comparison) -> list[list[str]]:
+    """Per design: measured time, theoretical speed-up (MAC ratio) and measured speed-up."""
+    base = c.variants[0].report.totals
+    if not base.measured:
+        return []
+    rows = []
+    for v in c.variants:
+        t = v.report.totals
+        if not t.measured:
+            continue
+        theory = base.macs / t.macs if t.macs else float("inf")
+        measured = base.measured["ms_median"] / t.measured["ms_median"]
+        rows.append([v.name, f"{t.measured['ms_median']:.3f}", f"×{theory:.2f}", f"×{measured:.2f}"])
+    return rows
+
+
+SPEEDUP_HEADER = ["design", "measured ms", "speed-up in MACs", "measured speed-up"]
+
+
 def compare_table(c: Comparison) -> Any:
     from rich.console import Group
     from rich.table import Table
@@ -87,7 +111,19 @@ def compare_table(c: Comparison) -> Any:
         table.add_row(*line)
     table.add_section()
     table.add_row(*total, style="bold")
-    return Group(table, *(Text(line) for line in summary_lines(c)))
+    parts: list[Any] = [table]
+    speed = speedup_rows(c)
+    if speed:
+        m = c.variants[0].report.totals.measured
+        timing = Table(
+            title=f"measured on {m['backend']}/{m['device']}, batch {m['batch']} (median of {m['repeats']})", header_style="bold"
+        )
+        for i, name in enumerate(SPEEDUP_HEADER):
+            timing.add_column(name, justify="right" if i else "left")
+        for row in speed:
+            timing.add_row(*row)
+        parts.append(timing)
+    return Group(*parts, *(Text(line) for line in summary_lines(c)))
 
 
 def variant_dict(v: Variant) -> dict[str, Any]:
@@ -106,6 +142,8 @@ def compare_markdown(c: Comparison) -> str:
     header, body, total = cells(c)
     text = f"### {c.variants[0].report.model}: designs compared\n\n"
     text += md_table(header, body + [[f"**{x}**" if x else x for x in total]], set(range(2, len(header))))
+    if speedup_rows(c):
+        text += "\n" + md_table(SPEEDUP_HEADER, speedup_rows(c), {1, 2, 3})
     return text + "\n" + "\n".join(f"- {line.strip()}" for line in summary_lines(c)) + "\n"
 
 

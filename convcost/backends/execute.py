@@ -1,0 +1,296 @@
+"""Execute a Stack with random weights on numpy or torch, confirm every shape, time it.
+
+The tree becomes a program of steps in the analysis' order (leaves, then each residual or
+concat merge); one pass runs it, timing every step on its real input (warm-up, repeats) and
+recording its output shape; then the whole program is timed end to end.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+from ..analysis import Report
+from ..errors import ConvcostError
+from ..graph import Concat, Leaf, Node, Residual, Stack
+
+
+class Step(NamedTuple):
+    path: str
+    kind: str
+    fn: Callable[..., Any]
+    inputs: tuple[int, ...]
+    output: int
+
+
+class Timing(NamedTuple):
+    backend: str
+    device: str
+    batch: int
+    repeats: int
+    steps: dict[str, tuple[tuple[int, ...], list[float]]]  #: path → (executed shape without batch, ms per repeat)
+    total_ms: list[float]
+
+
+def available_memory() -> int | None:
+    """Bytes the machine can still give (MemAvailable), None when unknown."""
+    try:
+        with open("/proc/meminfo") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+class NumpyBackend:
+    name = "numpy"
+
+    def __init__(self, device: str, threads: int | None) -> None:
+        if device not in ("cpu", "auto"):
+            raise ConvcostError(f"--device {device}: the numpy backend runs on the CPU only; use --backend torch")
+        if threads:
+            for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+                os.environ[var] = str(threads)
+        try:
+            import numpy
+        except ImportError:
+            raise ConvcostError("--backend numpy: numpy is not installed (pip install 'convcost[numpy]')") from None
+        self.np, self.device = numpy, "cpu"
+
+    def leaf(self, leaf: Leaf, weights: list[Any]) -> Callable[..., Any]:
+        from .numpy_backend import compile_leaf
+
+        return compile_leaf(leaf.op, leaf.in_shape, weights)
+
+    def merge(self, kind: str) -> Callable[..., Any]:
+        from .numpy_backend import merge
+
+        return merge(kind)
+
+    def tensor(self, array: Any) -> Any:
+        return array
+
+    def shape(self, value: Any) -> tuple[int, ...]:
+        return tuple(value.shape)
+
+    def sync(self) -> None:
+        pass
+
+
+class TorchBackend:
+    name = "torch"
+
+    def __init__(self, device: str, threads: int | None) -> None:
+        try:
+            import torch
+        except ImportError:
+            raise ConvcostError("--backend torch: PyTorch is not installed (pip install 'convcost[torch]')") from None
+        self.torch = torch
+        if device == "auto":
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        if device == "cuda" and not torch.cuda.is_available():
+            raise ConvcostError("--device cuda: no CUDA GPU is available to PyTorch here")
+        if device not in ("cpu", "cuda"):
+            raise ConvcostError(f"--device: expected cpu, cuda or auto, found '{device}'")
+        if threads:
+            torch.set_num_threads(threads)
+        self.device = device
+
+    def leaf(self, leaf: Leaf, weights: list[Any]) -> Callable[..., Any]:
+        from .torch_build import leaf_module
+
+        module = leaf_module(leaf.op, leaf.in_shape).eval()
+        params = list(module.parameters())
+        if [tuple(p.shape) for p in params] != [w.shape for w in weights]:
+            raise AssertionError(f"{leaf.path}: torch parameters {[tuple(p.shape) for p in params]} vs {[w.shape for w in weights]}")
+        with self.torch.no_grad():
+            for p, w in zip(params, weights):
+                p.copy_(self.torch.from_numpy(w))
+        module = module.to(self.device)
+        torch = self.torch
+
+        def run(x: Any) -> Any:
+            with torch.inference_mode():
+                return module(x)
+
+        return run
+
+    def merge(self, kind: str) -> Callable[..., Any]:
+        torch = self.torch
+        return (lambda xs: xs[0] + xs[1]) if kind == "residual" else (lambda xs: torch.cat(xs, dim=1))
+
+    def tensor(self, array: Any) -> Any:
+        return self.torch.from_numpy(array).to(self.device)
+
+    def shape(self, value: Any) -> tuple[int, ...]:
+        return tuple(value.shape)
+
+    def sync(self) -> None:
+        if self.device == "cuda":
+            self.torch.cuda.synchronize()
+
+
+def backend(name: str, device: str = "auto", threads: int | None = None) -> NumpyBackend | TorchBackend:
+    if name == "numpy":
+        return NumpyBackend(device, threads)
+    if name == "torch":
+        return TorchBackend(device, threads)
+    raise ConvcostError(f"--backend: expected numpy or torch, found '{name}'")
+
+
+def program(stack: Stack, runner: NumpyBackend | TorchBackend, seed: int) -> list[Step]:
+    """The stack as steps over numbered tensors (0 is the input), weights drawn from ``seed``."""
+    import numpy as np
+
+    from .weights import make
+
+    rng = np.random.default_rng(seed)
+    steps: list[Step] = []
+    counter = [0]
+
+    def fresh() -> int:
+        counter[0] += 1
+        return counter[0]
+
+    def walk(nodes: tuple[Node, ...], x: int) -> int:
+        for node in nodes:
+            if isinstance(node, Leaf):
+                out = fresh()
+                steps.append(Step(node.path, node.op.kind, runner.leaf(node, make(node.op, node.in_shape, rng)), (x,), out))
+                x = out
+            else:
+                branches = (node.body, node.shortcut) if isinstance(node, Residual) else node.branches
+                outs = tuple(walk(branch, x) for branch in branches)
+                out = fresh()
+                kind = "residual" if isinstance(node, Residual) else "concat"
+                assert isinstance(node, (Residual, Concat))
+                steps.append(Step(node.path, kind, runner.merge(kind), outs, out))
+                x = out
+        return x
+
+    walk(stack.layers, 0)
+    return steps
+
+
+def _timed(runner: NumpyBackend | TorchBackend, call: Callable[[], Any], warmup: int, repeat: int) -> tuple[Any, list[float]]:
+    """(the last result, milliseconds of each repeat); CUDA work timed with events."""
+    result = None
+    for _ in range(warmup):
+        result = call()
+    runner.sync()
+    times = []
+    cuda = getattr(runner, "device", "cpu") == "cuda"
+    for _ in range(repeat):
+        if cuda:
+            torch = runner.torch  # type: ignore[union-attr]
+            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            start.record()
+            result = call()
+            end.record()
+            end.synchronize()
+            times.append(start.elapsed_time(end))
+        else:
+            t0 = time.perf_counter()
+            result = call()
+            runner.sync()
+            times.append((time.perf_counter() - t0) * 1000)
+    return result, times
+
+
+def check_memory(report: Report, runner: NumpyBackend | TorchBackend) -> None:
+    """Refuse before any work when the run needs more memory than the device has."""
+    t = report.totals
+    need = t.peak_memory_bytes * 2 + t.params * 4  # activations (and a working copy), float32 weights
+    if runner.device == "cuda":
+        free = runner.torch.cuda.mem_get_info()[0]  # type: ignore[union-attr]
+    else:
+        free = available_memory()
+    if free is not None and need > free:
+        raise ConvcostError(f"--execute: needs about {need / 2**30:.1f} GiB ({report.batch} × peak activations, weights) but "
+                            f"only {free / 2**30:.1f} GiB is free on {runner.device}; lower --batch")  # fmt: skip
+
+
+def execute(stack: Stack, report: Report, *, backend_name: str = "numpy", device: str = "auto", warmup: int = 1, repeat: int = 5,
+            seed: int = 0, threads: int | None = None, on_step: Callable[[int, int, str], None] | None = None) -> Timing:  # fmt: skip
+    """Run ``stack`` at the report's batch size; time each step and the whole."""
+    runner = backend(backend_name, device, threads)
+    check_memory(report, runner)
+    import numpy as np
+
+    steps = program(stack, runner, seed)
+    rng = np.random.default_rng(seed + 1)
+    x0 = runner.tensor(rng.standard_normal((report.batch, *stack.input)).astype(np.float32))
+    uses: dict[int, int] = {}
+    for step in steps:
+        for i in step.inputs:
+            uses[i] = uses.get(i, 0) + 1
+    values: dict[int, Any] = {0: x0}
+    measured: dict[str, tuple[tuple[int, ...], list[float]]] = {}
+    for index, step in enumerate(steps):
+        if on_step:
+            on_step(index, len(steps), step.path)
+        args = [values[i] for i in step.inputs]
+        call = (lambda f=step.fn, a=args: f(a)) if step.kind in ("residual", "concat") else (lambda f=step.fn, a=args[0]: f(a))
+        out, times = _timed(runner, call, warmup, repeat)
+        measured[step.path] = (runner.shape(out)[1:], times)
+        values[step.output] = out
+        for i in step.inputs:
+            uses[i] -= 1
+            if not uses[i] and i != 0:
+                del values[i]
+    del values
+
+    def whole() -> Any:
+        live: dict[int, Any] = {0: x0}
+        for step in steps:
+            args = [live[i] for i in step.inputs]
+            live[step.output] = step.fn(args) if step.kind in ("residual", "concat") else step.fn(args[0])
+        return live[steps[-1].output]
+
+    _, total = _timed(runner, whole, warmup, repeat)
+    return Timing(runner.name, runner.device, report.batch, repeat, measured, total)
+
+
+def summary(times: list[float]) -> dict[str, float]:
+    return {"ms_median": statistics.median(times), "ms_min": min(times), "ms_max": max(times)}
+
+
+def merge_into(report: Report, timing: Timing) -> tuple[Report, list[str]]:
+    """The report with ``measured`` filled in, and the paths whose executed shape differs."""
+    base = {"backend": timing.backend, "device": timing.device, "batch": timing.batch, "repeats": timing.repeats}
+    records, wrong = [], []
+    for record in report.layers:
+        shape, times = timing.steps[record.path]
+        ok = shape == record.output
+        if not ok:
+            wrong.append(f"{record.path}: analysis {list(record.output)}, executed {list(shape)}")
+        stats = summary(times)
+        rate = record.macs / (stats["ms_median"] / 1000) / 1e9 if stats["ms_median"] > 0 else None
+        records.append(record._replace(measured={**base, **stats, "shape_ok": ok, "output": list(shape), "gmacs_per_s": rate}))
+    total = {**base, **summary(timing.total_ms), "shape_ok": not wrong,
+             "sum_layers_ms": sum(statistics.median(t) for _, t in timing.steps.values())}  # fmt: skip
+    return report._replace(layers=tuple(records), totals=report.totals._replace(measured=total)), wrong
+
+
+def run_once(stack: Stack, backend_name: str = "numpy", *, seed: int = 0, batch: int = 1, device: str = "cpu", x: Any = None) -> Any:
+    """The stack's output as a numpy array, for seeded weights and input (``x`` to give one)."""
+    import numpy as np
+
+    runner = backend(backend_name, device)
+    steps = program(stack, runner, seed)
+    if x is None:
+        x = np.random.default_rng(seed + 1).standard_normal((batch, *stack.input)).astype(np.float32)
+    live: dict[int, Any] = {0: runner.tensor(np.ascontiguousarray(x, dtype=np.float32))}
+    for step in steps:
+        args = [live[i] for i in step.inputs]
+        live[step.output] = step.fn(args) if step.kind in ("residual", "concat") else step.fn(args[0])
+    out = live[steps[-1].output]
+    return out.detach().cpu().numpy() if backend_name == "torch" else np.asarray(out)
