@@ -74,7 +74,7 @@ def _rows(variants: list[Variant]) -> tuple[Row, ...]:
     return tuple(Row(key, kinds[key], tuple(t.get(key) for t in sums)) for key in order)
 
 
-def _closed_form_holds(stack: Stack, name: str, result_stack: Stack, changed: tuple[str, ...], batch: int) -> bool | None:
+def _closed_form_holds(stack: Stack, name: str, result_stack: Stack, changed: tuple[str, ...]) -> bool | None:
     """Check the closed form on every changed layer: separable 1/out + 1/k², grouped 1/G."""
     base = name.split(":")[0]
     if base not in CLOSED_FORMS or not changed:
@@ -109,7 +109,7 @@ def compare(stack: Stack, rewrites: list[str] | tuple[str, ...], *, batch: int =
         stacks.append(result.stack)
         base = result.name.split(":")[0]
         variants.append(Variant(result.name, analyze(result.stack, batch=batch, dtype=dtype), result.changed, result.skipped,
-                                CLOSED_FORMS.get(base), _closed_form_holds(stack, result.name, result.stack, result.changed, batch)))  # fmt: skip
+                                CLOSED_FORMS.get(base), _closed_form_holds(stack, result.name, result.stack, result.changed)))  # fmt: skip
     return Comparison(tuple(variants), _rows(variants), tuple(stacks))
 
 

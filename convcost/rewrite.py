@@ -38,25 +38,28 @@ def _part(leaf: Leaf, suffix: str, op: Kind) -> Leaf:
     return Leaf(f"{leaf.path}/{suffix}", f"{leaf.name}/{suffix}", op, leaf.mark)
 
 
-def _standard(leaf: Leaf, need_spatial_kernel: bool = True) -> str | None:
-    """Why a leaf is not a standard conv with a kernel larger than 1×1 (None when it is)."""
-    op = leaf.op
-    if not isinstance(op, Conv):
-        return f"a {op.kind}, not a standard conv"
-    if op.groups != 1:
-        return f"already grouped (groups={op.groups})"
-    if need_spatial_kernel and all(k == 1 for k in op.kernel):
-        return "a 1×1 kernel"
-    return None
+def on_standard_convs(rule: Callable[[Leaf, Conv], list[Leaf] | str]) -> Rule:
+    """Apply ``rule`` to standard convs (groups 1, kernel larger than 1×1); any other member of
+    the conv family is left alone with the reason; other layers are not considered."""
+
+    def wrapped(leaf: Leaf, previous: str | None) -> list[Leaf] | str | None:
+        op = leaf.op
+        if not isinstance(op, ConvLike):
+            return None
+        if not isinstance(op, Conv):
+            return f"a {op.kind}, not a standard conv"
+        if op.groups != 1:
+            return f"already grouped (groups={op.groups})"
+        if all(k == 1 for k in op.kernel):
+            return "a 1×1 kernel"
+        return rule(leaf, op)
+
+    return wrapped
 
 
-def separable(leaf: Leaf, previous: str | None) -> list[Leaf] | str | None:
-    if not isinstance(leaf.op, ConvLike):
-        return None
-    why = _standard(leaf)
-    if why:
-        return why
-    op, nd = leaf.op, leaf.op.ndim
+@on_standard_convs
+def separable(leaf: Leaf, op: Conv) -> list[Leaf] | str:
+    nd = op.ndim
     dw = DWConv(ndim=nd, kernel=op.kernel, stride=op.stride, padding=op.padding, dilation=op.dilation, multiplier=1, bias=False)
     return [_part(leaf, "dw", dw), _part(leaf, "pw", PWConv(ndim=nd, out=op.out, groups=1, bias=op.bias))]
 
@@ -80,13 +83,8 @@ def grouped(groups: int, shuffle: bool) -> Rule:
 
 
 def bottleneck(ratio: int) -> Rule:
-    def rule(leaf: Leaf, previous: str | None) -> list[Leaf] | str | None:
-        if not isinstance(leaf.op, ConvLike):
-            return None
-        why = _standard(leaf)
-        if why:
-            return why
-        op = leaf.op
+    @on_standard_convs
+    def rule(leaf: Leaf, op: Conv) -> list[Leaf] | str:
         if op.out % ratio or op.out // ratio < 1:
             return f"out={op.out} is not divisible by {ratio}"
         mid, nd = op.out // ratio, op.ndim
@@ -97,16 +95,11 @@ def bottleneck(ratio: int) -> Rule:
     return rule
 
 
-def factorize(leaf: Leaf, previous: str | None) -> list[Leaf] | str | None:
+@on_standard_convs
+def factorize(leaf: Leaf, op: Conv) -> list[Leaf] | str:
     """k×k (odd, ≥ 5) → (k − 1)/2 stacked 3×3 convs with the same dilation and padding total.
     A stride goes on the *last* 3×3: that keeps the output shape and the receptive field exactly
     (on the first, the later 3×3s would each see s× further)."""
-    if not isinstance(leaf.op, ConvLike):
-        return None
-    why = _standard(leaf)
-    if why:
-        return why
-    op = leaf.op
     k = op.kernel[0]
     if len(set(op.kernel)) != 1 or k < 5 or k % 2 == 0:
         return f"kernel {'×'.join(map(str, op.kernel))} is not an odd square kernel ≥ 5"
@@ -128,14 +121,9 @@ def factorize(leaf: Leaf, previous: str | None) -> list[Leaf] | str | None:
     return parts
 
 
-def spatial(leaf: Leaf, previous: str | None) -> list[Leaf] | str | None:
+@on_standard_convs
+def spatial(leaf: Leaf, op: Conv) -> list[Leaf] | str:
     """k×k → k×1 (C_in → out) then 1×k (out → out); strides, paddings, dilations split by axis."""
-    if not isinstance(leaf.op, ConvLike):
-        return None
-    why = _standard(leaf)
-    if why:
-        return why
-    op = leaf.op
     if op.ndim != 2:
         return f"needs 2 spatial axes, has {op.ndim}"
     if op.kernel[0] != op.kernel[1] or op.kernel[0] < 3:
