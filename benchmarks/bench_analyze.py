@@ -50,6 +50,8 @@ def main() -> None:
     rows.append(("convcost --help", timed(exe + ["--help"], args.repeat)))
     for model in sorted((ROOT / "layers").glob("*.yaml")):
         rows.append((f"analyze {model.name}", timed(exe + ["analyze", str(model), "-f", "json"], args.repeat)))
+    zoo = [str(p) for p in sorted((ROOT / "layers").glob("*.yaml"))]
+    rows.append((f"analyze the whole zoo ({len(zoo)} files, one process)", timed(exe + ["analyze", *zoo, "-f", "json"], args.repeat)))
     with tempfile.TemporaryDirectory() as tmp:
         for n in (1_000, 10_000):
             rows.append(
