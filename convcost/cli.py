@@ -196,7 +196,7 @@ def compare(model: Path, other: Path | None, rewrites: str | None, emit_yaml: Pa
     from . import compare as comparing
     from .render import compare as show
     from .render.machine import to_json
-    from .rewrite import DEFAULT, rewrite
+    from .rewrite import DEFAULT
     from .spec import load
 
     stack = load(model)
@@ -213,10 +213,9 @@ def compare(model: Path, other: Path | None, rewrites: str | None, emit_yaml: Pa
 
             try:
                 emit_yaml.mkdir(parents=True, exist_ok=True)
-                for spec in specs:
-                    rewritten = rewrite(stack, spec)
-                    target = emit_yaml / f"{model.stem}.{rewritten.name.replace(':', '-').replace('+', '-')}.yaml"
-                    target.write_text(dump(stack_data(rewritten.stack), f"# {model.name} rewritten by convcost ({rewritten.name})\n"))
+                for variant, rewritten in zip(result.variants[1:], result.stacks[1:]):
+                    target = emit_yaml / f"{model.stem}.{variant.name.replace(':', '-').replace('+', '-')}.yaml"
+                    target.write_text(dump(stack_data(rewritten), f"# {model.name} rewritten by convcost ({variant.name})\n"))
             except OSError as exc:
                 raise ConvcostError(f"--emit-yaml: cannot write into {emit_yaml}: {exc.strerror}") from None
     wrong: list[str] = []
