@@ -138,3 +138,31 @@ def test_readme_zoo_table_is_current() -> None:
     result = runner.invoke(app, ["analyze", *map(str, ZOO), "--format", "markdown"])
     assert result.exit_code == 0
     assert current == result.stdout.strip(), "README zoo table is stale: regenerate with `convcost analyze layers/*.yaml -f markdown`"
+
+
+@pytest.mark.parametrize(
+    ("name", "factory", "head", "size", "u"), [("resnet50", "resnet50", 3, 480, 7), ("mobilenet_v2", "mobilenet_v2", 4, 544, 8)]
+)
+def test_receptive_field_by_autograd_on_the_torch_definition(name: str, factory: str, head: int, size: int, u: int) -> None:
+    """Where no table has the layout: the gradient support of one output of the hand-written net
+    (max pools swapped for average pools of the same window and activations for identities, so
+    that every path counts; weights positive), on an input large enough to hold the field."""
+    torch = pytest.importorskip("torch")
+    from . import nets
+
+    net = getattr(nets, factory)()
+    features = torch.nn.Sequential(*list(net.children())[:-head]).double().eval()
+    for parent in list(features.modules()):
+        for key, child in parent.named_children():
+            if isinstance(child, torch.nn.MaxPool2d):
+                setattr(parent, key, torch.nn.AvgPool2d(child.kernel_size, child.stride, child.padding))
+            elif isinstance(child, (torch.nn.ReLU, torch.nn.ReLU6)):
+                setattr(parent, key, torch.nn.Identity())
+    with torch.no_grad():
+        for p in features.parameters():
+            p.copy_(torch.rand_like(p) + 0.1)
+    x = torch.ones(1, 3, size, size, dtype=torch.float64, requires_grad=True)
+    features(x)[0, :, u, u].sum().backward()
+    rows = torch.nonzero(x.grad[0].abs().sum(0).sum(1)).flatten()
+    rf = convcost.analyze(convcost.load(LAYERS / f"{name}.yaml")).totals.rf
+    assert (int(rows[-1] - rows[0]) + 1, int(rows[0])) == (rf.size[0], u * rf.stride[0] - rf.padding[0])
