@@ -119,4 +119,4 @@ def compare_files(stack: Stack, other: Stack, other_name: str, *, batch: int = 1
         Variant("standard", analyze(stack, batch=batch, dtype=dtype)),
         Variant(other_name, analyze(other, batch=batch, dtype=dtype)),
     ]
-    return Comparison(tuple(variants), _rows(variants))
+    return Comparison(tuple(variants), _rows(variants), (stack, other))

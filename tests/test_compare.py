@@ -146,6 +146,10 @@ def test_cli_two_files(write_yaml) -> None:  # type: ignore[no-untyped-def]
     assert [v["name"] for v in data["variants"]] == ["standard", "b"]
     table = runner.invoke(app, ["compare", str(a), str(b)])
     assert table.exit_code == 0 and "layers[2]" in table.stdout  # a row only b has
+    timed = runner.invoke(app, ["compare", str(a), str(b), "--execute", "--repeat", "1", "-f", "json"])
+    assert timed.exit_code == 0, timed.output
+    variants = json.loads(timed.stdout)["variants"]
+    assert [v["name"] for v in variants] == ["standard", "b"] and all(v["totals"]["measured"]["shape_ok"] for v in variants)
 
 
 def test_emit_yaml_round_trips(tmp_path: Path) -> None:
