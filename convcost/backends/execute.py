@@ -21,7 +21,7 @@ from ..graph import Concat, Leaf, Node, Residual, Stack
 class Step(NamedTuple):
     path: str
     kind: str
-    fn: Callable[..., Any]
+    fn: Callable[[list[Any]], Any]  #: takes the list of its input tensors
     inputs: tuple[int, ...]
     output: int
 
@@ -164,7 +164,8 @@ def program(stack: Stack, runner: NumpyBackend | TorchBackend, seed: int) -> lis
         for node in nodes:
             if isinstance(node, Leaf):
                 out = fresh()
-                steps.append(Step(node.path, node.op.kind, runner.leaf(node, make(node.op, node.in_shape, rng)), (x,), out))
+                fn = runner.leaf(node, make(node.op, node.in_shape, rng))
+                steps.append(Step(node.path, node.op.kind, lambda xs, f=fn: f(xs[0]), (x,), out))
                 x = out
             else:
                 branches = (node.body, node.shortcut) if isinstance(node, Residual) else node.branches
@@ -178,6 +179,19 @@ def program(stack: Stack, runner: NumpyBackend | TorchBackend, seed: int) -> lis
 
     walk(stack.layers, 0)
     return steps
+
+
+def run_steps(steps: list[Step], x0: Any, call: Callable[[Step, list[Any]], Any] | None = None) -> Any:
+    """Run the program on x0, freeing each tensor after its last use; ``call`` may wrap each step."""
+    last = {i: n for n, step in enumerate(steps) for i in step.inputs}
+    live: dict[int, Any] = {0: x0}
+    for n, step in enumerate(steps):
+        args = [live[i] for i in step.inputs]
+        live[step.output] = call(step, args) if call else step.fn(args)
+        for i in step.inputs:
+            if last[i] == n:
+                live.pop(i, None)
+    return live[steps[-1].output]
 
 
 def _timed(runner: NumpyBackend | TorchBackend, call: Callable[[], Any], warmup: int, repeat: int) -> tuple[Any, list[float]]:
@@ -228,34 +242,17 @@ def execute(stack: Stack, report: Report, *, backend_name: str = "numpy", device
     steps = program(stack, runner, seed)
     rng = np.random.default_rng(seed + 1)
     x0 = runner.tensor(rng.standard_normal((report.batch, *stack.input)).astype(np.float32))
-    uses: dict[int, int] = {}
-    for step in steps:
-        for i in step.inputs:
-            uses[i] = uses.get(i, 0) + 1
-    values: dict[int, Any] = {0: x0}
     measured: dict[str, tuple[tuple[int, ...], list[float]]] = {}
-    for index, step in enumerate(steps):
+
+    def timed_step(step: Step, args: list[Any]) -> Any:
         if on_step:
-            on_step(index, len(steps), step.path)
-        args = [values[i] for i in step.inputs]
-        call = (lambda f=step.fn, a=args: f(a)) if step.kind in ("residual", "concat") else (lambda f=step.fn, a=args[0]: f(a))
-        out, times = _timed(runner, call, warmup, repeat)
+            on_step(len(measured), len(steps), step.path)
+        out, times = _timed(runner, lambda: step.fn(args), warmup, repeat)
         measured[step.path] = (runner.shape(out)[1:], times)
-        values[step.output] = out
-        for i in step.inputs:
-            uses[i] -= 1
-            if not uses[i] and i != 0:
-                del values[i]
-    del values
+        return out
 
-    def whole() -> Any:
-        live: dict[int, Any] = {0: x0}
-        for step in steps:
-            args = [live[i] for i in step.inputs]
-            live[step.output] = step.fn(args) if step.kind in ("residual", "concat") else step.fn(args[0])
-        return live[steps[-1].output]
-
-    _, total = _timed(runner, whole, warmup, repeat)
+    run_steps(steps, x0, timed_step)
+    _, total = _timed(runner, lambda: run_steps(steps, x0), warmup, repeat)
     return Timing(runner.name, runner.device, report.batch, repeat, measured, total)
 
 
@@ -288,9 +285,5 @@ def run_once(stack: Stack, backend_name: str = "numpy", *, seed: int = 0, batch:
     steps = program(stack, runner, seed)
     if x is None:
         x = np.random.default_rng(seed + 1).standard_normal((batch, *stack.input)).astype(np.float32)
-    live: dict[int, Any] = {0: runner.tensor(np.ascontiguousarray(x, dtype=np.float32))}
-    for step in steps:
-        args = [live[i] for i in step.inputs]
-        live[step.output] = step.fn(args) if step.kind in ("residual", "concat") else step.fn(args[0])
-    out = live[steps[-1].output]
+    out = run_steps(steps, runner.tensor(np.ascontiguousarray(x, dtype=np.float32)))
     return out.detach().cpu().numpy() if backend_name == "torch" else np.asarray(out)
