@@ -10,6 +10,8 @@ from fractions import Fraction
 from typing import NamedTuple
 
 from .analysis import Report, analyze
+from .args import ACTIVATIONS
+from .arith import prod
 from .graph import Leaf, Stack, leaves
 from .rewrite import CLOSED_FORMS, rewrite
 
@@ -44,9 +46,7 @@ class Comparison(NamedTuple):
         return Fraction(self.variants[index].report.totals.macs, base) if base else None
 
 
-SHORTHAND_SUFFIXES = frozenset(
-    ("bn", "relu", "relu6", "leakyrelu", "sigmoid", "tanh", "silu", "hswish", "hsigmoid", "gelu", "softmax", "identity")
-)
+SHORTHAND_SUFFIXES = frozenset(("bn", *ACTIVATIONS))  #: what `bn:` and `act:` append
 
 
 def row_key(path: str) -> str:
@@ -89,10 +89,7 @@ def _closed_form_holds(stack: Stack, name: str, result_stack: Stack, changed: tu
         op = leaf.op
         original = op.macs(leaf.in_shape, leaf.out_shape)
         if base == "separable":
-            k2 = 1
-            for k in op.kernel:
-                k2 *= k
-            expected = Fraction(1, op.out) + Fraction(1, k2)  # type: ignore[attr-defined]
+            expected = Fraction(1, op.out) + Fraction(1, prod(op.kernel))  # type: ignore[attr-defined]
         else:
             expected = Fraction(1, int(name.split(":")[1].split("+")[0]))
         if Fraction(after[path], original) != expected:

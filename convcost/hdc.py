@@ -55,8 +55,16 @@ def m_chain(rates: tuple[int, ...] | list[int]) -> tuple[int, ...]:
 
 def m2(rates: tuple[int, ...] | list[int]) -> int:
     """M_2, the value the M rule compares with K (M_1 for a single layer)."""
-    chain = m_chain(rates)
+    return _second(m_chain(rates))
+
+
+def _second(chain: tuple[int, ...]) -> int:
     return chain[1] if len(chain) > 1 else chain[0]
+
+
+def receptive_field(rates: tuple[int, ...] | list[int], kernel: int) -> int:
+    """1 + (K − 1)·Σ r: the span of the footprint."""
+    return 1 + (kernel - 1) * sum(rates)
 
 
 def footprint_paths(rates: tuple[int, ...] | list[int], kernel: int) -> list[int]:
@@ -140,14 +148,14 @@ def check(rates: tuple[int, ...] | list[int], kernel: int = 3) -> HdcReport:
         raise ConvcostError(f"rates: expected positive integers, found {list(rates)}")
     if isinstance(kernel, bool) or not isinstance(kernel, int) or kernel < 1 or kernel % 2 == 0:
         raise ConvcostError(f"--kernel: expected an odd positive integer, found {kernel}")
-    field = 1 + (kernel - 1) * sum(rates)
+    field = receptive_field(rates, kernel)
     if field > MAX_FIELD:
         raise ConvcostError(f"the receptive field {field:,} is larger than {MAX_FIELD:,}; refusing to enumerate it")
     paths = footprint_paths(rates, kernel)
     half = (len(paths) - 1) // 2
     holes = tuple(i - half for i, n in enumerate(paths) if n == 0)
     chain = m_chain(rates)
-    m_two = chain[1] if len(chain) > 1 else chain[0]
+    m_two = _second(chain)
     hdc_ok, gcd = m_two <= kernel, math.gcd(*rates)
     notes = []
     if hdc_ok and holes:

@@ -11,6 +11,12 @@ from . import fmt
 from .machine import md_table, report_dict, rf_text
 
 
+def speedups(base: Any, totals: Any) -> tuple[float, float]:
+    """(theoretical speed-up: the MAC ratio, measured speed-up: the time ratio) over the standard."""
+    theory = base.macs / totals.macs if totals.macs else float("inf")
+    return theory, base.measured["ms_median"] / totals.measured["ms_median"]
+
+
 def _ratio(value: int, base: int) -> str:
     return "—" if not base else fmt.ratio(value / base)
 
@@ -59,8 +65,7 @@ def summary_lines(c: Comparison) -> list[str]:
         rf_note = "" if (t.rf and base.rf and t.rf.size == base.rf.size) else " (receptive field changed!)"
         line = f"{v.name}: params {t.params:,}, MACs {t.macs:,} — {reduction}; receptive field {rf}{rf_note}"
         if t.measured and base.measured:
-            theory = base.macs / t.macs if t.macs else float("inf")
-            speedup = base.measured["ms_median"] / t.measured["ms_median"]
+            theory, speedup = speedups(base, t)
             line += f"; measured {t.measured['ms_median']:.3f} ms: speed-up ×{speedup:.2f} measured vs ×{theory:.2f} in MACs"
         if v.closed_form:
             state = {True: "every changed layer matches it", False: "a changed layer does not match it", None: "no layer changed"}[
@@ -89,8 +94,7 @@ def speedup_rows(c: Comparison) -> list[list[str]]:
         t = v.report.totals
         if not t.measured:
             continue
-        theory = base.macs / t.macs if t.macs else float("inf")
-        measured = base.measured["ms_median"] / t.measured["ms_median"]
+        theory, measured = speedups(base, t)
         rows.append([v.name, f"{t.measured['ms_median']:.3f}", f"×{theory:.2f}", f"×{measured:.2f}"])
     return rows
 

@@ -6,7 +6,7 @@ import csv
 import io
 from typing import Any
 
-from ..hdc import HdcReport
+from ..hdc import HdcReport, receptive_field
 from . import fmt
 
 SHADES = "░▒▓█"
@@ -72,7 +72,7 @@ def hdc_table(r: HdcReport) -> Any:
     if r.gridding:
         if r.suggestions:
             parts.append(Text("rates that would work (no holes, M rule ok), best first:", style="bold"))
-            parts += [Text(f"  {rates_text(s)}  (receptive field {1 + (r.kernel - 1) * sum(s)})") for s in r.suggestions]
+            parts += [Text(f"  {rates_text(s)}  (receptive field {receptive_field(s, r.kernel)})") for s in r.suggestions]
         else:
             parts.append(Text("no nearby rate list found that has no holes and passes the M rule"))
     return Group(*parts)
