@@ -76,6 +76,14 @@ def emit(fmt: str, output: Path | None, text: str | None = None, renderable: Any
         raise ConvcostError(f"--output: cannot write {output}: {exc.strerror}") from None
 
 
+def emit_as(fmt: str, output: Path | None, table: Callable[[], Any], **texts: Callable[[], str]) -> None:
+    """Render with the renderer of the chosen format: ``table`` (a rich renderable) or a text one."""
+    if fmt == "table":
+        emit(fmt, output, renderable=table())
+    else:
+        emit(fmt, output, texts[fmt]())
+
+
 def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -160,21 +168,20 @@ def analyze(models: tuple[Path, ...], fmt: str, output: Path | None, batch: int,
     if len(reports) > 1:
         from .render import summary
 
-        if fmt == "table":
-            emit(fmt, output, renderable=summary.summary_table(reports))
-        else:
-            emit(fmt, output, {"json": lambda: machine.to_json({"models": [machine.report_dict(r) for r in reports]}),
-                               "csv": lambda: summary.summary_csv(reports), "markdown": lambda: summary.summary_markdown(reports)}[fmt]())  # fmt: skip
+        emit_as(fmt, output, lambda: summary.summary_table(reports),
+                json=lambda: machine.to_json({"models": [machine.report_dict(r) for r in reports]}),
+                csv=lambda: summary.summary_csv(reports), markdown=lambda: summary.summary_markdown(reports))  # fmt: skip
         shape_failures(wrong)
         return
     report = reports[0]
-    if fmt == "table":
+
+    def table() -> Any:
         from .render.table import report_table
 
-        emit(fmt, output, renderable=report_table(report))
-    else:
-        emit(fmt, output, {"json": lambda: machine.to_json(machine.report_dict(report)), "csv": lambda: machine.report_csv(report),
-                           "markdown": lambda: machine.report_markdown(report)}[fmt]())  # fmt: skip
+        return report_table(report)
+
+    emit_as(fmt, output, table, json=lambda: machine.to_json(machine.report_dict(report)), csv=lambda: machine.report_csv(report),
+            markdown=lambda: machine.report_markdown(report))  # fmt: skip
     shape_failures(wrong)
 
 
@@ -226,11 +233,8 @@ def compare(model: Path, other: Path | None, rewrites: str | None, emit_yaml: Pa
             measured.append(report)
             wrong += [f"{variant.name} {w}" for w in bad]
         result = result.with_reports(measured)
-    if fmt == "table":
-        emit(fmt, output, renderable=show.compare_table(result))
-    else:
-        emit(fmt, output, {"json": lambda: to_json(show.compare_dict(result)), "csv": lambda: show.compare_csv(result),
-                           "markdown": lambda: show.compare_markdown(result)}[fmt]())  # fmt: skip
+    emit_as(fmt, output, lambda: show.compare_table(result), json=lambda: to_json(show.compare_dict(result)),
+            csv=lambda: show.compare_csv(result), markdown=lambda: show.compare_markdown(result))  # fmt: skip
     shape_failures(wrong)
 
 
@@ -247,11 +251,8 @@ def hdc_check(rates: str, kernel: int, fmt: str, output: Path | None) -> None:
     from .render.machine import to_json
 
     report = hdc.check(hdc.parse_rates(rates), kernel)
-    if fmt == "table":
-        emit(fmt, output, renderable=show.hdc_table(report))
-    else:
-        emit(fmt, output, {"json": lambda: to_json(show.hdc_dict(report)), "csv": lambda: show.hdc_csv(report),
-                           "markdown": lambda: show.hdc_markdown(report)}[fmt]())  # fmt: skip
+    emit_as(fmt, output, lambda: show.hdc_table(report), json=lambda: to_json(show.hdc_dict(report)),
+            csv=lambda: show.hdc_csv(report), markdown=lambda: show.hdc_markdown(report))  # fmt: skip
     sys.exit(int(ExitCode.FAIL if report.gridding else ExitCode.OK))
 
 
@@ -304,12 +305,8 @@ def check(models: tuple[Path, ...], max_params: str | None, max_macs: str | None
             else:
                 findings = rules.against_baseline(findings, report, run_analysis(before, batch=batch, dtype=dtype), tolerance, label)
         found.append(findings)
-    if fmt == "table":
-        emit(fmt, output, renderable=show.check_table(found))
-    else:
-        text = {"json": lambda: to_json(show.check_json_data(found)), "csv": lambda: show.check_csv(found),
-                "markdown": lambda: show.check_markdown(found), "github": lambda: show.check_github(found)}[fmt]()  # fmt: skip
-        emit(fmt, output, text)
+    emit_as(fmt, output, lambda: show.check_table(found), json=lambda: to_json(show.check_json_data(found)),
+            csv=lambda: show.check_csv(found), markdown=lambda: show.check_markdown(found), github=lambda: show.check_github(found))  # fmt: skip
     sys.exit(int(ExitCode.OK if all(f.ok for f in found) else ExitCode.FAIL))
 
 
