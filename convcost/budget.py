@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fractions import Fraction
+from pathlib import Path
 from typing import NamedTuple
 
 from .analysis import Report
@@ -19,6 +20,7 @@ class Check(NamedTuple):
     ok: bool
     minimum: bool = False  #: a floor (min_rf) rather than a ceiling
     mark: Mark | None = None  #: where the limit is set in the YAML (None: from a flag)
+    baseline: int | None = None  #: growth checks: the baseline's total (the limit allows the tolerance on top)
 
     @property
     def headroom(self) -> Fraction | None:
@@ -31,6 +33,7 @@ class Check(NamedTuple):
 
 class Growth(NamedTuple):
     path: str
+    name: str
     kind: str
     params: tuple[int, int]  #: (baseline, now)
     macs: tuple[int, int]
@@ -42,14 +45,18 @@ class Findings(NamedTuple):
     checks: tuple[Check, ...]
     growth: tuple[Growth, ...] = ()
     notes: tuple[str, ...] = ()
+    error: str | None = None  #: the file could not be checked (bad input): this line says why
 
     @property
     def ok(self) -> bool:
-        return all(c.ok for c in self.checks)
+        return self.error is None and all(c.ok for c in self.checks)
 
 
 def parse_increase(text: str) -> Fraction:
-    """'5%' → 1/20; '0.5%' → 1/200; a bare number is a percentage too."""
+    """'5%' → 1/20; '0.5%' → 1/200. A bare number is refused: 0.05 could mean 5 % or 0.05 %."""
+    if not text.strip().endswith("%"):
+        raise ConvcostError(f"--max-increase: '{text}' has no unit; write a percentage with %, e.g. {text.strip()}% or "
+                            f"{_as_percent(text)}")  # fmt: skip
     raw = text.strip().removesuffix("%").strip()
     try:
         value = Fraction(raw)
@@ -58,6 +65,13 @@ def parse_increase(text: str) -> Fraction:
     if value < 0:
         raise ConvcostError(f"--max-increase: expected a non-negative percentage, found '{text}'")
     return value / 100
+
+
+def _as_percent(text: str) -> str:
+    try:
+        return f"{float(Fraction(text.strip()) * 100):g}% if you meant a fraction"
+    except (ValueError, ZeroDivisionError):
+        return "5%"
 
 
 def override(budget: Budget, flags: dict[str, str | bool | None]) -> Budget:
@@ -72,6 +86,8 @@ def override(budget: Budget, flags: dict[str, str | bool | None]) -> Budget:
             values[name] = True
         else:
             flag = "--min-rf" if name == "min_rf" else f"--max-{name.replace('_', '-')}"
+            if name == "peak_memory" and str(raw).strip().replace("_", "").isdigit():
+                raise ConvcostError(f"{flag}: '{raw}' has no unit; write {raw}B for bytes, or {raw}MiB, {raw}MB, …")
             try:
                 values[name] = parsers[name](raw)
             except ConvcostError as exc:
@@ -94,8 +110,7 @@ def evaluate(report: Report, runs: list[Run], budget: Budget, source: str | None
     if budget.no_gridding:
         gridding = sum(1 for run in runs if run.grids)
         checks.append(Check("gridding", 0, gridding, gridding == 0, mark=marks.get("no_gridding")))
-    notes = () if checks else ("no budget: set `budget:` in the file or pass --max-params, --max-macs, …",)
-    return Findings(report.model, source, tuple(checks), notes=notes)
+    return Findings(report.model, source, tuple(checks))
 
 
 def against_baseline(findings: Findings, now: Report, before: Report, tolerance: Fraction, label: str) -> Findings:
@@ -105,13 +120,40 @@ def against_baseline(findings: Findings, now: Report, before: Report, tolerance:
         old, new = getattr(before.totals, name), getattr(now.totals, name)
         limit = old * (1 + tolerance)
         bound = int(limit) if limit.denominator == 1 else float(limit)
-        checks.append(Check(f"{name}_increase", bound, new, new <= limit))
-    old_layers = {r.path: r for r in before.layers}
+        checks.append(Check(f"{name}_increase", bound, new, new <= limit, baseline=old))
+    old_layers = {r.name: r for r in before.layers}
     growth = []
     for r in now.layers:
-        prior = old_layers.get(r.path)
+        prior = old_layers.get(r.name)
         was = (prior.params, prior.macs) if prior else (0, 0)
         if r.params > was[0] or r.macs > was[1]:
-            growth.append(Growth(r.path, r.kind, (was[0], r.params), (was[1], r.macs)))
-    notes = findings.notes + (f"baseline: {label}",)
-    return findings._replace(checks=tuple(checks), growth=tuple(growth), notes=tuple(n for n in notes if not n.startswith("no budget")))
+            growth.append(Growth(r.path, r.name, r.kind, (was[0], r.params), (was[1], r.macs)))
+    return findings._replace(checks=tuple(checks), growth=tuple(growth), notes=findings.notes + (f"baseline: {label}",))
+
+
+def check_file(model: Path, flags: dict[str, str | bool | None], baseline: str | None, tolerance: Fraction, batch: int,
+               dtype: str) -> Findings:  # fmt: skip
+    """Load, analyse and check one file; a bad file becomes Findings with ``error`` set, so the
+    other files are still checked and reported."""
+    from .analysis import analyze
+    from .baseline import load_baseline
+    from .runs import dilated_runs
+    from .spec import load
+
+    try:
+        stack = load(model)
+        report = analyze(stack, batch=batch, dtype=dtype)
+        budget = override(stack.budget, flags)
+        if all(getattr(budget, name) is None for name in ("params", "macs", "flops", "peak_memory", "min_rf", "no_gridding")) \
+                and baseline is None:  # fmt: skip
+            raise ConvcostError("nothing to check: no `budget:` in the file and no --max-…/--min-rf/--no-gridding/--baseline flag")
+        findings = evaluate(report, dilated_runs(stack.layers), budget, str(model))
+        if baseline is not None:
+            before, label = load_baseline(baseline, model)
+            if before is None:
+                return findings._replace(notes=findings.notes + (f"new at {label.split(' at ')[-1]}: no baseline",))
+            findings = against_baseline(findings, report, analyze(before, batch=batch, dtype=dtype), tolerance, label)
+        return findings
+    except ConvcostError as exc:
+        message = str(exc) if exc.mark else f"{model}: {exc}"
+        return Findings(model.stem, str(model), (), error=message)

@@ -1,205 +1,279 @@
-"""The command line: parse options, call the API, pick a renderer, map the result to an exit code.
+"""The command line (typer): parse options, call the API, pick a renderer, map the result to an
+exit code. This is the only place where errors become messages and exit codes.
 
-This is the only place where errors become messages and exit codes. Built on click directly:
-typer (which wraps click) now imports pydantic on every run, about 100 ms we do not spend.
+Start-up is kept lean: every module beyond typer is imported inside the command that needs it.
+typer is pinned below 0.29, whose option parsing imports pydantic on every run (~100 ms).
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, NoReturn, Optional
 
-import click
+import typer
 
 from . import __version__
 from .errors import ConvcostError, ExitCode
 
-FORMATS = ("table", "json", "csv", "markdown")
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+app = typer.Typer(
+    name="convcost",
+    help="Exact costs of convolutional layer stacks described in YAML: shapes, params, MACs, memory, "
+    "receptive fields, cheaper rewrites and dilation gridding.",
+    epilog="Exit codes: 0 ok · 1 a check failed (over budget, gridding, shape mismatch) · 2 bad input · 130 interrupted.",
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
 
 
-@click.group(context_settings=CONTEXT)
-@click.version_option(__version__, "--version", prog_name="convcost", message="%(prog)s %(version)s")
-def app() -> None:
-    """Exact costs of convolutional layer stacks described in YAML: shapes, params, MACs,
-    memory, receptive fields, cheaper rewrites and dilation gridding."""
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
 
 
-@contextlib.contextmanager
-def user_errors() -> Iterator[None]:
-    """Turn a ConvcostError into one line on stderr and its exit code."""
-    try:
-        yield
-    except ConvcostError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(int(exc.code))
+class CheckFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+    github = "github"
 
 
-def output_options(func: Callable[..., Any], formats: tuple[str, ...] = FORMATS) -> Callable[..., Any]:
-    """--format and --output, shared by every command."""
-    func = click.option(
-        "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE instead of standard output."
-    )(func)
-    func = click.option("--format", "-f", "fmt", type=click.Choice(formats), default="table", show_default=True, help="Output format.")(
-        func
-    )
-    return func
+class Backend(str, Enum):
+    numpy = "numpy"
+    torch = "torch"
 
 
-def emit(fmt: str, output: Path | None, text: str | None = None, renderable: Any = None) -> None:
-    """Write machine text, or render a rich renderable, to stdout or to ``output``."""
-    if fmt == "table" and renderable is not None:
-        from rich.console import Console
-
-        if output is None:
-            console = Console()
-            if not console.is_terminal:
-                console = Console(width=160)
-            console.print(renderable)
-            return
-        try:
-            with open(output, "w", encoding="utf-8") as handle:
-                Console(file=handle, width=160, no_color=True).print(renderable)
-        except OSError as exc:
-            raise ConvcostError(f"--output: cannot write {output}: {exc.strerror}") from None
-        return
-    if output is None:
-        sys.stdout.write(text or "")
-        return
-    try:
-        Path(output).write_text(text or "", encoding="utf-8")
-    except OSError as exc:
-        raise ConvcostError(f"--output: cannot write {output}: {exc.strerror}") from None
+class Device(str, Enum):
+    cpu = "cpu"
+    cuda = "cuda"
+    auto = "auto"
 
 
-def emit_as(fmt: str, output: Path | None, table: Callable[[], Any], **texts: Callable[[], str]) -> None:
-    """Render with the renderer of the chosen format: ``table`` (a rich renderable) or a text one."""
-    if fmt == "table":
-        emit(fmt, output, renderable=table())
-    else:
-        emit(fmt, output, texts[fmt]())
+class DType(str, Enum):
+    float32 = "float32"
+    float16 = "float16"
+    bfloat16 = "bfloat16"
+    float64 = "float64"
+    int8 = "int8"
+
+
+OUT = "Output"
+EXEC = "Execution (with --execute)"
+SIZE = "Size"
+
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table (a terminal gets one fitted to its width; pipes and "
+                                           "files get every column uncut), json, csv or markdown.", rich_help_panel=OUT)]  # fmt: skip
+OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to FILE (atomically) instead of standard output.",
+                                                   dir_okay=False, rich_help_panel=OUT, show_default=False)]  # fmt: skip
+BatchOpt = Annotated[int, typer.Option(min=1, help="Batch size in samples: MACs, activations, memory and bytes scale with it, "
+                                       "params do not.", rich_help_panel=SIZE)]  # fmt: skip
+DTypeOpt = Annotated[DType, typer.Option(help="Element type: the bytes per element of memory figures; with --execute also the "
+                                         "type it runs in (numpy: float32/float64; torch: also float16/bfloat16 on cuda).",
+                                         rich_help_panel=SIZE)]  # fmt: skip
+ExecuteOpt = Annotated[bool, typer.Option("--execute", help="Build with random weights, run it, confirm every output shape, "
+                                          "and time every layer.", rich_help_panel=EXEC)]  # fmt: skip
+BackendOpt = Annotated[Optional[Backend], typer.Option(help="Where to run: numpy (always installed) or torch (convcost[torch]). "
+                                                       "[default: numpy]", rich_help_panel=EXEC, show_default=False)]  # fmt: skip
+DeviceOpt = Annotated[Optional[Device], typer.Option(help="cpu, cuda (torch only) or auto (cuda when torch sees a GPU). "
+                                                     "[default: auto]", rich_help_panel=EXEC, show_default=False)]  # fmt: skip
+WarmupOpt = Annotated[Optional[int], typer.Option(min=0, help="Untimed runs before timing, per layer. [default: 1]",
+                                                  rich_help_panel=EXEC, show_default=False)]  # fmt: skip
+RepeatOpt = Annotated[Optional[int], typer.Option(min=1, max=10_000, help="Timed runs per layer and end to end; the median is "
+                                                  "shown with [min–max]. [default: 5]", rich_help_panel=EXEC, show_default=False)]  # fmt: skip
+ThreadsOpt = Annotated[Optional[int], typer.Option(min=1, max=1024, help="CPU threads for BLAS / torch. [default: the library's]",
+                                                   rich_help_panel=EXEC, show_default=False)]  # fmt: skip
+SeedOpt = Annotated[Optional[int], typer.Option(min=0, max=2**63 - 1, help="Seed of the random weights and input. [default: 0]",
+                                                rich_help_panel=EXEC, show_default=False)]  # fmt: skip
+
+
+def fail(message: str, code: ExitCode = ExitCode.BAD_INPUT) -> NoReturn:
+    """One line on stderr, then the exit code."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(int(code))
 
 
 def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
+    """A ConvcostError becomes one line and its exit code; unwritable stdout one line and 2."""
+
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with user_errors():
+        try:
             return func(*args, **kwargs)
+        except ConvcostError as exc:
+            fail(str(exc), exc.code)
+        except BrokenPipeError:
+            raise  # the reader went away (| head): typer exits quietly
+        except OSError as exc:
+            if exc.filename is None and exc.strerror:  # writing to stdout: a full disk, a closed descriptor
+                fail(f"cannot write the output: {exc.strerror}")
+            raise
 
     return wrapper
 
 
-MODEL = click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
+def version(value: bool) -> None:
+    if value:
+        typer.echo(f"convcost {__version__}")
+        raise typer.Exit()
 
 
-def execute_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """--execute and its settings, shared by analyze and compare."""
-    options = [
-        click.option("--execute", is_flag=True, help="Build with random weights, run, confirm every shape, and time it."),
-        click.option("--backend", type=click.Choice(["numpy", "torch"]), default="numpy", show_default=True),
-        click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="auto", show_default=True),
-        click.option("--warmup", type=click.IntRange(min=0), default=1, show_default=True),
-        click.option("--repeat", type=click.IntRange(min=1), default=5, show_default=True),
-        click.option("--threads", type=click.IntRange(min=1), default=None, help="CPU threads (BLAS / torch)."),
-        click.option("--seed", type=int, default=0, show_default=True),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+@app.callback()
+def main(
+    show_version: Annotated[bool, typer.Option("--version", callback=version, is_eager=True, help="Show the version and exit.")] = False,
+) -> None:
+    """Exact costs of convolutional layer stacks described in YAML: shapes, params, MACs, memory,
+    receptive fields, cheaper rewrites and dilation gridding."""
 
 
-def run_execute(stack: Any, report: Any, settings: dict[str, Any]) -> Any:
-    """Execute with a progress bar on a terminal; a shape mismatch prints the paths and exits 1
-    after the report is shown (returned here as the report and the mismatches)."""
-    from .backends.execute import execute, merge_into
+class Run:
+    """The --execute settings, after refusing any that cannot take effect."""
 
-    keys = ("backend", "device", "warmup", "repeat", "threads", "seed")
-    options = {k: settings[k] for k in keys}
-    options["backend_name"] = options.pop("backend")
-    from rich.console import Console
+    def __init__(self, execute: bool, **given: Any) -> None:
+        flags = {k: v for k, v in given.items() if v is not None}
+        if not execute and flags:
+            names = ", ".join("--" + k for k in flags)
+            fail(f"{names}: only take{'s' if len(flags) == 1 else ''} effect with --execute; add --execute or drop "
+                 f"{'it' if len(flags) == 1 else 'them'}")  # fmt: skip
+        self.execute = execute
+        self.options = {"backend_name": (flags.get("backend") or Backend.numpy).value, "device": (flags.get("device") or Device.auto).value,
+                        "warmup": flags.get("warmup", 1), "repeat": flags.get("repeat", 5), "threads": flags.get("threads"),
+                        "seed": flags.get("seed", 0)}  # fmt: skip
 
-    console = Console(stderr=True)
-    if console.is_terminal:
+    def __call__(self, stack: Any, report: Any, dtype: str) -> tuple[Any, list[str]]:
+        """Execute with a progress bar on a terminal: (the measured report, shape mismatches)."""
+        from rich.console import Console
+
+        from .backends.execute import execute, merge_into
+
+        console = Console(stderr=True)
+        if not console.is_terminal:
+            return merge_into(report, execute(stack, report, dtype=dtype, **self.options))
         from rich.progress import Progress
 
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task(f"executing {report.model}", total=None)
 
-            def on_step(i: int, total: int, path: str) -> None:
-                progress.update(task, completed=i, total=total, description=f"{report.model}: {path}")
+            def on_step(i: int, total: int, name: str) -> None:
+                progress.update(task, completed=i, total=total, description=f"{report.model}: {name}")
 
-            timing = execute(stack, report, on_step=on_step, **options)
-    else:
-        timing = execute(stack, report, **options)
-    return merge_into(report, timing)
+            return merge_into(report, execute(stack, report, dtype=dtype, on_step=on_step, **self.options))
 
 
 def shape_failures(wrong: list[str]) -> None:
     if wrong:
-        click.echo("error: executed shapes differ from the analysis: " + "; ".join(wrong), err=True)
-        sys.exit(int(ExitCode.FAIL))
+        fail("executed shapes differ from the analysis: " + "; ".join(wrong), ExitCode.FAIL)
+
+
+def refuse_overwriting_inputs(output: Path | None, inputs: list[Path]) -> None:
+    if output is None:
+        return
+    for model in inputs:
+        try:
+            same = output.exists() and output.resolve() == model.resolve()
+        except OSError:
+            same = False
+        if same:
+            fail(f"--output {output}: that is an input model; refusing to overwrite it")
+
+
+def render(fmt: str, output: Path | None, table: Callable[[int | None], Any], **texts: Callable[[], str]) -> None:
+    """Emit with the renderer of the chosen format: ``table`` (rich, built for a width) or a text one."""
+    from .output import emit
+
+    if fmt == "table":
+        emit(output, renderable=table)
+    else:
+        emit(output, texts[fmt]())
 
 
 @app.command()
-@click.argument("models", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-@output_options
-@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Batch size (counts scale with it; params do not).")
-@click.option("--dtype", default="float32", show_default=True, help="Element type for bytes: float32, float16, bfloat16, float64, int8.")
-@execute_options
 @guarded
-def analyze(models: tuple[Path, ...], fmt: str, output: Path | None, batch: int, dtype: str, **settings: Any) -> None:
-    """Per-layer output shape, params, MACs, activations, memory and receptive field. With
-    several files: one summary row per model. --execute runs it too."""
+def analyze(
+    models: Annotated[list[Path], typer.Argument(help="One or more model files (YAML). Several: one summary row per model.",
+                                                 dir_okay=False, show_default=False)],  # fmt: skip
+    fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
+    batch: BatchOpt = 1,
+    dtype: DTypeOpt = DType.float32,
+    execute: ExecuteOpt = False,
+    backend: BackendOpt = None,
+    device: DeviceOpt = None,
+    warmup: WarmupOpt = None,
+    repeat: RepeatOpt = None,
+    threads: ThreadsOpt = None,
+    seed: SeedOpt = None,
+) -> None:
+    """Per layer: output shape, params, MACs, activations, receptive field and coverage; totals
+    with peak memory and bytes moved. --execute runs it too."""
+    run = Run(execute, backend=backend, device=device, warmup=warmup, repeat=repeat, threads=threads, seed=seed)
+    refuse_overwriting_inputs(output, models)
     from .analysis import analyze as run_analysis
     from .render import machine
     from .spec import load
 
     stacks = [load(model) for model in models]
-    reports = [run_analysis(stack, batch=batch, dtype=dtype) for stack in stacks]
+    reports = [run_analysis(stack, batch=batch, dtype=dtype.value) for stack in stacks]
     wrong: list[str] = []
-    if settings["execute"]:
+    if run.execute:
         for i, stack in enumerate(stacks):
-            reports[i], bad = run_execute(stack, reports[i], settings)
+            reports[i], bad = run(stack, reports[i], dtype.value)
             wrong += bad
     if len(reports) > 1:
         from .render import summary
 
-        emit_as(fmt, output, lambda: summary.summary_table(reports),
-                json=lambda: machine.to_json({"models": [machine.report_dict(r) for r in reports]}),
-                csv=lambda: summary.summary_csv(reports), markdown=lambda: summary.summary_markdown(reports))  # fmt: skip
-        shape_failures(wrong)
-        return
-    report = reports[0]
-
-    def table() -> Any:
+        labels = summary.labels(reports, models)
+        render(fmt.value, output, lambda width: summary.summary_table(reports, labels, width),
+               json=lambda: machine.to_json({"models": [machine.report_dict(r) for r in reports]}),
+               csv=lambda: summary.summary_csv(reports, labels), markdown=lambda: summary.summary_markdown(reports, labels))  # fmt: skip
+    else:
         from .render.table import report_table
 
-        return report_table(report)
-
-    emit_as(fmt, output, table, json=lambda: machine.to_json(machine.report_dict(report)), csv=lambda: machine.report_csv(report),
-            markdown=lambda: machine.report_markdown(report))  # fmt: skip
+        report = reports[0]
+        render(fmt.value, output, lambda width: report_table(report, width), json=lambda: machine.to_json(machine.report_dict(report)),
+               csv=lambda: machine.report_csv(report), markdown=lambda: machine.report_markdown(report))  # fmt: skip
     shape_failures(wrong)
 
 
 @app.command()
-@MODEL
-@click.argument("other", required=False, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--rewrite", "-r", "rewrites", help="Comma-separated rewrites: separable, grouped:G[+shuffle], bottleneck:R, factorize, spatial, "
-              "channelwise[:D]. Default: separable,grouped:4,bottleneck:4.")  # fmt: skip
-@click.option("--emit-yaml", type=click.Path(file_okay=False, path_type=Path), help="Write each rewritten stack as YAML into DIR.")
-@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True)
-@click.option("--dtype", default="float32", show_default=True)
-@output_options
-@execute_options
 @guarded
-def compare(model: Path, other: Path | None, rewrites: str | None, emit_yaml: Path | None, batch: int, dtype: str, fmt: str,
-            output: Path | None, **settings: Any) -> None:  # fmt: skip
-    """The standard design beside its cheaper rewrites (or beside OTHER.yaml): params, MACs and
-    their ratios per layer and in total, with the closed forms."""
+def compare(
+    model: Annotated[Path, typer.Argument(help="The standard design (YAML).", dir_okay=False, show_default=False)],
+    other: Annotated[Optional[Path], typer.Argument(help="Another design to put beside it, instead of rewrites.", dir_okay=False,
+                                                    show_default=False)] = None,  # fmt: skip
+    rewrites: Annotated[Optional[str], typer.Option("--rewrite", "-r", help="Comma-separated rewrites: separable, grouped:G[+shuffle], "
+                                                    "bottleneck:R, factorize, spatial, channelwise[:D]. "
+                                                    "[default: separable,grouped:4,bottleneck:4]", show_default=False)] = None,  # fmt: skip
+    emit_yaml: Annotated[Optional[Path], typer.Option("--emit-yaml", help="Write each rewritten design as YAML into DIR "
+                                                      "(MODEL.REWRITE.yaml).", file_okay=False, rich_help_panel=OUT,
+                                                      show_default=False)] = None,  # fmt: skip
+    fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
+    batch: BatchOpt = 1,
+    dtype: DTypeOpt = DType.float32,
+    execute: ExecuteOpt = False,
+    backend: BackendOpt = None,
+    device: DeviceOpt = None,
+    warmup: WarmupOpt = None,
+    repeat: RepeatOpt = None,
+    threads: ThreadsOpt = None,
+    seed: SeedOpt = None,
+) -> None:
+    """The standard design beside its cheaper rewrites (or beside OTHER.yaml): a summary per
+    design, then params and MACs per layer with their ratios and closed forms."""
+    run = Run(execute, backend=backend, device=device, warmup=warmup, repeat=repeat, threads=threads, seed=seed)
+    if other is not None and rewrites:
+        fail("--rewrite: give either OTHER.yaml or --rewrite, not both")
+    if other is not None and emit_yaml is not None:
+        fail("--emit-yaml: writes rewritten designs; comparing with OTHER.yaml rewrites nothing")
+    refuse_overwriting_inputs(output, [model] + ([other] if other else []))
     from . import compare as comparing
     from .render import compare as show
     from .render.machine import to_json
@@ -208,111 +282,125 @@ def compare(model: Path, other: Path | None, rewrites: str | None, emit_yaml: Pa
 
     stack = load(model)
     if other is not None:
-        if rewrites:
-            raise ConvcostError("--rewrite: give either OTHER.yaml or --rewrite, not both")
-        result = comparing.compare_files(stack, load(other), other.stem, batch=batch, dtype=dtype)
+        result = comparing.compare_files(stack, load(other), other.stem, batch=batch, dtype=dtype.value)
     else:
         specs = [s for s in (rewrites.split(",") if rewrites else DEFAULT) if s.strip()]
-        result = comparing.compare(stack, specs, batch=batch, dtype=dtype)
-        if emit_yaml is not None:
-            from .emit import stack_data
-            from .yamlio import dump
-
-            try:
-                emit_yaml.mkdir(parents=True, exist_ok=True)
-                for variant, rewritten in zip(result.variants[1:], result.stacks[1:]):
-                    target = emit_yaml / f"{model.stem}.{variant.name.replace(':', '-').replace('+', '-')}.yaml"
-                    target.write_text(dump(stack_data(rewritten), f"# {model.name} rewritten by convcost ({variant.name})\n"))
-            except OSError as exc:
-                raise ConvcostError(f"--emit-yaml: cannot write into {emit_yaml}: {exc.strerror}") from None
+        result = comparing.compare(stack, specs, batch=batch, dtype=dtype.value)
     wrong: list[str] = []
-    if settings["execute"]:
+    if run.execute:
         measured = []
         for variant, variant_stack in zip(result.variants, result.stacks):
-            report, bad = run_execute(variant_stack, variant.report, settings)
+            report, bad = run(variant_stack, variant.report, dtype.value)
             measured.append(report)
             wrong += [f"{variant.name} {w}" for w in bad]
         result = result.with_reports(measured)
-    emit_as(fmt, output, lambda: show.compare_table(result), json=lambda: to_json(show.compare_dict(result)),
-            csv=lambda: show.compare_csv(result), markdown=lambda: show.compare_markdown(result))  # fmt: skip
+    if emit_yaml is not None:
+        from .emit import write_rewrites
+
+        write_rewrites(model, result, emit_yaml)
+    render(fmt.value, output, lambda width: show.compare_table(result, width), json=lambda: to_json(show.compare_dict(result)),
+           csv=lambda: show.compare_csv(result), markdown=lambda: show.compare_markdown(result))  # fmt: skip
     shape_failures(wrong)
 
 
 @app.command("hdc-check")
-@click.argument("rates")
-@click.option("--kernel", "-k", type=int, default=3, show_default=True, help="Kernel size K (odd) of every layer.")
-@output_options
 @guarded
-def hdc_check(rates: str, kernel: int, fmt: str, output: Path | None) -> None:
-    """Does a stack of dilated stride-1 convs with these rates (1,2,5) grid? The HDC rules, the
-    exact coverage, a map, and nearby rates that work. Exit 0: no holes; 1: grids."""
+def hdc_check(
+    rates: Annotated[str, typer.Argument(help="Dilation rates of the stacked stride-1 convs, comma-separated: 1,2,5.",
+                                         show_default=False)],  # fmt: skip
+    kernel: Annotated[int, typer.Option("--kernel", "-k", min=1, max=10_001, help="Kernel size K (odd, in taps) of every layer.")] = 3,
+    fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
+) -> None:
+    """Does a stack of dilated stride-1 convs with these rates grid? The HDC rules, the exact
+    coverage, a map, and nearby rates that work. Exit 0: no holes; 1: grids."""
     from . import hdc
     from .render import hdc as show
     from .render.machine import to_json
 
     report = hdc.check(hdc.parse_rates(rates), kernel)
-    emit_as(fmt, output, lambda: show.hdc_table(report), json=lambda: to_json(show.hdc_dict(report)),
-            csv=lambda: show.hdc_csv(report), markdown=lambda: show.hdc_markdown(report))  # fmt: skip
-    sys.exit(int(ExitCode.FAIL if report.gridding else ExitCode.OK))
+    render(fmt.value, output, lambda width: show.hdc_table(report, width), json=lambda: to_json(show.hdc_dict(report)),
+           csv=lambda: show.hdc_csv(report), markdown=lambda: show.hdc_markdown(report))  # fmt: skip
+    raise typer.Exit(int(ExitCode.FAIL if report.gridding else ExitCode.OK))
 
 
 @app.command()
-@click.argument("models", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--max-params", help="At most this many parameters (5M, 4.5M, 600K).")
-@click.option("--max-macs", help="At most this many multiply-accumulates.")
-@click.option("--max-flops", help="At most this many flops (2 × MACs).")
-@click.option("--max-peak-memory", help="At most this peak activation memory (64MiB, 1.5GB).")
-@click.option("--min-rf", help="At least this receptive field (the smallest axis).")
-@click.option("--no-gridding", is_flag=True, default=None, help="Fail when a dilated run has holes.")
-@click.option("--baseline", help="OLD.yaml, or git:REF for the same path at a git revision.")
-@click.option("--max-increase", default="0%", show_default=True, help="With --baseline: how much params and MACs may grow.")
-@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True)
-@click.option("--dtype", default="float32", show_default=True)
-@functools.partial(output_options, formats=(*FORMATS, "github"))
 @guarded
-def check(models: tuple[Path, ...], max_params: str | None, max_macs: str | None, max_flops: str | None, max_peak_memory: str | None,
-          min_rf: str | None, no_gridding: bool | None, baseline: str | None, max_increase: str, batch: int, dtype: str,
-          fmt: str, output: Path | None) -> None:  # fmt: skip
-    """Budget guard for CI: enforce each file's `budget:` (flags override it). Exit 0: within
-    budget; 1: over; 2: bad input."""
+def check(
+    models: Annotated[list[Path], typer.Argument(help="One or more model files (YAML), each checked against its budget.",
+                                                 dir_okay=False, show_default=False)],  # fmt: skip
+    max_params: Annotated[Optional[str], typer.Option(help="At most this many parameters: 5M, 4.5M, 600K (K/M/G = 10³/10⁶/10⁹).",
+                                                      show_default=False)] = None,  # fmt: skip
+    max_macs: Annotated[Optional[str], typer.Option(help="At most this many multiply-accumulates: 600M, 4.1G.", show_default=False)] = None,
+    max_flops: Annotated[Optional[str], typer.Option(help="At most this many FLOPs (2 × MACs): 1.2G.", show_default=False)] = None,
+    max_peak_memory: Annotated[Optional[str], typer.Option(help="At most this peak activation memory, with a unit: 64MiB, 1.5GB "
+                                                           "(KiB/MiB/GiB = 2¹⁰/2²⁰/2³⁰ B; KB/MB/GB = 10³/10⁶/10⁹ B).",
+                                                           show_default=False)] = None,  # fmt: skip
+    min_rf: Annotated[Optional[str], typer.Option(help="At least this receptive field, in input positions along the smallest axis.",
+                                                  show_default=False)] = None,  # fmt: skip
+    no_gridding: Annotated[Optional[bool], typer.Option("--no-gridding", help="Fail when a run of dilated convs leaves holes.",
+                                                        show_default=False)] = None,  # fmt: skip
+    baseline: Annotated[Optional[str], typer.Option(help="OLD.yaml, or git:REF for the same path at a git revision.",
+                                                    show_default=False)] = None,  # fmt: skip
+    max_increase: Annotated[Optional[str], typer.Option(help="With --baseline: how much params and MACs may grow, as a percentage "
+                                                        "with %: 5%, 0.5%. [default: 0%]", show_default=False)] = None,  # fmt: skip
+    fmt: Annotated[CheckFormat, typer.Option("--format", "-f", help="table, json, csv, markdown, or github (workflow annotations "
+                                             "at the budget: line).", rich_help_panel=OUT)] = CheckFormat.table,  # fmt: skip
+    output: OutputOpt = None,
+    batch: BatchOpt = 1,
+    dtype: DTypeOpt = DType.float32,
+) -> None:
+    """Budget guard for CI: each file's `budget:` (flags override it). Exit 0: within budget;
+    1: over; 2: bad input (every other file is still checked and reported)."""
     from . import budget as rules
-    from .analysis import analyze as run_analysis
     from .render import check as show
     from .render.machine import to_json
-    from .runs import dilated_runs
-    from .spec import load
 
-    flags = {
-        "params": max_params,
-        "macs": max_macs,
-        "flops": max_flops,
-        "peak_memory": max_peak_memory,
-        "min_rf": min_rf,
-        "no_gridding": no_gridding,
-    }
-    tolerance = rules.parse_increase(max_increase)
-    found = []
-    for model in models:
-        stack = load(model)
-        report = run_analysis(stack, batch=batch, dtype=dtype)
-        findings = rules.evaluate(report, dilated_runs(stack.layers), rules.override(stack.budget, flags), str(model))
-        if baseline is not None:
-            from .baseline import load_baseline
-
-            before, label = load_baseline(baseline, model)
-            if before is None:
-                findings = findings._replace(notes=findings.notes + (f"new at {label.split(' at ')[-1]}: no baseline",))
-            else:
-                findings = rules.against_baseline(findings, report, run_analysis(before, batch=batch, dtype=dtype), tolerance, label)
-        found.append(findings)
-    emit_as(fmt, output, lambda: show.check_table(found), json=lambda: to_json(show.check_json_data(found)),
-            csv=lambda: show.check_csv(found), markdown=lambda: show.check_markdown(found), github=lambda: show.check_github(found))  # fmt: skip
-    sys.exit(int(ExitCode.OK if all(f.ok for f in found) else ExitCode.FAIL))
+    if max_increase is not None and baseline is None:
+        fail("--max-increase: only takes effect with --baseline")
+    refuse_overwriting_inputs(output, models)
+    flags = {"params": max_params, "macs": max_macs, "flops": max_flops, "peak_memory": max_peak_memory, "min_rf": min_rf,
+             "no_gridding": no_gridding}  # fmt: skip
+    tolerance = rules.parse_increase(max_increase or "0%")
+    rules.override(rules.Budget(), flags)  # a malformed flag is refused before any file is read
+    found = [rules.check_file(model, flags, baseline, tolerance, batch, dtype.value) for model in models]
+    render(fmt.value, output, lambda width: show.check_table(found, width), json=lambda: to_json(show.check_json_data(found)),
+           csv=lambda: show.check_csv(found), markdown=lambda: show.check_markdown(found), github=lambda: show.check_github(found))  # fmt: skip
+    for f in found:
+        if f.error:
+            typer.echo(f"error: {f.error}", err=True)
+    if any(f.error for f in found):
+        raise typer.Exit(int(ExitCode.BAD_INPUT))
+    raise typer.Exit(int(ExitCode.OK if all(f.ok for f in found) else ExitCode.FAIL))
 
 
-def run() -> None:
+def run(argv: list[str] | None = None) -> int:
+    """Run the CLI; usage errors are one line (``error: …``) with exit 2. Returns the exit code."""
+    try:
+        from typer._click.exceptions import ClickException  # typer ≥ 0.26 vendors click
+    except ImportError:  # pragma: no cover
+        from click.exceptions import ClickException  # type: ignore[no-redef]
+
+    command = typer.main.get_command(app)
+    try:
+        code = command.main(args=argv, prog_name="convcost", standalone_mode=False)
+    except ClickException as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # plain `convcost`: the help was the answer
+            sys.stderr.write(exc.format_message() + "\n")
+            return 0
+        hint = exc.ctx.command_path if getattr(exc, "ctx", None) else "convcost"  # type: ignore[attr-defined]
+        sys.stderr.write(f"error: {exc.format_message()} (see '{hint} --help')\n")
+        return int(exc.exit_code)
+    except typer.Abort:
+        return 130
+    except KeyboardInterrupt:
+        return 130
+    return int(code or 0)
+
+
+def entry() -> None:
     """Console-script entry point."""
-    app(prog_name="convcost")
+    sys.exit(run())
 
 
-__all__ = ["app", "run", "ExitCode"]
+__all__ = ["ExitCode", "app", "entry", "run"]

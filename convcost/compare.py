@@ -27,6 +27,7 @@ class Variant(NamedTuple):
 
 class Row(NamedTuple):
     path: str
+    name: str  #: the layer's human name (of the first design that has it)
     kind: str
     cells: tuple[tuple[int, int] | None, ...]  #: (params, macs) per variant; None: absent there
 
@@ -60,6 +61,7 @@ def row_key(path: str) -> str:
 def _rows(variants: list[Variant]) -> tuple[Row, ...]:
     order: list[str] = []
     kinds: dict[str, str] = {}
+    names: dict[str, str] = {}
     sums: list[dict[str, tuple[int, int]]] = []
     for variant in variants:
         table: dict[str, tuple[int, int]] = {}
@@ -68,10 +70,11 @@ def _rows(variants: list[Variant]) -> tuple[Row, ...]:
             if key not in kinds:
                 order.append(key)
                 kinds[key] = record.kind
+                names[key] = record.name.split("/")[0]
             params, macs = table.get(key, (0, 0))
             table[key] = (params + record.params, macs + record.macs)
         sums.append(table)
-    return tuple(Row(key, kinds[key], tuple(t.get(key) for t in sums)) for key in order)
+    return tuple(Row(key, names[key], kinds[key], tuple(t.get(key) for t in sums)) for key in order)
 
 
 def _closed_form_holds(stack: Stack, name: str, result_stack: Stack, changed: tuple[str, ...]) -> bool | None:

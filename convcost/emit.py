@@ -1,11 +1,15 @@
 """A Stack → the plain data of a YAML layer stack that ``convcost analyze`` reads back with the
-same numbers (arguments written out explicitly, padding as [before, after] pairs)."""
+same numbers and the same layer names (arguments written out explicitly, padding as
+[before, after] pairs, the budget kept)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from .graph import Concat, Leaf, Node, Residual, Stack
+
+BUDGET_KEYS = ("params", "macs", "flops", "peak_memory", "min_rf", "no_gridding")
 
 
 def _plain(value: Any) -> Any:
@@ -16,18 +20,40 @@ def _plain(value: Any) -> Any:
 
 def node_data(node: Node) -> Any:
     if isinstance(node, Leaf):
-        args = {name: _plain(getattr(node.op, name)) for name in node.op.arguments()}
-        if node.name != node.path:
-            args["name"] = node.name
-        return {node.op.kind: args} if args else node.op.kind
+        args = {"name": node.name, **{name: _plain(getattr(node.op, name)) for name in node.op.arguments()}}
+        return {node.op.kind: args}
     if isinstance(node, Residual):
-        body: dict[str, Any] = {"body": [node_data(n) for n in node.body]}
+        body: dict[str, Any] = {"name": node.name, "body": [node_data(n) for n in node.body]}
         if node.shortcut:
             body["shortcut"] = [node_data(n) for n in node.shortcut]
         return {"residual": body}
     assert isinstance(node, Concat)
-    return {"concat": [[node_data(n) for n in branch] for branch in node.branches]}
+    return {"concat": {"name": node.name, "branches": [[node_data(n) for n in branch] for branch in node.branches]}}
 
 
 def stack_data(stack: Stack) -> dict[str, Any]:
-    return {"name": stack.name, "input": list(stack.input), "layers": [node_data(n) for n in stack.layers]}
+    data: dict[str, Any] = {"name": stack.name, "input": list(stack.input)}
+    budget = {k: getattr(stack.budget, k) for k in BUDGET_KEYS if getattr(stack.budget, k) is not None}
+    if budget:
+        data["budget"] = budget
+    data["layers"] = [node_data(n) for n in stack.layers]
+    return data
+
+
+def write_rewrites(model: Path, result: Any, folder: Path) -> list[Path]:
+    """Each rewritten design of a comparison as MODEL.REWRITE.yaml in ``folder`` (atomically)."""
+    from .errors import ConvcostError
+    from .output import atomic_writer
+    from .yamlio import dump
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConvcostError(f"--emit-yaml: cannot create {folder}: {exc.strerror}") from None
+    written = []
+    for variant, rewritten in zip(result.variants[1:], result.stacks[1:]):
+        target = folder / f"{model.stem}.{variant.name.replace(':', '-').replace('+', '-')}.yaml"
+        with atomic_writer(target, "--emit-yaml") as handle:
+            handle.write(dump(stack_data(rewritten), f"# {model.name} rewritten by convcost ({variant.name})\n"))
+        written.append(target)
+    return written

@@ -24,7 +24,7 @@ class HdcReport(NamedTuple):
     rates: tuple[int, ...]
     kernel: int
     gcd: int
-    M: tuple[int, ...]
+    M: tuple[int, ...]  #: the M chain of each group, one after the other
     m2: int
     hdc_ok: bool
     receptive_field: int
@@ -33,6 +33,7 @@ class HdcReport(NamedTuple):
     sawtooth: bool
     suggestions: tuple[tuple[int, ...], ...]
     notes: tuple[str, ...]  #: where a rule disagrees with the truth
+    groups: tuple[tuple[int, ...], ...] = ()  #: the increasing groups the M rule is applied to
 
     @property
     def gridding(self) -> bool:
@@ -53,9 +54,22 @@ def m_chain(rates: tuple[int, ...] | list[int]) -> tuple[int, ...]:
     return tuple(chain)
 
 
+def groups(rates: tuple[int, ...] | list[int]) -> tuple[tuple[int, ...], ...]:
+    """The saw-tooth's teeth: maximal strictly increasing runs (1,2,5,1,2,5 → 1,2,5 | 1,2,5).
+    The paper states the M rule for one such group of dilated layers."""
+    out: list[list[int]] = []
+    for r in rates:
+        if out and out[-1][-1] < r:
+            out[-1].append(r)
+        else:
+            out.append([r])
+    return tuple(tuple(g) for g in out)
+
+
 def m2(rates: tuple[int, ...] | list[int]) -> int:
-    """M_2, the value the M rule compares with K (M_1 for a single layer)."""
-    return _second(m_chain(rates))
+    """The M rule's M_2 (M_1 for a one-layer group), the largest over the groups: it passes when
+    this is ≤ K."""
+    return max(_second(m_chain(g)) for g in groups(rates))
 
 
 def _second(chain: tuple[int, ...]) -> int:
@@ -92,13 +106,9 @@ def closed_form_ok(rates: tuple[int, ...] | list[int], kernel: int) -> bool:
 
 
 def is_sawtooth(rates: tuple[int, ...]) -> bool:
-    """A strictly increasing group of ≥ 2 rates, repeated (1,2,5 or 1,2,5,1,2,5)."""
-    for size in range(2, len(rates) + 1):
-        if len(rates) % size == 0:
-            group = rates[:size]
-            if all(a < b for a, b in itertools.pairwise(group)) and rates == group * (len(rates) // size):
-                return True
-    return False
+    """A strictly increasing group of ≥ 2 rates, alone or repeated (1,2,5 or 1,2,5,1,2,5)."""
+    teeth = groups(rates)
+    return len(teeth[0]) >= 2 and all(t == teeth[0] for t in teeth)
 
 
 def acceptable(rates: tuple[int, ...], kernel: int) -> bool:
@@ -154,8 +164,9 @@ def check(rates: tuple[int, ...] | list[int], kernel: int = 3) -> HdcReport:
     paths = footprint_paths(rates, kernel)
     half = (len(paths) - 1) // 2
     holes = tuple(i - half for i, n in enumerate(paths) if n == 0)
-    chain = m_chain(rates)
-    m_two = _second(chain)
+    teeth = groups(rates)
+    chain = tuple(m for g in teeth for m in m_chain(g))
+    m_two = m2(rates)
     hdc_ok, gcd = m_two <= kernel, math.gcd(*rates)
     notes = []
     if hdc_ok and holes:
@@ -165,4 +176,4 @@ def check(rates: tuple[int, ...] | list[int], kernel: int = 3) -> HdcReport:
     if gcd == 1 and holes and len(rates) > 1:
         notes.append("the rates share no common factor (gcd 1), yet the stack grids")
     return HdcReport(rates, kernel, gcd, chain, m_two, hdc_ok, len(paths), tuple(paths), holes,
-                     is_sawtooth(rates), suggest(rates, kernel) if holes else (), tuple(notes))  # fmt: skip
+                     is_sawtooth(rates), suggest(rates, kernel) if holes else (), tuple(notes), teeth)  # fmt: skip

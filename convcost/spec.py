@@ -14,6 +14,7 @@ from .errors import ConvcostError, Mark, closest, describe
 from .graph import Budget, Concat, Leaf, Node, Residual, Stack, bind
 from .kinds import KINDS
 from .kinds.misc import ACTIVATION_KINDS, BatchNorm
+from .names import Auto, Name, Space, render
 from .units import parse_bytes, parse_count
 from .yamlio import LDict, LList, key_mark, mark_of, parse_yaml, read_text
 
@@ -64,8 +65,8 @@ def from_data(data: Any, *, default_name: str = "model", source: str | None = No
     layers = data.get("layers")
     if not isinstance(layers, list) or not layers:
         raise _fail(f"expected 'layers:' with a list of at least one layer, found {describe(layers)}", data, "layers", "layers")
-    nodes = _Expander(blocks, defaults, ndim).many(layers, "layers", {}, ())
-    bound, _ = bind(nodes, shape)
+    nodes = _Expander(blocks, defaults, ndim).many(layers, "layers", {}, (), Space())
+    bound, _ = bind(_named(nodes), shape)
     return Stack(name=name, input=shape, layers=bound, budget=budget, source=source)
 
 
@@ -145,16 +146,42 @@ def _substitute(value: Any, params: dict[str, Any], container: Any, key: Any, pa
     return value
 
 
+def _named(nodes: tuple[Node, ...]) -> tuple[Node, ...]:
+    """Render every node's name parts (see names.py) now that every namespace is complete."""
+    out: list[Node] = []
+    for node in nodes:
+        name = render(node.name)  # type: ignore[arg-type]  # parts until now
+        if isinstance(node, Residual):
+            out.append(node._replace(name=name, body=_named(node.body), shortcut=_named(node.shortcut)))
+        elif isinstance(node, Concat):
+            out.append(node._replace(name=name, branches=tuple(_named(b) for b in node.branches)))
+        else:
+            out.append(node._replace(name=name))
+    return tuple(out)
+
+
+def _omitting(local: Name) -> Name:
+    """A composite's own name part as a prefix of its branches: dropped when it is unique."""
+    return tuple(p.omitting() if isinstance(p, Auto) else p for p in local)
+
+
+def _local(explicit: str | None, space: Space, base: str) -> Name:
+    return (explicit,) if explicit is not None else (space.auto(base),)
+
+
 class _Expander:
     def __init__(self, blocks: dict[str, Any], defaults: LDict, ndim: int) -> None:
         self.blocks, self.defaults, self.ndim, self.count = blocks, defaults, ndim, 0
 
-    def many(self, items: Any, path: str, params: dict[str, Any], stack: tuple[str, ...]) -> tuple[Node, ...]:
+    def many(self, items: Any, path: str, params: dict[str, Any], stack: tuple[str, ...], space: Space,
+             alone: bool = True) -> tuple[Node, ...]:  # fmt: skip
+        """Expand a list of layers into ``space``; ``alone``: its only item may share the space."""
         if not isinstance(items, list):
             raise ConvcostError(f"expected a list of layers, found {describe(items)}", path=path, mark=mark_of(items))
         nodes: list[Node] = []
+        sole = alone and len(items) == 1
         for i, item in enumerate(items):
-            nodes.extend(self.one(item, mark_of(items, i), f"{path}[{i}]", params, stack))
+            nodes.extend(self.one(item, mark_of(items, i), f"{path}[{i}]", params, stack, space, sole))
         return tuple(nodes)
 
     def _leaf_count(self, added: int, mark: Mark | None, path: str) -> None:
@@ -162,7 +189,8 @@ class _Expander:
         if self.count > MAX_LAYERS:
             raise ConvcostError(f"the stack expands past {MAX_LAYERS:,} layers; refusing", path=path, mark=mark)
 
-    def one(self, item: Any, mark: Mark | None, path: str, params: dict[str, Any], stack: tuple[str, ...]) -> list[Node]:
+    def one(self, item: Any, mark: Mark | None, path: str, params: dict[str, Any], stack: tuple[str, ...], space: Space,
+            sole: bool) -> list[Node]:  # fmt: skip
         if params:
             item = _substitute(item, params, None, None, path)
         if isinstance(item, str):
@@ -176,22 +204,22 @@ class _Expander:
         if args is None:
             args = LDict()
         if kind == "concat":
-            return [self._concat(args, mark, path, params, stack)]
+            return [self._concat(args, mark, path, params, stack, space)]
         if not isinstance(args, dict):
             raise ConvcostError(f"expected a mapping of arguments for {kind}, found {describe(args)}",
                                 path=f"{path}.{kind}", mark=mark_of(item, kind) or mark)  # fmt: skip
         if kind == "residual":
-            return [self._residual(args, mark, path, params, stack)]
+            return [self._residual(args, mark, path, params, stack, space)]
         if kind == "repeat":
-            return self._repeat(args, mark, path, params, stack)
+            return self._repeat(args, mark, path, params, stack, space)
         if kind in self.blocks:
-            return self._block(kind, args, mark, path, stack)
+            return self._block(kind, args, mark, path, stack, space, sole)
         if kind not in KINDS:
             options = list(KINDS) + ["residual", "concat", "repeat"] + list(self.blocks)
             raise ConvcostError(f"unknown layer kind '{kind}'{closest(kind, options)}", path=path, mark=mark)
-        return self._leaves(kind, args, mark, path)
+        return self._leaves(kind, args, mark, path, space)
 
-    def _leaves(self, kind: str, args: dict[str, Any], mark: Mark | None, path: str) -> list[Node]:
+    def _leaves(self, kind: str, args: dict[str, Any], mark: Mark | None, path: str, space: Space) -> list[Node]:
         cls = KINDS[kind]
         marks = dict(self.defaults.marks) if self.defaults else {}
         marks.update(getattr(args, "marks", {}) or {})
@@ -214,18 +242,18 @@ class _Expander:
             op = cls.parse(merged, self.ndim)
         except ConvcostError as exc:
             raise exc.located(f"{path}.{kind}", marks.get(exc.path, mark) if exc.path else mark) from None
-        label = name or path
-        nodes: list[Node] = [Leaf(path, label, op, mark, arg_marks=marks)]
+        label = space.prefix + _local(name, space, kind)
+        nodes: list[Node] = [Leaf(path, label, op, mark, arg_marks=marks)]  # type: ignore[arg-type]  # name parts until _named
         if bn:
-            nodes.append(Leaf(f"{path}.bn", f"{label}.bn", BatchNorm(ndim=self.ndim), mark))
+            nodes.append(Leaf(f"{path}.bn", label + ("bn",), BatchNorm(ndim=self.ndim), mark))  # type: ignore[arg-type]
         if act:
-            nodes.append(Leaf(f"{path}.{act}", f"{label}.{act}", ACTIVATION_KINDS[act](ndim=self.ndim), mark))
+            nodes.append(Leaf(f"{path}.{act}", label + (act,), ACTIVATION_KINDS[act](ndim=self.ndim), mark))  # type: ignore[arg-type]
         self._leaf_count(len(nodes), mark, path)
         return nodes
 
-    def _name(self, args: dict[str, Any], path: str, kind: str) -> str:
-        name = args.get("name", path)
-        if not isinstance(name, str):
+    def _name(self, args: dict[str, Any], path: str, kind: str) -> str | None:
+        name = args.get("name")
+        if name is not None and not isinstance(name, str):
             raise _fail(f"expected a string, found {describe(name)}", args, "name", f"{path}.{kind}.name")
         return name
 
@@ -235,41 +263,54 @@ class _Expander:
                 raise ConvcostError(f"unknown argument '{key}' for {kind}; expected {', '.join(allowed)}{closest(key, allowed)}",
                                     path=f"{path}.{kind}.{key}", mark=key_mark(args, key))  # fmt: skip
 
-    def _residual(self, args: dict[str, Any], mark: Mark | None, path: str, params: dict[str, Any], stack: tuple[str, ...]) -> Node:
+    def _residual(self, args: dict[str, Any], mark: Mark | None, path: str, params: dict[str, Any], stack: tuple[str, ...],
+                  space: Space) -> Node:  # fmt: skip
         self._check_keys(args, ("body", "shortcut", "name"), path, "residual")
         if "body" not in args:
             raise ConvcostError("missing argument 'body' for residual", path=f"{path}.residual", mark=mark)
-        body = self.many(args["body"], f"{path}.body", params, stack)
-        shortcut = self.many(args.get("shortcut") or LList(), f"{path}.shortcut", params, stack)
-        return Residual(path, self._name(args, path, "residual"), body, shortcut, mark)
+        local = _local(self._name(args, path, "residual"), space, "residual")
+        body = self.many(args["body"], f"{path}.body", params, stack, space)
+        short_space = space.child(*_omitting(local), "shortcut")
+        shortcut = self.many(args.get("shortcut") or LList(), f"{path}.shortcut", params, stack, short_space)
+        return Residual(path, space.prefix + local, body, shortcut, mark)  # type: ignore[arg-type]
 
-    def _concat(self, args: Any, mark: Mark | None, path: str, params: dict[str, Any], stack: tuple[str, ...]) -> Node:
-        name = path
+    def _concat(self, args: Any, mark: Mark | None, path: str, params: dict[str, Any], stack: tuple[str, ...], space: Space) -> Node:
+        name = None
         if isinstance(args, dict):
             self._check_keys(args, ("branches", "name"), path, "concat")
             name, args = self._name(args, path, "concat"), args.get("branches")
         if not isinstance(args, list) or not args:
             raise ConvcostError(f"expected concat: a list of branches (each a list of layers), found {describe(args)}",
                                 path=f"{path}.concat", mark=mark)  # fmt: skip
-        branches = tuple(self.many(b if b is not None else LList(), f"{path}.branch[{i}]", params, stack) for i, b in enumerate(args))
-        return Concat(path, name, branches, mark)
+        local = _local(name, space, "concat")
+        branches = tuple(self.many(b if b is not None else LList(), f"{path}.branch[{i}]", params, stack,
+                                   space.child(*_omitting(local), f"branch{i + 1}")) for i, b in enumerate(args))  # fmt: skip
+        return Concat(path, space.prefix + local, branches, mark)  # type: ignore[arg-type]
 
-    def _repeat(self, args: dict[str, Any], mark: Mark | None, path: str, params: dict[str, Any], stack: tuple[str, ...]) -> list[Node]:
-        self._check_keys(args, ("times", "layers"), path, "repeat")
+    def _repeat(self, args: dict[str, Any], mark: Mark | None, path: str, params: dict[str, Any], stack: tuple[str, ...],
+                space: Space) -> list[Node]:  # fmt: skip
+        self._check_keys(args, ("times", "layers", "name"), path, "repeat")
+        name = self._name(args, path, "repeat")
+
+        def iteration(r: int) -> tuple[Node, ...]:
+            inner = space if name is None else space.child(name, str(r))
+            return self.many(args.get("layers"), f"{path}.repeat[{r}]", params, stack, inner, alone=name is not None)
+
         try:
             times = pos_int(args.get("times"))
         except ConvcostError as exc:
             raise exc.located(f"{path}.repeat.times", mark_of(args, "times") or mark) from None
         before = self.count
-        nodes = list(self.many(args.get("layers"), f"{path}.repeat[0]", params, stack))
+        nodes = list(iteration(0))
         self._leaf_count((self.count - before) * (times - 1), mark, path)  # refuse before expanding
         counted = self.count
         for r in range(1, times):
-            nodes.extend(self.many(args.get("layers"), f"{path}.repeat[{r}]", params, stack))
+            nodes.extend(iteration(r))
         self.count = counted
         return nodes
 
-    def _block(self, kind: str, args: dict[str, Any], mark: Mark | None, path: str, stack: tuple[str, ...]) -> list[Node]:
+    def _block(self, kind: str, args: dict[str, Any], mark: Mark | None, path: str, stack: tuple[str, ...], space: Space,
+               sole: bool) -> list[Node]:  # fmt: skip
         if kind in stack:
             raise ConvcostError(f"recursive block: {' → '.join(stack + (kind,))}", path=path, mark=mark)
         block = self.blocks[kind]
@@ -282,4 +323,6 @@ class _Expander:
         for key, value in values.items():
             if value is None:
                 raise ConvcostError(f"block {kind} needs parameter '{key}'", path=f"{path}.{kind}", mark=mark)
-        return list(self.many(block["layers"], f"{path}.{kind}", values, stack + (kind,)))
+        name = self._name(args, path, kind)
+        inner = space if (sole and name is None) else space.child(*_local(name, space, kind))
+        return list(self.many(block["layers"], f"{path}.{kind}", values, stack + (kind,), inner))

@@ -57,7 +57,10 @@ layers:
         "layers[0].repeat[1][0].unit[0].body[0]", "layers[0].repeat[1][0].unit[0].body[0].bn", "layers[0].repeat[1][0].unit[0].body[0].relu",
         "layers[0].repeat[1][0].unit[0]", "layers[1]",
     ]  # fmt: skip
-    assert r.layers[3].name == "res" and r.layers[3].kind == "residual" and r.layers[-1].name == "head"
+    # human names: each block instance is a namespace (unit1, unit2); a residual's body shares it
+    assert [x.name for x in r.layers] == ["unit1.conv", "unit1.conv.bn", "unit1.conv.relu", "unit1.res",
+                                          "unit2.conv", "unit2.conv.bn", "unit2.conv.relu", "unit2.res", "head"]  # fmt: skip
+    assert r.layers[3].kind == "residual"
 
 
 def test_suffixes_anchors_and_defaults() -> None:

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from typer.testing import CliRunner
 
 from convcost.cli import app
 
@@ -148,7 +148,7 @@ def test_baseline_at_a_git_revision(tmp_path: Path) -> None:
     result = runner.invoke(app, ["check", str(fresh), "--baseline", "git:HEAD"])
     assert result.exit_code == 0 and "no baseline" in result.stdout
     bad = runner.invoke(app, ["check", str(model), "--baseline", "git:no-such-ref"])
-    assert bad.exit_code == 2 and bad.stderr.startswith("error: --baseline git:no-such-ref:")
+    assert bad.exit_code == 2 and bad.stderr.startswith(f"error: {model}: --baseline git:no-such-ref:")
 
 
 @pytest.mark.skipif(shutil.which("pre-commit") is None and not os.environ.get("CI"), reason="pre-commit is not installed")

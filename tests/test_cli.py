@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from click.testing import CliRunner
+from typer.testing import CliRunner
 
 import convcost
 from convcost.cli import app

@@ -6,7 +6,7 @@ import itertools
 import json
 
 import pytest
-from click.testing import CliRunner
+from typer.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -32,12 +32,17 @@ def test_paper_examples() -> None:
 
 
 def test_rules_that_disagree_with_the_truth_are_reported() -> None:
+    # the M rule is applied per increasing group (the paper's group of dilated layers)
     r = hdc.check((1, 3, 1))
-    assert r.m2 == 5 and not r.hdc_ok and not r.gridding and any("no holes" in n for n in r.notes)
+    assert r.groups == ((1, 3), (1,)) and r.M == (1, 3, 1) and r.m2 == 3 and r.hdc_ok and not r.gridding
     r = hdc.check((2, 2))
-    assert r.m2 == 2 and r.hdc_ok and r.gridding and any("grids" in n for n in r.notes)
+    assert r.groups == ((2,), (2,)) and r.m2 == 2 and r.hdc_ok and r.gridding and any("grids" in n for n in r.notes)
+    r = hdc.check((2, 3))  # one group, M_2 = 3 ≤ K, yet offsets ±4 are never read (2·t1 + 3·t2, |t| ≤ 1)
+    assert r.m2 == 3 and r.hdc_ok and r.gridding and r.holes == (-4, 4)
     r = hdc.check((4, 1))
-    assert r.hdc_ok and r.gridding
+    assert r.m2 == 4 and not r.hdc_ok and r.gridding
+    r = hdc.check((1, 2, 5, 1, 2, 9), kernel=3)  # the second group fails alone
+    assert r.groups == ((1, 2, 5), (1, 2, 9)) and r.m2 == 5 and not r.hdc_ok
     assert not hdc.check((1, 2, 4)).gridding  # a pairwise "no shared factor" reading wrongly rejects it
 
 

@@ -20,6 +20,7 @@ from ..graph import Concat, Leaf, Node, Residual, Stack
 
 class Step(NamedTuple):
     path: str
+    name: str
     kind: str
     fn: Callable[[list[Any]], Any]  #: takes the list of its input tensors
     inputs: tuple[int, ...]
@@ -33,6 +34,21 @@ class Timing(NamedTuple):
     repeats: int
     steps: dict[str, tuple[tuple[int, ...], list[float]]]  #: path → (executed shape without batch, ms per repeat)
     total_ms: list[float]
+    dtype: str = "float32"
+
+
+#: the element types each backend executes in, per device
+RUNS_IN = {("numpy", "cpu"): ("float32", "float64"), ("torch", "cpu"): ("float32", "float64"),
+           ("torch", "cuda"): ("float32", "float64", "float16", "bfloat16")}  # fmt: skip
+
+
+def refuse_dtype(backend: str, device: str, dtype: str) -> None:
+    """--dtype must be one the backend really runs in on that device: never a silent float32."""
+    allowed = RUNS_IN[(backend, device)]
+    if dtype not in allowed:
+        raise ConvcostError(f"--dtype {dtype}: --backend {backend} on {device} executes in {' or '.join(allowed)} only; "
+                            "drop --dtype, or pick one of those" + ("; float16/bfloat16 run on --backend torch --device cuda"
+                                                                     if dtype in ("float16", "bfloat16") else ""))  # fmt: skip
 
 
 def available_memory() -> int | None:
@@ -53,7 +69,7 @@ def available_memory() -> int | None:
 class NumpyBackend:
     name = "numpy"
 
-    def __init__(self, device: str, threads: int | None) -> None:
+    def __init__(self, device: str, threads: int | None, dtype: str = "float32") -> None:
         if device not in ("cpu", "auto"):
             raise ConvcostError(f"--device {device}: the numpy backend runs on the CPU only; use --backend torch")
         if threads:
@@ -64,11 +80,13 @@ class NumpyBackend:
         except ImportError:
             raise ConvcostError("--backend numpy: numpy is not installed (pip install 'convcost[numpy]')") from None
         self.np, self.device = numpy, "cpu"
+        refuse_dtype(self.name, self.device, dtype)
+        self.dtype = numpy.dtype(dtype)
 
     def leaf(self, leaf: Leaf, weights: list[Any]) -> Callable[..., Any]:
         from .numpy_backend import compile_leaf
 
-        return compile_leaf(leaf.op, leaf.in_shape, weights)
+        return compile_leaf(leaf.op, leaf.in_shape, [w.astype(self.dtype, copy=False) for w in weights])
 
     def merge(self, kind: str) -> Callable[..., Any]:
         from .numpy_backend import merge
@@ -76,7 +94,7 @@ class NumpyBackend:
         return merge(kind)
 
     def tensor(self, array: Any) -> Any:
-        return array
+        return array.astype(self.dtype, copy=False)
 
     def shape(self, value: Any) -> tuple[int, ...]:
         return tuple(value.shape)
@@ -88,7 +106,7 @@ class NumpyBackend:
 class TorchBackend:
     name = "torch"
 
-    def __init__(self, device: str, threads: int | None) -> None:
+    def __init__(self, device: str, threads: int | None, dtype: str = "float32") -> None:
         try:
             import torch
         except ImportError:
@@ -103,6 +121,8 @@ class TorchBackend:
         if threads:
             torch.set_num_threads(threads)
         self.device = device
+        refuse_dtype(self.name, device, dtype)
+        self.dtype = getattr(torch, dtype)
 
     def leaf(self, leaf: Leaf, weights: list[Any]) -> Callable[..., Any]:
         from .torch_build import leaf_module
@@ -114,7 +134,7 @@ class TorchBackend:
         with self.torch.no_grad():
             for p, w in zip(params, weights):
                 p.copy_(self.torch.from_numpy(w))
-        module = module.to(self.device)
+        module = module.to(self.device, self.dtype)
         torch = self.torch
 
         def run(x: Any) -> Any:
@@ -128,7 +148,7 @@ class TorchBackend:
         return (lambda xs: xs[0] + xs[1]) if kind == "residual" else (lambda xs: torch.cat(xs, dim=1))
 
     def tensor(self, array: Any) -> Any:
-        return self.torch.from_numpy(array).to(self.device)
+        return self.torch.from_numpy(array).to(self.device, self.dtype)
 
     def shape(self, value: Any) -> tuple[int, ...]:
         return tuple(value.shape)
@@ -138,11 +158,11 @@ class TorchBackend:
             self.torch.cuda.synchronize()
 
 
-def backend(name: str, device: str = "auto", threads: int | None = None) -> NumpyBackend | TorchBackend:
+def backend(name: str, device: str = "auto", threads: int | None = None, dtype: str = "float32") -> NumpyBackend | TorchBackend:
     if name == "numpy":
-        return NumpyBackend(device, threads)
+        return NumpyBackend(device, threads, dtype)
     if name == "torch":
-        return TorchBackend(device, threads)
+        return TorchBackend(device, threads, dtype)
     raise ConvcostError(f"--backend: expected numpy or torch, found '{name}'")
 
 
@@ -164,8 +184,12 @@ def program(stack: Stack, runner: NumpyBackend | TorchBackend, seed: int) -> lis
         for node in nodes:
             if isinstance(node, Leaf):
                 out = fresh()
-                fn = runner.leaf(node, make(node.op, node.in_shape, rng))
-                steps.append(Step(node.path, node.op.kind, lambda xs, f=fn: f(xs[0]), (x,), out))
+                try:
+                    fn = runner.leaf(node, make(node.op, node.in_shape, rng))
+                except NotImplementedError as exc:
+                    raise ConvcostError(f"--execute: {node.name} ({node.op.kind}): {exc} on --backend {runner.name}",
+                                        path=node.path) from None  # fmt: skip
+                steps.append(Step(node.path, node.name, node.op.kind, lambda xs, f=fn: f(xs[0]), (x,), out))
                 x = out
             else:
                 branches = (node.body, node.shortcut) if isinstance(node, Residual) else node.branches
@@ -173,7 +197,7 @@ def program(stack: Stack, runner: NumpyBackend | TorchBackend, seed: int) -> lis
                 out = fresh()
                 kind = "residual" if isinstance(node, Residual) else "concat"
                 assert isinstance(node, (Residual, Concat))
-                steps.append(Step(node.path, kind, runner.merge(kind), outs, out))
+                steps.append(Step(node.path, node.name, kind, runner.merge(kind), outs, out))
                 x = out
         return x
 
@@ -222,7 +246,7 @@ def _timed(runner: NumpyBackend | TorchBackend, call: Callable[[], Any], warmup:
 def check_memory(report: Report, runner: NumpyBackend | TorchBackend) -> None:
     """Refuse before any work when the run needs more memory than the device has."""
     t = report.totals
-    need = t.peak_memory_bytes * 2 + t.params * 4  # activations (and a working copy), float32 weights
+    need = t.peak_memory_bytes * 2 + t.params * runner.dtype.itemsize  # activations (and a working copy), weights
     if runner.device == "cuda":
         free = runner.torch.cuda.mem_get_info()[0]  # type: ignore[union-attr]
     else:
@@ -233,9 +257,10 @@ def check_memory(report: Report, runner: NumpyBackend | TorchBackend) -> None:
 
 
 def execute(stack: Stack, report: Report, *, backend_name: str = "numpy", device: str = "auto", warmup: int = 1, repeat: int = 5,
-            seed: int = 0, threads: int | None = None, on_step: Callable[[int, int, str], None] | None = None) -> Timing:  # fmt: skip
-    """Run ``stack`` at the report's batch size; time each step and the whole."""
-    runner = backend(backend_name, device, threads)
+            seed: int = 0, threads: int | None = None, on_step: Callable[[int, int, str], None] | None = None,
+            dtype: str = "float32") -> Timing:  # fmt: skip
+    """Run ``stack`` at the report's batch size in ``dtype``; time each step and the whole."""
+    runner = backend(backend_name, device, threads, dtype)
     check_memory(report, runner)
     import numpy as np
 
@@ -246,14 +271,14 @@ def execute(stack: Stack, report: Report, *, backend_name: str = "numpy", device
 
     def timed_step(step: Step, args: list[Any]) -> Any:
         if on_step:
-            on_step(len(measured), len(steps), step.path)
+            on_step(len(measured), len(steps), step.name)
         out, times = _timed(runner, lambda: step.fn(args), warmup, repeat)
         measured[step.path] = (runner.shape(out)[1:], times)
         return out
 
     run_steps(steps, x0, timed_step)
     _, total = _timed(runner, lambda: run_steps(steps, x0), warmup, repeat)
-    return Timing(runner.name, runner.device, report.batch, repeat, measured, total)
+    return Timing(runner.name, runner.device, report.batch, repeat, measured, total, dtype)
 
 
 def summary(times: list[float]) -> dict[str, float]:
@@ -262,13 +287,13 @@ def summary(times: list[float]) -> dict[str, float]:
 
 def merge_into(report: Report, timing: Timing) -> tuple[Report, list[str]]:
     """The report with ``measured`` filled in, and the paths whose executed shape differs."""
-    base = {"backend": timing.backend, "device": timing.device, "batch": timing.batch, "repeats": timing.repeats}
+    base = {"backend": timing.backend, "device": timing.device, "batch": timing.batch, "repeats": timing.repeats, "dtype": timing.dtype}
     records, wrong = [], []
     for record in report.layers:
         shape, times = timing.steps[record.path]
         ok = shape == record.output
         if not ok:
-            wrong.append(f"{record.path}: analysis {list(record.output)}, executed {list(shape)}")
+            wrong.append(f"{record.name}: analysis {list(record.output)}, executed {list(shape)}")
         stats = summary(times)
         rate = record.macs / (stats["ms_median"] / 1000) / 1e9 if stats["ms_median"] > 0 else None
         records.append(record._replace(measured={**base, **stats, "shape_ok": ok, "output": list(shape), "gmacs_per_s": rate}))

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..budget import Check, Findings
 from . import fmt
+from .fit import Column, fit, hidden_note
 from .machine import md_table
 
 
@@ -20,55 +21,76 @@ def shown(check: Check, value: int | float) -> str:
     return str(value)
 
 
+def growth(c: Check) -> str:
+    """How much a total grew over its baseline, as a percentage."""
+    if c.baseline is None:
+        return ""
+    if not c.baseline:
+        return " (new)" if c.value else " (+0%)"
+    return f" ({(c.value - c.baseline) / c.baseline * 100:+.2f}% over {shown(c, c.baseline)})"
+
+
 def rows(f: Findings) -> list[list[str]]:
     out = []
     for c in f.checks:
         head = c.headroom
-        out.append([c.name, ("≥ " if c.minimum else "≤ ") + shown(c, c.limit), shown(c, c.value),
+        name = f"{c.name.removesuffix('_increase')} vs baseline" if c.baseline is not None else c.name
+        out.append([name, ("≥ " if c.minimum else "≤ ") + shown(c, c.limit), shown(c, c.value) + growth(c),
                     "—" if head is None else f"{float(head) * 100:+.1f}%", "pass" if c.ok else "FAIL"])  # fmt: skip
     return out
 
 
 HEADER = ["check", "limit", "value", "headroom", "result"]
+COLUMNS = [Column("check", right=False, keep=True), Column("limit"), Column("value"), Column("headroom"),
+           Column("result", right=False, keep=True)]  # fmt: skip
+GROWTH = [Column("layer", right=False, keep=True), Column("kind", right=False, keep=True), Column("params"), Column("MACs")]
 
 
-def check_table(all_findings: list[Findings]) -> Any:
+def check_table(all_findings: list[Findings], width: int | None = None) -> Any:
     from rich.console import Group
-    from rich.table import Table
     from rich.text import Text
 
     parts: list[Any] = []
+    hidden: list[str] = []
     for f in all_findings:
-        table = Table(title=f"{f.model} ({f.source})" if f.source else f.model, header_style="bold", title_justify="left")
-        for i, name in enumerate(HEADER):
-            table.add_column(name, justify="right" if 0 < i < 4 else "left")
-        for row in rows(f):
-            table.add_row(*row[:-1], Text(row[-1], style="green" if row[-1] == "pass" else "bold red"))
-        parts.append(table)
+        parts.append(Text(f"{f.model} ({f.source})" if f.source else f.model, style="bold"))
+        if f.error:
+            parts.append(Text(f"error: {f.error}", style="bold red"))
+            continue
+        body = rows(f)
+        fitted = fit(COLUMNS, body, width, styles=["green" if r[-1] == "pass" else "bold red" for r in body])
+        parts.append(fitted.table)
+        hidden += [h for h in fitted.hidden if h not in hidden]
         parts += [Text(n, style="dim") for n in f.notes]
         if f.growth:
-            grew = Table(title="what grew", header_style="bold", title_justify="left")
-            for name in ("layer", "kind", "params", "MACs"):
-                grew.add_column(name, justify="right" if name in ("params", "MACs") else "left")
-            for g in f.growth:
-                grew.add_row(
-                    g.path,
-                    g.kind,
-                    f"{fmt.count(g.params[0])} → {fmt.count(g.params[1])}",
-                    f"{fmt.count(g.macs[0])} → {fmt.count(g.macs[1])}",
-                )
-            parts.append(grew)
-    failed = [f.model for f in all_findings if not f.ok]
-    summary = f"{len(all_findings) - len(failed)} of {len(all_findings)} within budget" + (f"; over: {', '.join(failed)}" if failed else "")
-    parts.append(Text(summary, style="bold red" if failed else "bold green"))
+            parts.append(Text("what grew", style="bold"))
+            grew = [[g.name, g.kind, f"{fmt.count(g.params[0])} → {fmt.count(g.params[1])}",
+                     f"{fmt.count(g.macs[0])} → {fmt.count(g.macs[1])}"] for g in f.growth]  # fmt: skip
+            fitted = fit(GROWTH, grew, width)
+            parts.append(fitted.table)
+            hidden += [h for h in fitted.hidden if h not in hidden]
+    note = hidden_note(tuple(hidden), width)
+    if note:
+        parts.append(Text(note, style="yellow"))
+    parts.append(Text(verdict(all_findings), style="bold green" if all(f.ok for f in all_findings) else "bold red"))
     return Group(*parts)
 
 
+def verdict(all_findings: list[Findings]) -> str:
+    failed = [f.model for f in all_findings if not f.ok and not f.error]
+    broken = [f.model for f in all_findings if f.error]
+    ok = len(all_findings) - len(failed) - len(broken)
+    return (f"{ok} of {len(all_findings)} within budget" + (f"; over: {', '.join(failed)}" if failed else "")
+            + (f"; could not check: {', '.join(broken)}" if broken else ""))  # fmt: skip
+
+
 def findings_dict(f: Findings) -> dict[str, Any]:
+    if f.error:
+        return {"model": f.model, "ok": False, "checks": [], "error": f.error}
     data: dict[str, Any] = {"model": f.model, "ok": f.ok,
                             "checks": [{"name": c.name, "limit": c.limit, "value": c.value, "ok": c.ok} for c in f.checks]}  # fmt: skip
     if f.growth:
-        data["growth"] = [{"path": g.path, "kind": g.kind, "params": list(g.params), "macs": list(g.macs)} for g in f.growth]
+        data["growth"] = [{"path": g.path, "name": g.name, "kind": g.kind, "params": list(g.params), "macs": list(g.macs)} for g in f.growth]
     return data
 
 
@@ -82,10 +104,13 @@ def check_markdown(all_findings: list[Findings]) -> str:
     text = ""
     for f in all_findings:
         icon = "✅" if f.ok else "❌"
+        if f.error:
+            text += f"### {icon} {f.model}\n\nerror: {f.error}\n\n"
+            continue
         text += f"### {icon} {f.model}\n\n" + md_table(HEADER, rows(f), {1, 2, 3}) + "".join(f"\n_{n}_\n" for n in f.notes)
         if f.growth:
             text += "\n**what grew**\n\n" + md_table(["layer", "kind", "params", "MACs"], [
-                [g.path, g.kind, f"{g.params[0]:,} → {g.params[1]:,}", f"{g.macs[0]:,} → {g.macs[1]:,}"] for g in f.growth], {2, 3})  # fmt: skip
+                [g.name, g.kind, f"{g.params[0]:,} → {g.params[1]:,}", f"{g.macs[0]:,} → {g.macs[1]:,}"] for g in f.growth], {2, 3})  # fmt: skip
         text += "\n"
     return text
 
@@ -95,14 +120,26 @@ def check_csv(all_findings: list[Findings]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["model", "check", "limit", "value", "ok"])
     for f in all_findings:
+        if f.error:
+            writer.writerow([f.model, "error", "", f.error, False])
         writer.writerows([f.model, c.name, c.limit, c.value, c.ok] for c in f.checks)
     return out.getvalue()
+
+
+def _escape(text: str) -> str:
+    """GitHub workflow-command data: %, CR and LF escaped."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def check_github(all_findings: list[Findings]) -> str:
     """GitHub Actions workflow commands: an error per failed check at its `budget:` line."""
     lines = []
     for f in all_findings:
+        if f.error:
+            where = f.error.split(": ", 1)[0].split(":")
+            line = where[1] if len(where) >= 2 and where[1].isdigit() else "1"
+            lines.append(f"::error file={f.source},line={line},title=convcost::{_escape(f.error)}")
+            continue
         for c in f.checks:
             if c.ok:
                 continue

@@ -1,4 +1,5 @@
-"""compare output: a row per layer, a column group per design (params, MACs, ratio), totals."""
+"""compare output: first a summary with one row per design, then, per design, the layers it
+changes (params and MACs before and after, the ratio), each table fitted to the terminal."""
 
 from __future__ import annotations
 
@@ -6,128 +7,144 @@ import csv
 import io
 from typing import Any
 
-from ..compare import Comparison, Variant
+from ..compare import Comparison, Row, Variant
 from . import fmt
-from .machine import md_table, report_dict, rf_text
+from .fit import LEGEND, Column, fit, hidden_note
+from .machine import md_table, report_dict
 
 
-def speedups(base: Any, totals: Any) -> tuple[float, float]:
-    """(theoretical speed-up: the MAC ratio, measured speed-up: the time ratio) over the standard."""
-    theory = base.macs / totals.macs if totals.macs else float("inf")
-    return theory, base.measured["ms_median"] / totals.measured["ms_median"]
-
-
-def _ratio(value: int, base: int) -> str:
+def _ratio(value: int | float, base: int | float) -> str:
     return "—" if not base else fmt.ratio(value / base)
 
 
-def cells(c: Comparison) -> tuple[list[str], list[list[str]], list[str]]:
-    """Header, body rows and the totals row, as text."""
-    header = ["layer", "kind"]
-    for i, v in enumerate(c.variants):
-        header += [f"{v.name} params", f"{v.name} MACs"] + ([] if i == 0 else [f"{v.name} ×MACs"])
-    body = []
-    for row in c.rows:
-        if all(cell is None or cell == (0, 0) for cell in row.cells):
-            continue  # pooling, activations, merges: nothing to compare
-        line = [row.path, row.kind]
-        base = row.cells[0]
-        for i, cell in enumerate(row.cells):
-            if cell is None:
-                line += ["—", "—"] + ([] if i == 0 else ["—"])
-                continue
-            line += [fmt.count(cell[0]), fmt.count(cell[1])]
-            if i:
-                line.append(_ratio(cell[1], base[1]) if base is not None else "new")
-        body.append(line)
-    total = ["total", ""]
-    base_macs = c.variants[0].report.totals.macs
+def _time_ratio(base: Any, totals: Any) -> str:
+    if not (base.measured and totals.measured):
+        return ""
+    return _ratio(totals.measured["ms_median"], base.measured["ms_median"])
+
+
+def _measured(c: Comparison) -> bool:
+    return all(v.report.totals.measured for v in c.variants)
+
+
+SUMMARY = [Column("design", right=False, keep=True), Column("params"), Column("MACs"), Column("×MACs"), Column("RF\n/stride"),
+           Column("changed"), Column("skipped")]  # fmt: skip
+TIMED = [Column("ms"), Column("×time")]
+
+
+def summary_rows(c: Comparison) -> list[list[str]]:
+    """One row per design: params, MACs, ×MACs (MACs ÷ the standard's), RF, layers changed/skipped."""
+    base = c.variants[0].report.totals
+    out = []
     for i, v in enumerate(c.variants):
         t = v.report.totals
-        total += [fmt.count(t.params), fmt.count(t.macs)] + ([] if i == 0 else [_ratio(t.macs, base_macs)])
-    return header, body, total
+        row = [v.name, fmt.count(t.params), fmt.count(t.macs), _ratio(t.macs, base.macs) if i else "1",
+               fmt.rf_text(t.rf), str(len(v.changed)) if i else "", str(len(v.skipped)) if i else ""]  # fmt: skip
+        if _measured(c):
+            row += [f"{t.measured['ms_median']:.3f}", _time_ratio(base, t) if i else "1"]
+        out.append(row)
+    return out
+
+
+def _rf_changed(base: Any, t: Any) -> bool:
+    if base.rf is None and t.rf is None:
+        return False
+    return base.rf is None or t.rf is None or base.rf.size != t.rf.size
 
 
 def summary_lines(c: Comparison) -> list[str]:
+    """Per design, in words: the MAC saving, what the measurement says, the closed form, and the
+    layers each rewrite left alone, grouped by reason."""
     lines = []
     base = c.variants[0].report.totals
-    for i, v in enumerate(c.variants):
+    for v in c.variants[1:]:
         t = v.report.totals
-        rf = rf_text(t.rf)
-        if i == 0:
-            timed = f"; measured {t.measured['ms_median']:.3f} ms on {t.measured['backend']}/{t.measured['device']}" if t.measured else ""
-            lines.append(f"{v.name}: params {t.params:,}, MACs {t.macs:,}, receptive field {rf}{timed}")
-            continue
-        if t.macs <= base.macs:
+        if not base.macs:
+            reduction = "no MACs in either" if not t.macs else f"{t.macs:,} MACs where the standard has none"
+        elif t.macs <= base.macs:
             reduction = f"{base.macs / t.macs:.2f}× fewer MACs" if t.macs else "no MACs"
         else:
             reduction = f"{t.macs / base.macs:.2f}× more MACs"
-        rf_note = "" if (t.rf and base.rf and t.rf.size == base.rf.size) else " (receptive field changed!)"
-        line = f"{v.name}: params {t.params:,}, MACs {t.macs:,} — {reduction}; receptive field {rf}{rf_note}"
-        if t.measured and base.measured:
-            theory, speedup = speedups(base, t)
-            line += f"; measured {t.measured['ms_median']:.3f} ms: speed-up ×{speedup:.2f} measured vs ×{theory:.2f} in MACs"
+        line = f"{v.name}: {reduction}"
+        if t.params != base.params and base.params:
+            line += f", {t.params / base.params:.3f}× the params"
+        if _rf_changed(base, t):
+            line += f"; receptive field {fmt.rf_text(base.rf)} → {fmt.rf_text(t.rf)}"
+        if t.measured and base.measured and t.measured["ms_median"] > 0:
+            speed = base.measured["ms_median"] / t.measured["ms_median"]
+            said = f"{speed:.2f}× faster" if speed >= 1 else f"{1 / speed:.2f}× slower"
+            line += f"; measured {said}" + (f" (MACs say {base.macs / t.macs:.2f}× faster)" if t.macs and base.macs else "")
         if v.closed_form:
-            state = {True: "every changed layer matches it", False: "a changed layer does not match it", None: "no layer changed"}[
-                v.closed_form_ok
-            ]
-            line += f"; closed form {v.closed_form}: {state}"
+            state = {True: "holds on every changed layer", False: "does not hold on a changed layer", None: "no layer changed"}
+            line += f"; closed form {v.closed_form}: {state[v.closed_form_ok]}"
         lines.append(line)
-        if v.changed or v.skipped:
-            lines.append(f"  changed {len(v.changed)} layer(s)" + (f"; left {len(v.skipped)} alone:" if v.skipped else ""))
-            reasons: dict[str, list[str]] = {}
-            for path, why in v.skipped:
-                reasons.setdefault(why, []).append(path)
-            for why, paths in reasons.items():
-                more = f" and {len(paths) - 3} more" if len(paths) > 3 else ""
-                lines.append(f"    {v.name} skips {', '.join(paths[:3])}{more}: {why}")
+        reasons: dict[str, list[str]] = {}
+        for path, why in v.skipped:
+            reasons.setdefault(why, []).append(path)
+        names = {row.path: row.name for row in c.rows}
+        for why, paths in reasons.items():
+            shown = [names.get(p, p) for p in paths[:3]]
+            more = f" and {len(paths) - 3} more" if len(paths) > 3 else ""
+            lines.append(f"  left alone: {', '.join(shown)}{more} — {why}")
     return lines
 
 
-def speedup_rows(c: Comparison) -> list[list[str]]:
-    """Per design: measured time, theoretical speed-up (MAC ratio) and measured speed-up."""
-    base = c.variants[0].report.totals
-    if not base.measured:
-        return []
-    rows = []
-    for v in c.variants:
-        t = v.report.totals
-        if not t.measured:
+DETAIL = [Column("layer", right=False, keep=True), Column("kind", right=False, keep=True), Column("params\nbefore"),
+          Column("params\nafter"), Column("MACs\nbefore"), Column("MACs\nafter"), Column("×MACs")]  # fmt: skip
+
+
+def _differs(row: Row, i: int) -> bool:
+    return row.cells[i] != row.cells[0]
+
+
+def detail_rows(c: Comparison, i: int) -> tuple[list[list[str]], int]:
+    """The layers design ``i`` changes against the standard, and how many it leaves as they were."""
+    out, same = [], 0
+    for row in c.rows:
+        if not _differs(row, i):
+            same += row.cells[0] is not None and row.cells[0] != (0, 0)
             continue
-        theory, measured = speedups(base, t)
-        rows.append([v.name, f"{t.measured['ms_median']:.3f}", f"×{theory:.2f}", f"×{measured:.2f}"])
-    return rows
+        before, after = row.cells[0], row.cells[i]
+        cell = [fmt.count(x) if x is not None else "—" for x in (before[0] if before else None, after[0] if after else None,
+                                                                 before[1] if before else None, after[1] if after else None)]  # fmt: skip
+        ratio = _ratio(after[1], before[1]) if before and after else ("new" if after else "gone")
+        out.append([row.name, row.kind, *cell, ratio])
+    return out, same
 
 
-SPEEDUP_HEADER = ["design", "measured ms", "speed-up in MACs", "measured speed-up"]
+def _detail_total(c: Comparison, i: int) -> list[str]:
+    b, t = c.variants[0].report.totals, c.variants[i].report.totals
+    return ["total", "", fmt.count(b.params), fmt.count(t.params), fmt.count(b.macs), fmt.count(t.macs), _ratio(t.macs, b.macs)]
 
 
-def compare_table(c: Comparison) -> Any:
+def compare_table(c: Comparison, width: int | None = None) -> Any:
     from rich.console import Group
-    from rich.table import Table
     from rich.text import Text
 
-    header, body, total = cells(c)
-    table = Table(title=f"{c.variants[0].report.model}: designs compared (×MACs = ratio to standard)", header_style="bold")
-    for i, name in enumerate(header):
-        table.add_column(name.replace(" ", "\n", 1) if i > 1 else name, justify="right" if i > 1 else "left", no_wrap=i > 1)
-    for line in body:
-        table.add_row(*line)
-    table.add_section()
-    table.add_row(*total, style="bold")
-    parts: list[Any] = [table]
-    speed = speedup_rows(c)
-    if speed:
+    model = c.variants[0].report.model
+    columns = SUMMARY + (TIMED if _measured(c) else [])
+    summary = fit(columns, summary_rows(c), width)
+    parts: list[Any] = [Text(f"{model}: designs compared (×MACs = MACs ÷ the standard's)", style="bold"), summary.table]
+    hidden = list(summary.hidden)
+    parts += [Text(line) for line in summary_lines(c)]
+    if _measured(c):
         m = c.variants[0].report.totals.measured
-        timing = Table(
-            title=f"measured on {m['backend']}/{m['device']}, batch {m['batch']} (median of {m['repeats']})", header_style="bold"
-        )
-        for i, name in enumerate(SPEEDUP_HEADER):
-            timing.add_column(name, justify="right" if i else "left")
-        for row in speed:
-            timing.add_row(*row)
-        parts.append(timing)
-    return Group(*parts, *(Text(line) for line in summary_lines(c)))
+        parts.append(Text(f"ms: end to end on {m['backend']}/{m['device']}, batch {m['batch']}, median of {m['repeats']}; "
+                          "×time = time ÷ the standard's"))  # fmt: skip
+    for i, v in enumerate(c.variants[1:], start=1):
+        rows, same = detail_rows(c, i)
+        parts.append(Text(""))
+        title = f"{v.name} against {c.variants[0].name}, per layer: {len(rows)} differ"
+        parts.append(Text(title + (f", {same} unchanged not shown" if same else ""), style="bold"))
+        if rows:
+            detail = fit(DETAIL, rows, width, total=_detail_total(c, i))
+            parts.append(detail.table)
+            hidden += [h for h in detail.hidden if h not in hidden]
+    note = hidden_note(tuple(hidden), width)
+    if note:
+        parts.append(Text(note, style="yellow"))
+    parts.append(Text(f"{LEGEND} · RF /stride in input positions", style="dim"))
+    return Group(*parts)
 
 
 def variant_dict(v: Variant) -> dict[str, Any]:
@@ -143,19 +160,24 @@ def compare_dict(c: Comparison) -> dict[str, Any]:
 
 
 def compare_markdown(c: Comparison) -> str:
-    header, body, total = cells(c)
-    text = f"### {c.variants[0].report.model}: designs compared\n\n"
-    text += md_table(header, body + [[f"**{x}**" if x else x for x in total]], set(range(2, len(header))))
-    if speedup_rows(c):
-        text += "\n" + md_table(SPEEDUP_HEADER, speedup_rows(c), {1, 2, 3})
-    return text + "\n" + "\n".join(f"- {line.strip()}" for line in summary_lines(c)) + "\n"
+    columns = SUMMARY + (TIMED if _measured(c) else [])
+    header = [col.header.replace("\n", " ") for col in columns]
+    text = f"### {c.variants[0].report.model}: designs compared\n\n" + md_table(header, summary_rows(c), set(range(1, len(header))))
+    text += "\n" + "".join(f"- {line.strip()}\n" for line in summary_lines(c))
+    for i, v in enumerate(c.variants[1:], start=1):
+        rows, same = detail_rows(c, i)
+        text += f"\n#### {v.name}: {len(rows)} layers differ" + (f", {same} unchanged" if same else "") + "\n\n"
+        if rows:
+            total = [f"**{x}**" if x else x for x in _detail_total(c, i)]
+            text += md_table([col.header.replace("\n", " ") for col in DETAIL], rows + [total], set(range(2, len(DETAIL))))
+    return text
 
 
 def compare_csv(c: Comparison) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["layer", "kind", *(f"{v.name}_{x}" for v in c.variants for x in ("params", "macs"))])
+    writer.writerow(["path", "name", "kind", *(f"{v.name}_{x}" for v in c.variants for x in ("params", "macs"))])
     for row in c.rows:
-        writer.writerow([row.path, row.kind, *(x for cell in row.cells for x in (cell if cell else ("", "")))])
-    writer.writerow(["TOTAL", "", *(x for v in c.variants for x in (v.report.totals.params, v.report.totals.macs))])
+        writer.writerow([row.path, row.name, row.kind, *(x for cell in row.cells for x in (cell if cell else ("", "")))])
+    writer.writerow(["TOTAL", "", "", *(x for v in c.variants for x in (v.report.totals.params, v.report.totals.macs))])
     return out.getvalue()

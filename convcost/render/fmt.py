@@ -9,7 +9,12 @@ _SI = ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K"))
 
 
 def count(n: int) -> str:
-    """Human-readable count: 999, 1.23K, 12.3M, 138M (three significant digits)."""
+    """Human-readable count: 999, 1.23K, 12.3M, 138M (three significant digits); past 999T in
+    scientific notation (exact integers of any size, never a float overflow)."""
+    if abs(n) >= 1000 * 10**12:
+        from decimal import Decimal
+
+        return format(Decimal(n), ".2e").replace("+", "")
     for scale, suffix in _SI:
         if abs(n) >= scale:
             value = n / scale
@@ -28,8 +33,9 @@ def nbytes(n: int) -> str:
     raise AssertionError
 
 
-def shape(dims: tuple[int, ...] | list[int]) -> str:
-    return "×".join(str(d) for d in dims)
+def shape(dims: tuple[int, ...] | list[int], sep: str = "×") -> str:
+    """``3×224×224``; ``sep="x"`` for CSV (plain ASCII that spreadsheets keep as text)."""
+    return sep.join(str(d) for d in dims)
 
 
 def number(value: Fraction | int | float) -> int | float:
@@ -39,10 +45,15 @@ def number(value: Fraction | int | float) -> int | float:
     return value
 
 
-def axes(values: tuple[Any, ...]) -> str:
-    """One value when every axis agrees, else 7×1."""
+def axes(values: tuple[Any, ...], sep: str = "×") -> str:
+    """One value when every axis agrees, else 7×1 (``sep="x"`` for CSV)."""
     shown = [str(number(v)) if isinstance(v, Fraction) else str(v) for v in values]
-    return shown[0] if len(set(shown)) == 1 else "×".join(shown)
+    return shown[0] if len(set(shown)) == 1 else sep.join(shown)
+
+
+def rf_text(rf: Any) -> str:
+    """Receptive field size and effective stride: ``427 /32``; — when the layer sees everything."""
+    return "—" if rf is None else f"{axes(rf.size)} /{axes(rf.stride)}"
 
 
 def percent(value: Fraction | float | None) -> str:

@@ -12,6 +12,7 @@ from . import fmt
 SHADES = "░▒▓█"
 MAP_2D_MAX = 41  # a larger field is drawn as a 1-D strip
 STRIP_MAX = 4000
+UNCUT_LINE = 100  # strip line length in pipes and files
 
 
 def rates_text(rates: tuple[int, ...]) -> str:
@@ -23,12 +24,22 @@ def verdict(r: HdcReport) -> str:
     return f"rates {rates_text(r.rates)} (kernel {r.kernel}): receptive field {r.receptive_field} — {state}"
 
 
+def _sawtooth(r: HdcReport) -> str:
+    teeth = r.groups
+    if not r.sawtooth:
+        return "no: the groups differ or are single rates"
+    if len(teeth) == 1:
+        return f"one increasing group ({rates_text(teeth[0])})"
+    return f"an increasing group ({rates_text(teeth[0])}) repeated ×{len(teeth)}"
+
+
 def rules(r: HdcReport) -> list[tuple[str, str, str]]:
     """(rule, value, what it says) rows."""
+    grouped = " | ".join(rates_text(g) for g in r.groups)
     return [
-        ("common factor", f"gcd = {r.gcd}", "grids (always)" if r.gcd > 1 else "no common factor (gridding still possible)"),
-        ("M rule", f"M = {','.join(map(str, r.M))}; M_2 = {r.m2} vs K = {r.kernel}", "ok" if r.hdc_ok else "fails"),
-        ("saw-tooth", "yes" if r.sawtooth else "no", "increasing groups, repeated" if r.sawtooth else "not a repeated increasing group"),
+        ("common factor", f"gcd = {r.gcd}", "grids (always)" if r.gcd > 1 else "none (gridding still possible)"),
+        ("M rule, per group", f"groups {grouped}; largest M_2 = {r.m2}, K = {r.kernel}", "ok (M_2 ≤ K)" if r.hdc_ok else "fails (M_2 > K)"),
+        ("saw-tooth", "yes" if r.sawtooth else "no", _sawtooth(r)),
         ("ground truth", f"{len(r.holes)} holes, coverage {fmt.percent(r.coverage)}", "grids" if r.gridding else "no holes"),
     ]
 
@@ -37,38 +48,38 @@ def _shade(count: int, top: int) -> int:
     return min(len(SHADES) - 1, (count * len(SHADES) - 1) // top) if count else -1
 
 
-def map_lines(r: HdcReport) -> list[tuple[str, str | None]]:
-    """(text, style) lines: a 2-D map shaded by the number of paths, holes as '·'; or a 1-D strip."""
+def map_lines(r: HdcReport, width: int | None = None) -> list[tuple[str, str | None]]:
+    """(text, style) lines: a 2-D map shaded by the number of paths, holes as '·' (two characters
+    a cell when they fit in ``width``, else one); or a 1-D strip wrapped to ``width``."""
     paths, top = r.paths, max(r.paths)
     cells = [(SHADES[_shade(n, top)], None) if n else ("·", "bold red") for n in paths]
-    if len(paths) <= MAP_2D_MAX:
+    room = width or 2 * MAP_2D_MAX
+    if len(paths) <= min(MAP_2D_MAX, room):
+        cell = 2 if 2 * len(paths) <= room else 1
         lines = []
         for a in paths:
-            row = "".join("··" if not (a and b) else SHADES[_shade(a * b, top * top)] * 2 for b in paths)
+            row = "".join("·" * cell if not (a and b) else SHADES[_shade(a * b, top * top)] * cell for b in paths)
             lines.append((row, None))
         return [(f"coverage map, {r.receptive_field}×{r.receptive_field} (shade = paths reaching the offset; · = hole):", "bold")] + lines
     strip = "".join(c for c, _ in cells[:STRIP_MAX])
+    line = min(width or UNCUT_LINE, UNCUT_LINE)
     lines = [(f"coverage strip per axis, {r.receptive_field} offsets (shade = paths; · = hole):", "bold")]
-    lines += [(strip[i : i + 100], None) for i in range(0, len(strip), 100)]
+    lines += [(strip[i : i + line], None) for i in range(0, len(strip), line)]
     if len(paths) > STRIP_MAX:
         lines.append((f"… {len(paths) - STRIP_MAX} more offsets", None))
     return lines
 
 
-def hdc_table(r: HdcReport) -> Any:
+def hdc_table(r: HdcReport, width: int | None = None) -> Any:
     from rich.console import Group
-    from rich.table import Table
     from rich.text import Text
 
     head = Text(verdict(r), style="bold red" if r.gridding else "bold green")
-    table = Table(show_header=True, header_style="bold")
-    for name in ("rule", "value", "verdict"):
-        table.add_column(name)
-    for row in rules(r):
-        table.add_row(*row)
-    parts: list[Any] = [head, table]
+    parts: list[Any] = [head]
+    for rule, value, said in rules(r):  # one rule a line: long values wrap in a terminal, nothing is cut
+        parts.append(Text.assemble((f"{rule}: ", "bold"), f"{value} — {said}"))
     parts += [Text(f"note: {n}", style="yellow") for n in r.notes]
-    parts += [Text(line, style=style or "") for line, style in map_lines(r)]
+    parts += [Text(line, style=style or "") for line, style in map_lines(r, width)]
     if r.gridding:
         if r.suggestions:
             parts.append(Text("rates that would work (no holes, M rule ok), best first:", style="bold"))

@@ -65,13 +65,13 @@ def report_csv(report: Report) -> str:
     writer.writerow(CSV_COLUMNS)
     for r in report.layers:
         rf = r.rf
-        writer.writerow([r.path, r.name, r.kind, fmt.shape(r.output), r.params, r.macs, r.flops, r.activations,
-                         r.bytes_moved, fmt.axes(rf.size) if rf else "", fmt.axes(rf.stride) if rf else "",
-                         fmt.axes(rf.padding) if rf else "", "" if r.coverage is None else fmt.number(r.coverage)])  # fmt: skip
+        writer.writerow([r.path, r.name, r.kind, fmt.shape(r.output, "x"), r.params, r.macs, r.flops, r.activations,
+                         r.bytes_moved, fmt.axes(rf.size, "x") if rf else "", fmt.axes(rf.stride, "x") if rf else "",
+                         fmt.axes(rf.padding, "x") if rf else "", "" if r.coverage is None else fmt.number(r.coverage)])  # fmt: skip
     t = report.totals
-    writer.writerow(["TOTAL", report.model, "", fmt.shape(report.layers[-1].output), t.params, t.macs, t.flops,
-                     t.activations, t.bytes_moved, fmt.axes(t.rf.size) if t.rf else "",
-                     fmt.axes(t.rf.stride) if t.rf else "", fmt.axes(t.rf.padding) if t.rf else "",
+    writer.writerow(["TOTAL", report.model, "", fmt.shape(report.layers[-1].output, "x"), t.params, t.macs, t.flops,
+                     t.activations, t.bytes_moved, fmt.axes(t.rf.size, "x") if t.rf else "",
+                     fmt.axes(t.rf.stride, "x") if t.rf else "", fmt.axes(t.rf.padding, "x") if t.rf else "",
                      "" if t.coverage is None else fmt.number(t.coverage)])  # fmt: skip
     return out.getvalue()
 
@@ -83,16 +83,12 @@ def md_table(header: list[str], rows: list[list[str]], right: set[int] | None = 
     return "\n".join(lines) + "\n"
 
 
-def rf_text(rf: Rf | None) -> str:
-    return "—" if rf is None else f"{fmt.axes(rf.size)} /{fmt.axes(rf.stride)}"
-
-
 def report_markdown(report: Report) -> str:
     rows = [[r.name, r.kind, fmt.shape(r.output), fmt.count(r.params), fmt.count(r.macs), fmt.count(r.activations),
-             rf_text(r.rf), fmt.percent(r.coverage)] for r in report.layers]  # fmt: skip
+             fmt.rf_text(r.rf), fmt.percent(r.coverage)] for r in report.layers]  # fmt: skip
     t = report.totals
     rows.append(["**total**", "", fmt.shape(report.layers[-1].output), f"**{fmt.count(t.params)}**",
-                 f"**{fmt.count(t.macs)}**", fmt.count(t.activations), rf_text(t.rf), fmt.percent(t.coverage)])  # fmt: skip
+                 f"**{fmt.count(t.macs)}**", fmt.count(t.activations), fmt.rf_text(t.rf), fmt.percent(t.coverage)])  # fmt: skip
     text = f"### {report.model} — input {fmt.shape(report.input)}, batch {report.batch}, {report.dtype}\n\n"
     text += md_table(["layer", "kind", "output", "params", "MACs", "activations", "RF /stride", "coverage"], rows, {3, 4, 5, 7})
     text += (f"\nparams {t.params:,} · MACs {t.macs:,} · FLOPs {t.flops:,} · peak memory {fmt.nbytes(t.peak_memory_bytes)}"

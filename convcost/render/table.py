@@ -1,53 +1,76 @@
-"""Rich tables for the terminal: numbers right-justified, counts in SI, bytes in binary units."""
+"""The analyze table for the terminal: numbers right-justified, counts in SI, bytes in binary
+units, fitted to the terminal's width (names shortened from the left, never a number)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from rich.console import Group, RenderableType
-from rich.table import Table
-from rich.text import Text
-
 from ..analysis import Report
 from . import fmt
-from .machine import rf_text
+from .fit import LEGEND, Column, fit, hidden_note
+
+COLUMNS = [Column("layer", right=False, keep=True), Column("kind", right=False, keep=True), Column("output"), Column("params"),
+           Column("MACs"), Column("acts"), Column("RF\n/stride"), Column("cov.")]  # fmt: skip
+MEASURED = [Column("shape"), Column("ms"), Column("min–max"), Column("GMAC/s")]
+SPREAD = 0.25  #: (max − min) / median above this is flagged as a noisy timing
+
+
+def noisy(m: Any) -> bool:
+    return m["ms_median"] > 0 and (m["ms_max"] - m["ms_min"]) / m["ms_median"] > SPREAD
 
 
 def measured_cells(m: Any) -> list[str]:
-    """shape ✓/✗, median ms ± half the spread, achieved GMAC/s."""
+    """shape ✓/✗, median ms (``!`` when the spread is large), [min–max], achieved GMAC/s."""
     if not m:
-        return ["", "", ""]
-    spread = (m["ms_max"] - m["ms_min"]) / 2
+        return ["", "", "", ""]
     rate = m.get("gmacs_per_s")
-    return ["✓" if m["shape_ok"] else "✗", f"{m['ms_median']:.3f} ±{spread:.3f}", f"{rate:.1f}" if rate else ""]
+    return ["✓" if m["shape_ok"] else "✗", f"{m['ms_median']:.3f}{'!' if noisy(m) else ''}",
+            f"{m['ms_min']:.3f}–{m['ms_max']:.3f}", f"{rate:.1f}" if rate else ""]  # fmt: skip
 
 
 def measured_line(m: Any) -> str:
-    return (f"measured on {m['backend']}/{m['device']}, batch {m['batch']}: end to end {m['ms_median']:.3f} ms "
-            f"(median of {m['repeats']}, {m['ms_min']:.3f}–{m['ms_max']:.3f}); sum of the layers {m['sum_layers_ms']:.3f} ms")  # fmt: skip
+    line = (f"measured on {m['backend']}/{m['device']}, batch {m['batch']}, {m.get('dtype', 'float32')}: end to end "
+            f"{m['ms_median']:.3f} ms (median of {m['repeats']}, [{m['ms_min']:.3f}–{m['ms_max']:.3f}]); "
+            f"sum of the layers {m['sum_layers_ms']:.3f} ms")  # fmt: skip
+    return line + (" — large spread: rerun with more --repeat" if noisy(m) else "")
 
 
-def report_table(report: Report) -> RenderableType:
-    measured = any(r.measured for r in report.layers)
-    table = Table(title=f"{report.model} — input {fmt.shape(report.input)}, batch {report.batch}, {report.dtype}",
-                  show_footer=False, header_style="bold")  # fmt: skip
-    table.add_column("layer", overflow="fold", ratio=1, min_width=12)
-    table.add_column("kind", no_wrap=True)
-    for name in ("output", "params", "MACs", "activations", "RF /stride", "coverage", *(("shape", "ms", "GMAC/s") if measured else ())):
-        table.add_column(name, justify="right", no_wrap=True)
+def heading(report: Report) -> str:
+    return f"{report.model} — input {fmt.shape(report.input)}, batch {report.batch}, {report.dtype}"
+
+
+def layer_rows(report: Report, measured: bool) -> tuple[list[list[str]], list[str]]:
+    rows = []
     for r in report.layers:
         row = [r.name, r.kind, fmt.shape(r.output), fmt.count(r.params), fmt.count(r.macs), fmt.count(r.activations),
-               rf_text(r.rf), fmt.percent(r.coverage)]  # fmt: skip
-        table.add_row(*row, *(measured_cells(r.measured) if measured else []))
+               fmt.rf_text(r.rf), fmt.percent(r.coverage)]  # fmt: skip
+        rows.append(row + (measured_cells(r.measured) if measured else []))
     t = report.totals
-    table.add_section()
-    total = ["total", "", fmt.shape(report.layers[-1].output), fmt.count(t.params), fmt.count(t.macs),
-             fmt.count(t.activations), rf_text(t.rf), fmt.percent(t.coverage)]  # fmt: skip
-    table.add_row(*total, *(measured_cells(t.measured)[:2] + [""] if measured else []), style="bold")
-    summary = Text(f"params {t.params:,} · MACs {t.macs:,} · FLOPs {t.flops:,} · peak memory "
-                   f"{fmt.nbytes(t.peak_memory_bytes)} · bytes moved {fmt.nbytes(t.bytes_moved)}")  # fmt: skip
-    parts: list[RenderableType] = [table, summary]
+    total = ["total", "", fmt.shape(report.layers[-1].output), fmt.count(t.params), fmt.count(t.macs), fmt.count(t.activations),
+             fmt.rf_text(t.rf), fmt.percent(t.coverage)]  # fmt: skip
+    if measured:
+        total += measured_cells(t.measured)[:3] + [""]
+    return rows, total
+
+
+def report_table(report: Report, width: int | None = None) -> Any:
+    """The per-layer table, totals, legend, timings and warnings, for ``width`` columns (None: uncut)."""
+    from rich.console import Group
+    from rich.text import Text
+
+    measured = any(r.measured for r in report.layers)
+    rows, total = layer_rows(report, measured)
+    fitted = fit(COLUMNS + (MEASURED if measured else []), rows, width, total=total)
+    t = report.totals
+    parts: list[Any] = [Text(heading(report), style="bold"), fitted.table]
+    note = hidden_note(fitted.hidden, width)
+    if note:
+        parts.append(Text(note, style="yellow"))
+    parts.append(Text(f"params {t.params:,} · MACs {t.macs:,} · FLOPs {t.flops:,}"))
+    parts.append(Text(f"peak memory {fmt.nbytes(t.peak_memory_bytes)} · bytes moved {fmt.nbytes(t.bytes_moved)}"))
     if t.measured:
         parts.append(Text(measured_line(t.measured)))
     parts += [Text(f"warning: {w}", style="yellow") for w in report.warnings]
+    parts.append(Text(f"{LEGEND} · acts = output elements · RF /stride in input positions · cov. = share of the field read"
+                      + (" · ms ! = spread over 25% of the median" if measured else ""), style="dim"))  # fmt: skip
     return Group(*parts)
