@@ -111,7 +111,7 @@ class _Walk:
         if all(f is not None for f in fields):
             merged, misaligned = merge(fields)  # type: ignore[arg-type]
             if misaligned:
-                self.warnings.append(f"{node.path}: the branches' receptive fields differ in centre or stride; "
+                self.warnings.append(f"{node.name}: the branches' receptive fields differ in centre or stride; "
                                      "the largest is kept")  # fmt: skip
         inputs = sum(prod(b[-1].out_shape) if b else prod(node.in_shape) for b in branches)
         self.record(node, "residual" if isinstance(node, Residual) else "concat", inputs, 0, 0, merged)
@@ -191,7 +191,7 @@ def analyze(stack: Stack, *, batch: int = 1, dtype: str = "float32") -> Report:
             kernels = {k for per in run.kernels for k in per}
             kernel = f" --kernel {kernels.pop()}" if len(kernels) == 1 else ""
             holes = ", ".join(f"{h} of {s}" for h, s in zip(run.holes, run.sizes))
-            walk.warnings.append(f"gridding: {', '.join(run.paths)} (dilation rates {_rates(run.rates)}) leave holes in "
+            walk.warnings.append(f"gridding: {', '.join(run.names)} (dilation rates {_rates(run.rates)}) leave holes in "
                                  f"their receptive field ({holes} offsets unread per axis); see "
                                  f"`convcost hdc-check {_rates(run.rates)}{kernel}`")  # fmt: skip
     records = tuple(walk.records)

@@ -129,8 +129,7 @@ def version(value: bool) -> None:
 def main(
     show_version: Annotated[bool, typer.Option("--version", callback=version, is_eager=True, help="Show the version and exit.")] = False,
 ) -> None:
-    """Exact costs of convolutional layer stacks described in YAML: shapes, params, MACs, memory,
-    receptive fields, cheaper rewrites and dilation gridding."""
+    """Exact costs of convolutional layer stacks described in YAML: shapes, params, MACs, memory, receptive fields, cheaper rewrites and dilation gridding."""
 
 
 class Run:
@@ -211,8 +210,7 @@ def analyze(
     threads: ThreadsOpt = None,
     seed: SeedOpt = None,
 ) -> None:
-    """Per layer: output shape, params, MACs, activations, receptive field and coverage; totals
-    with peak memory and bytes moved. --execute runs it too."""
+    """Per layer: output shape, params, MACs, activations, receptive field and coverage; totals with peak memory and bytes moved. --execute runs it too."""
     run = Run(execute, backend=backend, device=device, warmup=warmup, repeat=repeat, threads=threads, seed=seed)
     refuse_overwriting_inputs(output, models)
     from .analysis import analyze as run_analysis
@@ -266,8 +264,7 @@ def compare(
     threads: ThreadsOpt = None,
     seed: SeedOpt = None,
 ) -> None:
-    """The standard design beside its cheaper rewrites (or beside OTHER.yaml): a summary per
-    design, then params and MACs per layer with their ratios and closed forms."""
+    """The standard design beside its cheaper rewrites (or beside OTHER.yaml): a summary per design, then params and MACs per layer with their ratios and closed forms."""
     run = Run(execute, backend=backend, device=device, warmup=warmup, repeat=repeat, threads=threads, seed=seed)
     if other is not None and rewrites:
         fail("--rewrite: give either OTHER.yaml or --rewrite, not both")
@@ -312,8 +309,7 @@ def hdc_check(
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
 ) -> None:
-    """Does a stack of dilated stride-1 convs with these rates grid? The HDC rules, the exact
-    coverage, a map, and nearby rates that work. Exit 0: no holes; 1: grids."""
+    """Does a stack of dilated stride-1 convs with these rates grid? The HDC rules, the exact coverage, a map, and nearby rates that work. Exit 0: no holes; 1: grids."""
     from . import hdc
     from .render import hdc as show
     from .render.machine import to_json
@@ -350,8 +346,7 @@ def check(
     batch: BatchOpt = 1,
     dtype: DTypeOpt = DType.float32,
 ) -> None:
-    """Budget guard for CI: each file's `budget:` (flags override it). Exit 0: within budget;
-    1: over; 2: bad input (every other file is still checked and reported)."""
+    """Budget guard for CI: each file's `budget:` (flags override it). Exit 0: within budget; 1: over; 2: bad input (every other file is still checked and reported)."""
     from . import budget as rules
     from .render import check as show
     from .render.machine import to_json

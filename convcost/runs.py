@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from .graph import Leaf, Node, children
+from .graph import Leaf, Node, Residual, children
 from .rf import AxisField, Down
 
 
 class Run(NamedTuple):
-    paths: tuple[str, ...]
+    names: tuple[str, ...]  #: the layers of the run, by name
     kernels: tuple[tuple[int, ...], ...]  #: per layer, per axis
     rates: tuple[tuple[int, ...], ...]  #: per layer, per axis
     sizes: tuple[int, ...]  #: receptive field of the run alone, per axis
@@ -36,6 +36,13 @@ def _check(convs: list[tuple[str, tuple[tuple[int, int], ...]]]) -> Run:
                tuple(tuple(d for _, d in t) for _, t in convs), tuple(sizes), tuple(holes))  # fmt: skip
 
 
+def _transparent(node: Node) -> bool:
+    """A residual with an identity shortcut whose body is a plain stride-1 run (so dilated convs
+    in consecutive residual blocks are checked together, as their footprints compose)."""
+    return (isinstance(node, Residual) and not node.shortcut
+            and all(isinstance(n, Leaf) and n.op.run_taps() is not None for n in node.body))  # fmt: skip
+
+
 def dilated_runs(nodes: tuple[Node, ...]) -> list[Run]:
     """Every run of two or more stride-1 convs with a dilation > 1, in every node list."""
     found: list[Run] = []
@@ -47,12 +54,21 @@ def dilated_runs(nodes: tuple[Node, ...]) -> list[Run]:
         run.clear()
 
     for node in nodes:
-        taps = node.op.run_taps() if isinstance(node, Leaf) else None
+        if isinstance(node, Leaf):
+            taps = node.op.run_taps()
+        elif _transparent(node):  # x + body(x): the identity adds only the centre, which every tap set holds
+            for leaf in node.body:
+                inner = leaf.op.run_taps()  # type: ignore[union-attr]
+                if inner:
+                    run.append((leaf.name, inner))
+            continue
+        else:
+            taps = None
         if taps is None:
             close()
             for inner in children(node):
                 found.extend(dilated_runs(inner))
         elif taps:
-            run.append((node.path, taps))
+            run.append((node.name, taps))
     close()
     return found

@@ -46,7 +46,8 @@ def from_data(data: Any, *, default_name: str = "model", source: str | None = No
     if data is None:
         raise ConvcostError("empty file: expected a mapping with 'input:' and 'layers:'", mark=Mark(source, 1, 1))
     if not isinstance(data, dict):
-        raise _fail(f"expected a mapping with 'input:' and 'layers:', found {describe(data)}", data)
+        raise ConvcostError(f"expected a mapping with 'input:' and 'layers:', found {describe(data)}",
+                            mark=mark_of(data) or Mark(source, 1, 1))  # fmt: skip
     for key in data:
         if key not in TOP_KEYS:
             raise ConvcostError(
@@ -174,10 +175,11 @@ class _Expander:
         self.blocks, self.defaults, self.ndim, self.count = blocks, defaults, ndim, 0
 
     def many(self, items: Any, path: str, params: dict[str, Any], stack: tuple[str, ...], space: Space,
-             alone: bool = True) -> tuple[Node, ...]:  # fmt: skip
-        """Expand a list of layers into ``space``; ``alone``: its only item may share the space."""
+             alone: bool = True, where: Mark | None = None) -> tuple[Node, ...]:  # fmt: skip
+        """Expand a list of layers into ``space``; ``alone``: its only item may share the space;
+        ``where``: the mark of the value when it is a scalar (which carries none)."""
         if not isinstance(items, list):
-            raise ConvcostError(f"expected a list of layers, found {describe(items)}", path=path, mark=mark_of(items))
+            raise ConvcostError(f"expected a list of layers, found {describe(items)}", path=path, mark=mark_of(items) or where)
         nodes: list[Node] = []
         sole = alone and len(items) == 1
         for i, item in enumerate(items):
@@ -269,9 +271,10 @@ class _Expander:
         if "body" not in args:
             raise ConvcostError("missing argument 'body' for residual", path=f"{path}.residual", mark=mark)
         local = _local(self._name(args, path, "residual"), space, "residual")
-        body = self.many(args["body"], f"{path}.body", params, stack, space)
+        body = self.many(args["body"], f"{path}.body", params, stack, space, where=mark_of(args, "body") or mark)
         short_space = space.child(*_omitting(local), "shortcut")
-        shortcut = self.many(args.get("shortcut") or LList(), f"{path}.shortcut", params, stack, short_space)
+        shortcut = self.many(args.get("shortcut") or LList(), f"{path}.shortcut", params, stack, short_space,
+                             where=mark_of(args, "shortcut") or mark)  # fmt: skip
         return Residual(path, space.prefix + local, body, shortcut, mark)  # type: ignore[arg-type]
 
     def _concat(self, args: Any, mark: Mark | None, path: str, params: dict[str, Any], stack: tuple[str, ...], space: Space) -> Node:
@@ -284,7 +287,8 @@ class _Expander:
                                 path=f"{path}.concat", mark=mark)  # fmt: skip
         local = _local(name, space, "concat")
         branches = tuple(self.many(b if b is not None else LList(), f"{path}.branch[{i}]", params, stack,
-                                   space.child(*_omitting(local), f"branch{i + 1}")) for i, b in enumerate(args))  # fmt: skip
+                                   space.child(*_omitting(local), f"branch{i + 1}"), where=mark_of(args, i) or mark)
+                         for i, b in enumerate(args))  # fmt: skip
         return Concat(path, space.prefix + local, branches, mark)  # type: ignore[arg-type]
 
     def _repeat(self, args: dict[str, Any], mark: Mark | None, path: str, params: dict[str, Any], stack: tuple[str, ...],
@@ -294,7 +298,8 @@ class _Expander:
 
         def iteration(r: int) -> tuple[Node, ...]:
             inner = space if name is None else space.child(name, str(r))
-            return self.many(args.get("layers"), f"{path}.repeat[{r}]", params, stack, inner, alone=name is not None)
+            return self.many(args.get("layers"), f"{path}.repeat[{r}]", params, stack, inner, alone=name is not None,
+                             where=mark_of(args, "layers") or mark)  # fmt: skip
 
         try:
             times = pos_int(args.get("times"))
@@ -325,4 +330,4 @@ class _Expander:
                 raise ConvcostError(f"block {kind} needs parameter '{key}'", path=f"{path}.{kind}", mark=mark)
         name = self._name(args, path, kind)
         inner = space if (sole and name is None) else space.child(*_local(name, space, kind))
-        return list(self.many(block["layers"], f"{path}.{kind}", values, stack + (kind,), inner))
+        return list(self.many(block["layers"], f"{path}.{kind}", values, stack + (kind,), inner, where=mark))

@@ -27,14 +27,14 @@ def growth(c: Check) -> str:
         return ""
     if not c.baseline:
         return " (new)" if c.value else " (+0%)"
-    return f" ({(c.value - c.baseline) / c.baseline * 100:+.2f}% over {shown(c, c.baseline)})"
+    return f" ({(c.value - c.baseline) / c.baseline * 100:+.2f}%)"
 
 
 def rows(f: Findings) -> list[list[str]]:
     out = []
     for c in f.checks:
         head = c.headroom
-        name = f"{c.name.removesuffix('_increase')} vs baseline" if c.baseline is not None else c.name
+        name = f"{c.name.removesuffix('_increase')} growth" if c.baseline is not None else c.name
         out.append([name, ("≥ " if c.minimum else "≤ ") + shown(c, c.limit), shown(c, c.value) + growth(c),
                     "—" if head is None else f"{float(head) * 100:+.1f}%", "pass" if c.ok else "FAIL"])  # fmt: skip
     return out

@@ -28,18 +28,18 @@ def _measured(c: Comparison) -> bool:
 
 
 SUMMARY = [Column("design", right=False, keep=True), Column("params"), Column("MACs"), Column("×MACs"), Column("RF\n/stride"),
-           Column("changed"), Column("skipped")]  # fmt: skip
+           Column("changed"), Column("left\nalone")]  # fmt: skip
 TIMED = [Column("ms"), Column("×time")]
 
 
-def summary_rows(c: Comparison) -> list[list[str]]:
+def summary_rows(c: Comparison, wrap: bool = True) -> list[list[str]]:
     """One row per design: params, MACs, ×MACs (MACs ÷ the standard's), RF, layers changed/skipped."""
     base = c.variants[0].report.totals
     out = []
     for i, v in enumerate(c.variants):
         t = v.report.totals
         row = [v.name, fmt.count(t.params), fmt.count(t.macs), _ratio(t.macs, base.macs) if i else "1",
-               fmt.rf_text(t.rf), str(len(v.changed)) if i else "", str(len(v.skipped)) if i else ""]  # fmt: skip
+               fmt.rf_text(t.rf, wrap), str(len(v.changed)) if i else "", str(len(v.skipped)) if i else ""]  # fmt: skip
         if _measured(c):
             row += [f"{t.measured['ms_median']:.3f}", _time_ratio(base, t) if i else "1"]
         out.append(row)
@@ -135,7 +135,7 @@ def compare_table(c: Comparison, width: int | None = None) -> Any:
         rows, same = detail_rows(c, i)
         parts.append(Text(""))
         title = f"{v.name} against {c.variants[0].name}, per layer: {len(rows)} differ"
-        parts.append(Text(title + (f", {same} unchanged not shown" if same else ""), style="bold"))
+        parts.append(Text(title + (f", {same} unchanged left out" if same else ""), style="bold"))
         if rows:
             detail = fit(DETAIL, rows, width, total=_detail_total(c, i))
             parts.append(detail.table)
@@ -162,7 +162,7 @@ def compare_dict(c: Comparison) -> dict[str, Any]:
 def compare_markdown(c: Comparison) -> str:
     columns = SUMMARY + (TIMED if _measured(c) else [])
     header = [col.header.replace("\n", " ") for col in columns]
-    text = f"### {c.variants[0].report.model}: designs compared\n\n" + md_table(header, summary_rows(c), set(range(1, len(header))))
+    text = f"### {c.variants[0].report.model}: designs compared\n\n" + md_table(header, summary_rows(c, wrap=False), set(range(1, len(header))))
     text += "\n" + "".join(f"- {line.strip()}\n" for line in summary_lines(c))
     for i, v in enumerate(c.variants[1:], start=1):
         rows, same = detail_rows(c, i)

@@ -34,7 +34,7 @@ def shorten(text: str, width: int) -> str:
 
 
 def natural(column: Column, cells: list[str]) -> int:
-    widths = [len(part) for part in column.header.split("\n")] + [len(c) for c in cells]
+    widths = [len(part) for text in (column.header, *cells) for part in text.split("\n")]
     return max(widths)
 
 

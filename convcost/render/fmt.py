@@ -51,9 +51,13 @@ def axes(values: tuple[Any, ...], sep: str = "×") -> str:
     return shown[0] if len(set(shown)) == 1 else sep.join(shown)
 
 
-def rf_text(rf: Any) -> str:
-    """Receptive field size and effective stride: ``427 /32``; — when the layer sees everything."""
-    return "—" if rf is None else f"{axes(rf.size)} /{axes(rf.stride)}"
+def rf_text(rf: Any, wrap: bool = False) -> str:
+    """Receptive field size and effective stride: ``427 /32``; — when the layer sees everything.
+    ``wrap``: axes that differ put the stride on a second line (narrow terminal columns)."""
+    if rf is None:
+        return "—"
+    size, stride = axes(rf.size), axes(rf.stride)
+    return f"{size}\n/{stride}" if wrap and ("×" in size or "×" in stride) else f"{size} /{stride}"
 
 
 def percent(value: Fraction | float | None) -> str:

@@ -28,10 +28,10 @@ def _ms(r: Report) -> str:
     return f"{m['ms_median']:.3f}" if m else ""
 
 
-def rows(reports: list[Report], names: list[str], exact: bool = False) -> list[list[str]]:
+def rows(reports: list[Report], names: list[str], exact: bool = False, wrap: bool = True) -> list[list[str]]:
     number = (lambda n: f"{n:,}") if exact else fmt.count
     return [[name, fmt.shape(r.input), number(r.totals.params), number(r.totals.macs), fmt.nbytes(r.totals.peak_memory_bytes),
-             fmt.rf_text(r.totals.rf), fmt.percent(r.totals.coverage), str(len(r.warnings)), _ms(r)]
+             fmt.rf_text(r.totals.rf, wrap), fmt.percent(r.totals.coverage), str(len(r.warnings)), _ms(r)]
             for r, name in zip(reports, names)]  # fmt: skip
 
 
@@ -46,7 +46,7 @@ def warning_lines(reports: list[Report], names: list[str]) -> list[str]:
 def summary_markdown(reports: list[Report], names: list[str]) -> str:
     columns = _columns(reports)
     table = md_table([c.header.replace("\n", " ").replace("- ", "") for c in columns],
-                     [row[: len(columns)] for row in rows(reports, names, exact=True)], set(range(1, len(columns))))  # fmt: skip
+                     [row[: len(columns)] for row in rows(reports, names, exact=True, wrap=False)], set(range(1, len(columns))))  # fmt: skip
     return table + "".join(f"\n> ⚠ {line}\n" for line in warning_lines(reports, names))
 
 

@@ -43,11 +43,11 @@ def layer_rows(report: Report, measured: bool) -> tuple[list[list[str]], list[st
     rows = []
     for r in report.layers:
         row = [r.name, r.kind, fmt.shape(r.output), fmt.count(r.params), fmt.count(r.macs), fmt.count(r.activations),
-               fmt.rf_text(r.rf), fmt.percent(r.coverage)]  # fmt: skip
+               fmt.rf_text(r.rf, True), fmt.percent(r.coverage)]  # fmt: skip
         rows.append(row + (measured_cells(r.measured) if measured else []))
     t = report.totals
     total = ["total", "", fmt.shape(report.layers[-1].output), fmt.count(t.params), fmt.count(t.macs), fmt.count(t.activations),
-             fmt.rf_text(t.rf), fmt.percent(t.coverage)]  # fmt: skip
+             fmt.rf_text(t.rf, True), fmt.percent(t.coverage)]  # fmt: skip
     if measured:
         total += measured_cells(t.measured)[:3] + [""]
     return rows, total
