@@ -59,6 +59,8 @@ def summary_lines(c: Comparison) -> list[str]:
     base = c.variants[0].report.totals
     for v in c.variants[1:]:
         t = v.report.totals
+        if v.report.input != c.variants[0].report.input:
+            lines.append(f"note: {v.name} takes input {fmt.shape(v.report.input)}, the standard {fmt.shape(c.variants[0].report.input)}")
         if not base.macs:
             reduction = "no MACs in either" if not t.macs else f"{t.macs:,} MACs where the standard has none"
         elif t.macs <= base.macs:
