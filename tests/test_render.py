@@ -143,3 +143,11 @@ def test_names_are_markup_free_data(tmp_path: Path) -> None:
     model.write_text("input: [3, 8, 8]\nlayers:\n  - conv: {out: 4, kernel: 3, name: '[bold]x[/]'}\n")
     result = runner.invoke(app, ["analyze", str(model)])
     assert result.exit_code == 0 and "[bold]x[/]" in result.stdout
+
+
+def test_readme_shows_real_compare_output_at_80_columns() -> None:
+    from .readme_blocks import block, compare_80
+
+    shown = block((LAYERS.parent / "README.md").read_text(), "compare80")
+    assert shown == compare_80(), "README compare block is stale: python -m tests.readme_blocks"
+    assert max(len(line) for line in shown.splitlines()[2:-1]) <= 80

@@ -87,7 +87,7 @@ def summary_lines(c: Comparison) -> list[str]:
         for why, paths in reasons.items():
             shown = [names.get(p, p) for p in paths[:3]]
             more = f" and {len(paths) - 3} more" if len(paths) > 3 else ""
-            lines.append(f"  left alone: {', '.join(shown)}{more} — {why}")
+            lines.append(f"  left alone ({why}): {', '.join(shown)}{more}")
     return lines
 
 

@@ -1,0 +1,38 @@
+"""The README's generated blocks: real output, kept current by tests (regenerate with
+`python -m tests.readme_blocks`)."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from rich.console import Console
+
+import convcost
+from convcost.compare import compare
+from convcost.render.compare import compare_table
+
+from .conftest import LAYERS, ROOT
+
+COMPARE_80 = ("convcost compare layers/resnet18.yaml -r separable", LAYERS / "resnet18.yaml", ["separable"])
+
+
+def compare_80() -> str:
+    command, path, rewrites = COMPARE_80
+    buffer = io.StringIO()
+    Console(file=buffer, width=80, no_color=True, color_system=None).print(compare_table(compare(convcost.load(path), rewrites), 80))
+    body = "\n".join(line.rstrip() for line in buffer.getvalue().splitlines())
+    return f"```console\n$ {command}\n{body}\n```"
+
+
+def block(text: str, name: str) -> str:
+    match = re.search(rf"<!-- {name}:start -->\n(.*?)<!-- {name}:end -->", text, re.S)
+    assert match, name
+    return match.group(1).strip()
+
+
+if __name__ == "__main__":
+    readme = (ROOT / "README.md").read_text()
+    readme = re.sub(r"(<!-- compare80:start -->\n).*?(<!-- compare80:end -->)", lambda m: m.group(1) + compare_80() + "\n" + m.group(2),
+                    readme, flags=re.S)  # fmt: skip
+    (ROOT / "README.md").write_text(readme)
