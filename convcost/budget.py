@@ -128,8 +128,12 @@ def against_baseline(findings: Findings, now: Report, before: Report, tolerance:
         was = (prior.params, prior.macs) if prior else (0, 0)
         if r.params > was[0] or r.macs > was[1]:
             growth.append(Growth(r.path, r.name, r.kind, (was[0], r.params), (was[1], r.macs)))
-    return findings._replace(checks=tuple(checks), growth=tuple(growth), notes=findings.notes + (
-        f"baseline: {label}: params {before.totals.params:,}, MACs {before.totals.macs:,}; growth = (now − baseline) ÷ baseline",))
+    return findings._replace(
+        checks=tuple(checks),
+        growth=tuple(growth),
+        notes=findings.notes
+        + (f"baseline: {label}: params {before.totals.params:,}, MACs {before.totals.macs:,}; growth = (now − baseline) ÷ baseline",),
+    )
 
 
 def check_file(model: Path, flags: dict[str, str | bool | None], baseline: str | None, tolerance: Fraction, batch: int,

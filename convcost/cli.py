@@ -196,8 +196,10 @@ def render(fmt: str, output: Path | None, table: Callable[[int | None], Any], **
 @app.command()
 @guarded
 def analyze(
-    models: Annotated[list[Path], typer.Argument(help="One or more model files (YAML). Several: one summary row per model.",
-                                                 dir_okay=False, show_default=False)],  # fmt: skip
+    models: Annotated[
+        list[Path],
+        typer.Argument(help="One or more model files (YAML). Several: one summary row per model.", dir_okay=False, show_default=False),
+    ],  # fmt: skip
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
     batch: BatchOpt = 1,
@@ -244,14 +246,30 @@ def analyze(
 @guarded
 def compare(
     model: Annotated[Path, typer.Argument(help="The standard design (YAML).", dir_okay=False, show_default=False)],
-    other: Annotated[Optional[Path], typer.Argument(help="Another design to put beside it, instead of rewrites.", dir_okay=False,
-                                                    show_default=False)] = None,  # fmt: skip
-    rewrites: Annotated[Optional[str], typer.Option("--rewrite", "-r", help="Comma-separated rewrites: separable, grouped:G[+shuffle], "
-                                                    "bottleneck:R, factorize, spatial, channelwise[:D]. "
-                                                    "[default: separable,grouped:4,bottleneck:4]", show_default=False)] = None,  # fmt: skip
-    emit_yaml: Annotated[Optional[Path], typer.Option("--emit-yaml", help="Write each rewritten design as YAML into DIR "
-                                                      "(MODEL.REWRITE.yaml).", file_okay=False, rich_help_panel=OUT,
-                                                      show_default=False)] = None,  # fmt: skip
+    other: Annotated[
+        Optional[Path], typer.Argument(help="Another design to put beside it, instead of rewrites.", dir_okay=False, show_default=False)
+    ] = None,  # fmt: skip
+    rewrites: Annotated[
+        Optional[str],
+        typer.Option(
+            "--rewrite",
+            "-r",
+            help="Comma-separated rewrites: separable, grouped:G[+shuffle], "
+            "bottleneck:R, factorize, spatial, channelwise[:D]. "
+            "[default: separable,grouped:4,bottleneck:4]",
+            show_default=False,
+        ),
+    ] = None,  # fmt: skip
+    emit_yaml: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--emit-yaml",
+            help="Write each rewritten design as YAML into DIR (MODEL.REWRITE.yaml).",
+            file_okay=False,
+            rich_help_panel=OUT,
+            show_default=False,
+        ),
+    ] = None,  # fmt: skip
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
     batch: BatchOpt = 1,
@@ -303,8 +321,9 @@ def compare(
 @app.command("hdc-check")
 @guarded
 def hdc_check(
-    rates: Annotated[str, typer.Argument(help="Dilation rates of the stacked stride-1 convs, comma-separated: 1,2,5.",
-                                         show_default=False)],  # fmt: skip
+    rates: Annotated[
+        str, typer.Argument(help="Dilation rates of the stacked stride-1 convs, comma-separated: 1,2,5.", show_default=False)
+    ],  # fmt: skip
     kernel: Annotated[int, typer.Option("--kernel", "-k", min=1, max=10_001, help="Kernel size K (odd, in taps) of every layer.")] = 3,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
@@ -323,25 +342,43 @@ def hdc_check(
 @app.command()
 @guarded
 def check(
-    models: Annotated[list[Path], typer.Argument(help="One or more model files (YAML), each checked against its budget.",
-                                                 dir_okay=False, show_default=False)],  # fmt: skip
-    max_params: Annotated[Optional[str], typer.Option(help="At most this many parameters: 5M, 4.5M, 600K (K/M/G = 10³/10⁶/10⁹).",
-                                                      show_default=False)] = None,  # fmt: skip
+    models: Annotated[
+        list[Path],
+        typer.Argument(help="One or more model files (YAML), each checked against its budget.", dir_okay=False, show_default=False),
+    ],  # fmt: skip
+    max_params: Annotated[
+        Optional[str], typer.Option(help="At most this many parameters: 5M, 4.5M, 600K (K/M/G = 10³/10⁶/10⁹).", show_default=False)
+    ] = None,  # fmt: skip
     max_macs: Annotated[Optional[str], typer.Option(help="At most this many multiply-accumulates: 600M, 4.1G.", show_default=False)] = None,
     max_flops: Annotated[Optional[str], typer.Option(help="At most this many FLOPs (2 × MACs): 1.2G.", show_default=False)] = None,
-    max_peak_memory: Annotated[Optional[str], typer.Option(help="At most this peak activation memory, with a unit: 64MiB, 1.5GB "
-                                                           "(KiB/MiB/GiB = 2¹⁰/2²⁰/2³⁰ B; KB/MB/GB = 10³/10⁶/10⁹ B).",
-                                                           show_default=False)] = None,  # fmt: skip
-    min_rf: Annotated[Optional[str], typer.Option(help="At least this receptive field, in input positions along the smallest axis.",
-                                                  show_default=False)] = None,  # fmt: skip
-    no_gridding: Annotated[Optional[bool], typer.Option("--no-gridding", help="Fail when a run of dilated convs leaves holes.",
-                                                        show_default=False)] = None,  # fmt: skip
-    baseline: Annotated[Optional[str], typer.Option(help="OLD.yaml, or git:REF for the same path at a git revision.",
-                                                    show_default=False)] = None,  # fmt: skip
-    max_increase: Annotated[Optional[str], typer.Option(help="With --baseline: how much params and MACs may grow, as a percentage "
-                                                        "with %: 5%, 0.5%. [default: 0%]", show_default=False)] = None,  # fmt: skip
-    fmt: Annotated[CheckFormat, typer.Option("--format", "-f", help="table, json, csv, markdown, or github (workflow annotations "
-                                             "at the budget: line).", rich_help_panel=OUT)] = CheckFormat.table,  # fmt: skip
+    max_peak_memory: Annotated[
+        Optional[str],
+        typer.Option(
+            help="At most this peak activation memory, with a unit: 64MiB, 1.5GB (KiB/MiB/GiB = 2¹⁰/2²⁰/2³⁰ B; KB/MB/GB = 10³/10⁶/10⁹ B).",
+            show_default=False,
+        ),
+    ] = None,  # fmt: skip
+    min_rf: Annotated[
+        Optional[str], typer.Option(help="At least this receptive field, in input positions along the smallest axis.", show_default=False)
+    ] = None,  # fmt: skip
+    no_gridding: Annotated[
+        Optional[bool], typer.Option("--no-gridding", help="Fail when a run of dilated convs leaves holes.", show_default=False)
+    ] = None,  # fmt: skip
+    baseline: Annotated[
+        Optional[str], typer.Option(help="OLD.yaml, or git:REF for the same path at a git revision.", show_default=False)
+    ] = None,  # fmt: skip
+    max_increase: Annotated[
+        Optional[str],
+        typer.Option(
+            help="With --baseline: how much params and MACs may grow, as a percentage with %: 5%, 0.5%. [default: 0%]", show_default=False
+        ),
+    ] = None,  # fmt: skip
+    fmt: Annotated[
+        CheckFormat,
+        typer.Option(
+            "--format", "-f", help="table, json, csv, markdown, or github (workflow annotations at the budget: line).", rich_help_panel=OUT
+        ),
+    ] = CheckFormat.table,  # fmt: skip
     output: OutputOpt = None,
     batch: BatchOpt = 1,
     dtype: DTypeOpt = DType.float32,
@@ -393,8 +430,27 @@ def run(argv: list[str] | None = None) -> int:
     return int(code or 0)
 
 
+ASCII = {"×": "x", "—": "-", "–": "-", "…": "...", "·": "*", "✓": "ok", "✗": "X", "→": "->", "≤": "<=", "≥": ">=", "÷": "/",
+         "±": "+-", "⚠": "!", "²": "^2", "³": "^3", "⁶": "^6", "⁹": "^9", "¹": "^1", "⁰": "^0", "░": ".", "▒": ":", "▓": "+",
+         "█": "#", "─": "-", "━": "-", "│": "|", "┃": "|"}  # fmt: skip
+
+
+def _ascii_fallback(error: UnicodeError) -> tuple[str, int]:
+    """An output encoding that cannot show ×, —, … (ascii, latin-1) gets ASCII stand-ins."""
+    assert isinstance(error, UnicodeEncodeError)
+    text = error.object[error.start : error.end]
+    return "".join(ASCII.get(ch, "?") for ch in text), error.end
+
+
 def entry() -> None:
     """Console-script entry point."""
+    import codecs
+
+    codecs.register_error("convcost-ascii", _ascii_fallback)
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="convcost-ascii")
     sys.exit(run())
 
 

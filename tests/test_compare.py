@@ -7,8 +7,8 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 from hypothesis import HealthCheck, assume, given, settings
+from typer.testing import CliRunner
 
 import convcost
 from convcost.cli import app

@@ -161,3 +161,23 @@ budget: {macs: 1}
     assert "stage2.1.conv2" in compared
     checked = json.loads(runner.invoke(app, ["check", str(path), "--baseline", str(LAYERS / "seed_separable.yaml"), "-f", "json"]).stdout)
     assert "stage2.1.conv2" in {g["name"] for g in checked["growth"]}
+
+
+def test_interrupt_exits_130_and_ascii_terminals_get_ascii(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    big = tmp_path / "big.yaml"
+    big.write_text("input: [64, 256, 256]\nlayers:\n" + "  - conv: {out: 64, kernel: 3, padding: 1}\n" * 40)
+    cli = [sys.executable, "-c", "from convcost.cli import entry; entry()"]
+    proc = subprocess.Popen([*cli, "analyze", str(big), "--execute", "--repeat", "100"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    time.sleep(3)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and b"Traceback" not in err
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    done = subprocess.run([*cli, "analyze", str(LAYERS / "c3d.yaml")], capture_output=True, env=env, timeout=60)
+    assert done.returncode == 0 and b"3x16x112x112" in done.stdout and not done.stderr

@@ -6,9 +6,9 @@ import itertools
 import json
 
 import pytest
-from typer.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
 from convcost import hdc
 from convcost.cli import app

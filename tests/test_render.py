@@ -47,7 +47,9 @@ def assert_rows_whole(lines: list[str], rows: list[list[str]], shown: int) -> No
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-@pytest.mark.parametrize("path", [LAYERS / "resnet50.yaml", LAYERS / "shufflenet_v2.yaml", LAYERS / "unet_decoder.yaml"], ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    "path", [LAYERS / "resnet50.yaml", LAYERS / "shufflenet_v2.yaml", LAYERS / "unet_decoder.yaml"], ids=lambda p: p.stem
+)
 def test_analyze_fits(path: Path, width: int) -> None:
     report = convcost.analyze(convcost.load(path))
     lines = draw(table.report_table(report, width), width)

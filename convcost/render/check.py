@@ -90,7 +90,9 @@ def findings_dict(f: Findings) -> dict[str, Any]:
     data: dict[str, Any] = {"model": f.model, "ok": f.ok,
                             "checks": [{"name": c.name, "limit": c.limit, "value": c.value, "ok": c.ok} for c in f.checks]}  # fmt: skip
     if f.growth:
-        data["growth"] = [{"path": g.path, "name": g.name, "kind": g.kind, "params": list(g.params), "macs": list(g.macs)} for g in f.growth]
+        data["growth"] = [
+            {"path": g.path, "name": g.name, "kind": g.kind, "params": list(g.params), "macs": list(g.macs)} for g in f.growth
+        ]
     return data
 
 

@@ -125,7 +125,7 @@ def compare_table(c: Comparison, width: int | None = None) -> Any:
 
     model = c.variants[0].report.model
     columns = SUMMARY + (TIMED if _measured(c) else [])
-    summary = fit(columns, summary_rows(c), width)
+    summary = fit(columns, summary_rows(c, wrap=width is not None), width)
     parts: list[Any] = [Text(f"{model}: designs compared (×MACs = MACs ÷ the standard's)", style="bold"), summary.table]
     hidden = list(summary.hidden)
     parts += [Text(line) for line in summary_lines(c)]
@@ -164,7 +164,9 @@ def compare_dict(c: Comparison) -> dict[str, Any]:
 def compare_markdown(c: Comparison) -> str:
     columns = SUMMARY + (TIMED if _measured(c) else [])
     header = [col.header.replace("\n", " ") for col in columns]
-    text = f"### {c.variants[0].report.model}: designs compared\n\n" + md_table(header, summary_rows(c, wrap=False), set(range(1, len(header))))
+    text = f"### {c.variants[0].report.model}: designs compared\n\n" + md_table(
+        header, summary_rows(c, wrap=False), set(range(1, len(header)))
+    )
     text += "\n" + "".join(f"- {line.strip()}\n" for line in summary_lines(c))
     for i, v in enumerate(c.variants[1:], start=1):
         rows, same = detail_rows(c, i)

@@ -67,7 +67,7 @@ def summary_table(reports: list[Report], names: list[str], width: int | None = N
     from rich.text import Text
 
     columns = _columns(reports)
-    fitted = fit(columns, [row[: len(columns)] for row in rows(reports, names)], width)
+    fitted = fit(columns, [row[: len(columns)] for row in rows(reports, names, wrap=width is not None)], width)
     parts: list[Any] = [Text(f"{len(reports)} models", style="bold"), fitted.table]
     note = hidden_note(fitted.hidden, width)
     if note:

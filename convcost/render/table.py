@@ -39,15 +39,15 @@ def heading(report: Report) -> str:
     return f"{report.model} — input {fmt.shape(report.input)}, batch {report.batch}, {report.dtype}"
 
 
-def layer_rows(report: Report, measured: bool) -> tuple[list[list[str]], list[str]]:
+def layer_rows(report: Report, measured: bool, wrap: bool = True) -> tuple[list[list[str]], list[str]]:
     rows = []
     for r in report.layers:
         row = [r.name, r.kind, fmt.shape(r.output), fmt.count(r.params), fmt.count(r.macs), fmt.count(r.activations),
-               fmt.rf_text(r.rf, True), fmt.percent(r.coverage)]  # fmt: skip
+               fmt.rf_text(r.rf, wrap), fmt.percent(r.coverage)]  # fmt: skip
         rows.append(row + (measured_cells(r.measured) if measured else []))
     t = report.totals
     total = ["total", "", fmt.shape(report.layers[-1].output), fmt.count(t.params), fmt.count(t.macs), fmt.count(t.activations),
-             fmt.rf_text(t.rf, True), fmt.percent(t.coverage)]  # fmt: skip
+             fmt.rf_text(t.rf, wrap), fmt.percent(t.coverage)]  # fmt: skip
     if measured:
         total += measured_cells(t.measured)[:3] + [""]
     return rows, total
@@ -59,7 +59,7 @@ def report_table(report: Report, width: int | None = None) -> Any:
     from rich.text import Text
 
     measured = any(r.measured for r in report.layers)
-    rows, total = layer_rows(report, measured)
+    rows, total = layer_rows(report, measured, wrap=width is not None)
     fitted = fit(COLUMNS + (MEASURED if measured else []), rows, width, total=total)
     t = report.totals
     parts: list[Any] = [Text(heading(report), style="bold"), fitted.table]
