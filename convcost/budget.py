@@ -149,8 +149,7 @@ def check_file(model: Path, flags: dict[str, str | bool | None], baseline: str |
         stack = load(model)
         report = analyze(stack, batch=batch, dtype=dtype)
         budget = override(stack.budget, flags)
-        if all(getattr(budget, name) is None for name in ("params", "macs", "flops", "peak_memory", "min_rf", "no_gridding")) \
-                and baseline is None:  # fmt: skip
+        if not budget.limits and baseline is None:
             raise ConvcostError("nothing to check: no `budget:` in the file and no --max-…/--min-rf/--no-gridding/--baseline flag")
         findings = evaluate(report, dilated_runs(stack.layers), budget, str(model))
         if baseline is not None:

@@ -9,8 +9,6 @@ from typing import Any
 
 from .graph import Concat, Leaf, Node, Residual, Stack
 
-BUDGET_KEYS = ("params", "macs", "flops", "peak_memory", "min_rf", "no_gridding")
-
 
 def _plain(value: Any) -> Any:
     if isinstance(value, tuple):
@@ -33,9 +31,8 @@ def node_data(node: Node) -> Any:
 
 def stack_data(stack: Stack) -> dict[str, Any]:
     data: dict[str, Any] = {"name": stack.name, "input": list(stack.input)}
-    budget = {k: getattr(stack.budget, k) for k in BUDGET_KEYS if getattr(stack.budget, k) is not None}
-    if budget:
-        data["budget"] = budget
+    if stack.budget.limits:
+        data["budget"] = stack.budget.limits
     data["layers"] = [node_data(n) for n in stack.layers]
     return data
 

@@ -61,6 +61,11 @@ class Budget(NamedTuple):
     no_gridding: bool | None = None
     marks: Mapping[str, Mark] = {}  # noqa: RUF012 (never mutated)
 
+    @property
+    def limits(self) -> dict[str, int | bool]:
+        """The limits that are set, by name (``marks`` aside)."""
+        return {k: v for k, v in self._asdict().items() if k != "marks" and v is not None}
+
 
 class Stack(NamedTuple):
     name: str

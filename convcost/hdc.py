@@ -69,7 +69,11 @@ def groups(rates: tuple[int, ...] | list[int]) -> tuple[tuple[int, ...], ...]:
 def m2(rates: tuple[int, ...] | list[int]) -> int:
     """The M rule's M_2 (M_1 for a one-layer group), the largest over the groups: it passes when
     this is ≤ K."""
-    return max(_second(m_chain(g)) for g in groups(rates))
+    return _largest_second(tuple(m_chain(g) for g in groups(rates)))
+
+
+def _largest_second(chains: tuple[tuple[int, ...], ...]) -> int:
+    return max(_second(chain) for chain in chains)
 
 
 def _second(chain: tuple[int, ...]) -> int:
@@ -165,8 +169,9 @@ def check(rates: tuple[int, ...] | list[int], kernel: int = 3) -> HdcReport:
     half = (len(paths) - 1) // 2
     holes = tuple(i - half for i, n in enumerate(paths) if n == 0)
     teeth = groups(rates)
-    chain = tuple(m for g in teeth for m in m_chain(g))
-    m_two = m2(rates)
+    chains = tuple(m_chain(g) for g in teeth)
+    chain = tuple(m for c in chains for m in c)
+    m_two = _largest_second(chains)
     hdc_ok, gcd = m_two <= kernel, math.gcd(*rates)
     notes = []
     if hdc_ok and holes:

@@ -3,6 +3,7 @@ between them allowed) containing a dilation above 1, each checked on its own inp
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import NamedTuple
 
 from .graph import Leaf, Node, Residual, children
@@ -43,6 +44,16 @@ def _transparent(node: Node) -> bool:
             and all(isinstance(n, Leaf) and n.op.run_taps() is not None for n in node.body))  # fmt: skip
 
 
+def _inlined(nodes: tuple[Node, ...]) -> Iterator[Node]:
+    """The nodes, with each transparent residual replaced by its body: x + body(x) adds only the
+    centre offset to the body's footprint, which every tap set already holds."""
+    for node in nodes:
+        if _transparent(node):
+            yield from node.body  # type: ignore[union-attr]
+        else:
+            yield node
+
+
 def dilated_runs(nodes: tuple[Node, ...]) -> list[Run]:
     """Every run of two or more stride-1 convs with a dilation > 1, in every node list."""
     found: list[Run] = []
@@ -53,17 +64,8 @@ def dilated_runs(nodes: tuple[Node, ...]) -> list[Run]:
             found.append(_check(run))
         run.clear()
 
-    for node in nodes:
-        if isinstance(node, Leaf):
-            taps = node.op.run_taps()
-        elif _transparent(node):  # x + body(x): the identity adds only the centre, which every tap set holds
-            for leaf in node.body:
-                inner = leaf.op.run_taps()  # type: ignore[union-attr]
-                if inner:
-                    run.append((leaf.name, inner))
-            continue
-        else:
-            taps = None
+    for node in _inlined(nodes):
+        taps = node.op.run_taps() if isinstance(node, Leaf) else None
         if taps is None:
             close()
             for inner in children(node):

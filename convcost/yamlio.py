@@ -117,9 +117,7 @@ def parse_yaml(text: str, filename: str | None = None) -> Any:
         line = lines[mark.line] if mark and mark.line < len(lines) else ""
         if "\t" in line[: len(line) - len(line.lstrip())] or (mark and line[mark.column : mark.column + 1] == "\t"):
             tab = line.index("\t")
-            raise ConvcostError(
-                "tabs are not allowed in YAML indentation; use spaces", mark=Mark(filename, mark.line + 1, tab + 1)
-            ) from None
+            raise ConvcostError("tabs are not allowed in YAML indentation; use spaces", mark=where._replace(col=tab + 1)) from None
         if "constructor for the tag" in problem:
             problem = f"tags that construct objects are not allowed: {problem}"
         raise ConvcostError(f"YAML error: {problem}", mark=where) from None

@@ -51,7 +51,7 @@ def check_table(all_findings: list[Findings], width: int | None = None) -> Any:
     from rich.text import Text
 
     parts: list[Any] = []
-    hidden: list[str] = []
+    tables: list[Any] = []
     for f in all_findings:
         parts.append(Text(f"{f.model} ({f.source})" if f.source else f.model, style="bold"))
         if f.error:
@@ -60,7 +60,7 @@ def check_table(all_findings: list[Findings], width: int | None = None) -> Any:
         body = rows(f)
         fitted = fit(COLUMNS, body, width, styles=["green" if r[-1] == "pass" else "bold red" for r in body])
         parts.append(fitted.table)
-        hidden += [h for h in fitted.hidden if h not in hidden]
+        tables.append(fitted)
         parts += [Text(n, style="dim") for n in f.notes]
         if f.growth:
             parts.append(Text("what grew", style="bold"))
@@ -68,8 +68,8 @@ def check_table(all_findings: list[Findings], width: int | None = None) -> Any:
                      f"{fmt.count(g.macs[0])} → {fmt.count(g.macs[1])}"] for g in f.growth]  # fmt: skip
             fitted = fit(GROWTH, grew, width)
             parts.append(fitted.table)
-            hidden += [h for h in fitted.hidden if h not in hidden]
-    note = hidden_note(tuple(hidden), width)
+            tables.append(fitted)
+    note = hidden_note(width, *tables)
     if note:
         parts.append(Text(note, style="yellow"))
     parts.append(Text(verdict(all_findings), style="bold green" if all(f.ok for f in all_findings) else "bold red"))

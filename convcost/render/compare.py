@@ -57,6 +57,7 @@ def summary_lines(c: Comparison) -> list[str]:
     layers each rewrite left alone, grouped by reason."""
     lines = []
     base = c.variants[0].report.totals
+    names = {row.path: row.name for row in c.rows}
     for v in c.variants[1:]:
         t = v.report.totals
         if v.report.input != c.variants[0].report.input:
@@ -83,7 +84,6 @@ def summary_lines(c: Comparison) -> list[str]:
         reasons: dict[str, list[str]] = {}
         for path, why in v.skipped:
             reasons.setdefault(why, []).append(path)
-        names = {row.path: row.name for row in c.rows}
         for why, paths in reasons.items():
             shown = [names.get(p, p) for p in paths[:3]]
             more = f" and {len(paths) - 3} more" if len(paths) > 3 else ""
@@ -127,7 +127,7 @@ def compare_table(c: Comparison, width: int | None = None) -> Any:
     columns = SUMMARY + (TIMED if _measured(c) else [])
     summary = fit(columns, summary_rows(c, wrap=width is not None), width)
     parts: list[Any] = [Text(f"{model}: designs compared (×MACs = MACs ÷ the standard's)", style="bold"), summary.table]
-    hidden = list(summary.hidden)
+    tables = [summary]
     parts += [Text(line) for line in summary_lines(c)]
     if _measured(c):
         m = c.variants[0].report.totals.measured
@@ -141,8 +141,8 @@ def compare_table(c: Comparison, width: int | None = None) -> Any:
         if rows:
             detail = fit(DETAIL, rows, width, total=_detail_total(c, i))
             parts.append(detail.table)
-            hidden += [h for h in detail.hidden if h not in hidden]
-    note = hidden_note(tuple(hidden), width)
+            tables.append(detail)
+    note = hidden_note(width, *tables)
     if note:
         parts.append(Text(note, style="yellow"))
     parts.append(Text(f"{LEGEND} · RF /stride in input positions", style="dim"))

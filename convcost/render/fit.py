@@ -77,8 +77,9 @@ def _cells(row: list[str], keep: list[int], name_width: int) -> list[Any]:
     return [Text(shorten(row[i], name_width) if i == 0 else row[i]) for i in keep]
 
 
-def hidden_note(hidden: tuple[str, ...], width: int | None) -> str | None:
-    """What a terminal of this width could not show, and how to see it."""
+def hidden_note(width: int | None, *tables: Fitted) -> str | None:
+    """What a terminal of this width could not show in these tables, and how to see it."""
+    hidden = list(dict.fromkeys(h for t in tables for h in t.hidden))
     if not hidden:
         return None
     return (f"not shown at {width} columns: {', '.join(hidden)} — widen the terminal, or use "

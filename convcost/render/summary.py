@@ -69,7 +69,7 @@ def summary_table(reports: list[Report], names: list[str], width: int | None = N
     columns = _columns(reports)
     fitted = fit(columns, [row[: len(columns)] for row in rows(reports, names, wrap=width is not None)], width)
     parts: list[Any] = [Text(f"{len(reports)} models", style="bold"), fitted.table]
-    note = hidden_note(fitted.hidden, width)
+    note = hidden_note(width, fitted)
     if note:
         parts.append(Text(note, style="yellow"))
     parts += [Text(f"warning: {line}", style="yellow") for line in warning_lines(reports, names)]

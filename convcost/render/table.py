@@ -63,7 +63,7 @@ def report_table(report: Report, width: int | None = None) -> Any:
     fitted = fit(COLUMNS + (MEASURED if measured else []), rows, width, total=total)
     t = report.totals
     parts: list[Any] = [Text(heading(report), style="bold"), fitted.table]
-    note = hidden_note(fitted.hidden, width)
+    note = hidden_note(width, fitted)
     if note:
         parts.append(Text(note, style="yellow"))
     parts.append(Text(f"params {t.params:,} · MACs {t.macs:,} · FLOPs {t.flops:,}"))
