@@ -39,6 +39,7 @@ def stack_data(stack: Stack) -> dict[str, Any]:
 
 def write_rewrites(model: Path, result: Any, folder: Path) -> list[Path]:
     """Each rewritten design of a comparison as MODEL.REWRITE.yaml in ``folder`` (atomically)."""
+    from .emit_blocks import structured
     from .errors import ConvcostError
     from .output import atomic_writer
     from .yamlio import dump
@@ -50,7 +51,9 @@ def write_rewrites(model: Path, result: Any, folder: Path) -> list[Path]:
     written = []
     for variant, rewritten in zip(result.variants[1:], result.stacks[1:]):
         target = folder / f"{model.stem}.{variant.name.replace(':', '-').replace('+', '-')}.yaml"
+        data = structured(model, result.stacks[0], rewritten, variant.changed)
+        how = "in the model's own blocks" if data is not None else "layer by layer: its blocks could not hold the rewrite"
         with atomic_writer(target, "--emit-yaml") as handle:
-            handle.write(dump(stack_data(rewritten), f"# {model.name} rewritten by convcost ({variant.name})\n"))
+            handle.write(dump(data or stack_data(rewritten), f"# {model.name} rewritten by convcost ({variant.name}), {how}\n"))
         written.append(target)
     return written

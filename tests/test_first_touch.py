@@ -181,3 +181,42 @@ def test_interrupt_exits_130_and_ascii_terminals_get_ascii(tmp_path: Path) -> No
     env = {**os.environ, "PYTHONIOENCODING": "ascii"}
     done = subprocess.run([*cli, "analyze", str(LAYERS / "c3d.yaml")], capture_output=True, env=env, timeout=60)
     assert done.returncode == 0 and b"3x16x112x112" in done.stdout and not done.stderr
+
+
+def test_emit_yaml_keeps_the_models_blocks(tmp_path: Path) -> None:
+    out = tmp_path / "emitted"
+    specs = "separable,spatial,factorize,bottleneck:2,grouped:4+shuffle"
+    result = runner.invoke(app, ["compare", str(LAYERS / "resnet50.yaml"), "-r", specs, "--emit-yaml", str(out), "-f", "json"])
+    assert result.exit_code == 0, result.output
+    totals = {v["name"]: v for v in json.loads(result.stdout)["variants"]}
+    source_lines = len((LAYERS / "resnet50.yaml").read_text().splitlines())
+    for name, kept in (("separable", True), ("spatial", True), ("factorize", True), ("bottleneck:2", False), ("grouped:4+shuffle", False)):
+        path = out / f"resnet50.{name.replace(':', '-').replace('+', '-')}.yaml"
+        text = path.read_text()
+        assert ("in the model's own blocks" in text) is kept, name
+        if kept:  # the blocks and repeats are the user's, rewritten where they are written
+            assert "blocks:" in text and "repeat:" in text and len(text.splitlines()) < 2.2 * source_lines, name
+        report = convcost.analyze(convcost.load(path))
+        expected = totals[name]
+        assert [(r.output, r.params, r.macs) for r in report.layers] == [
+            (tuple(r["output"]), r["params"], r["macs"]) for r in expected["layers"]
+        ], name
+    separable = (out / "resnet50.separable.yaml").read_text()
+    assert "- dwconv: {kernel: 3, stride: $stride, padding: 1}" in separable and "- pwconv: {out: $width, bn: true, act: relu}" in separable
+
+
+def test_emit_yaml_falls_back_when_uses_of_an_entry_differ(write_yaml, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # the block's conv is rewritten 8→8 but not 8→6 or 6→8 (6 is not divisible by 4): one entry cannot say both
+    path = write_yaml("""
+input: [8, 16, 16]
+budget: {params: 10K}
+blocks:
+  b: {params: {c: 8}, layers: [conv: {out: $c, kernel: 3, padding: 1}]}
+layers: [b: {c: 8}, b: {c: 6}, b: {c: 8}]
+""")
+    out = tmp_path / "e"
+    assert runner.invoke(app, ["compare", str(path), "-r", "grouped:4", "--emit-yaml", str(out)]).exit_code == 0
+    text = (out / "model.grouped-4.yaml").read_text()
+    assert "layer by layer" in text and "budget:" in text and "name: b1.conv" in text
+    stack = convcost.load(out / "model.grouped-4.yaml")
+    assert convcost.analyze(stack).totals.params == (8 * 2 * 9 + 8) + (6 * 8 * 9 + 6) + (8 * 6 * 9 + 8)  # 8→8 grouped; 8→6, 6→8 not
