@@ -80,17 +80,17 @@ DTypeOpt = Annotated[DType, typer.Option(help="Element type: the bytes per eleme
                                          rich_help_panel=SIZE)]  # fmt: skip
 ExecuteOpt = Annotated[bool, typer.Option("--execute", help="Build with random weights, run it, confirm every output shape, "
                                           "and time every layer.", rich_help_panel=EXEC)]  # fmt: skip
-BackendOpt = Annotated[Optional[Backend], typer.Option(help="Where to run: numpy (always installed) or torch (convcost[torch]). "
-                                                       "[default: numpy]", rich_help_panel=EXEC, show_default=False)]  # fmt: skip
+BackendOpt = Annotated[Optional[Backend], typer.Option(help="Where to run: numpy (always installed) or torch (convcost\\[torch]). "
+                                                       "\\[default: numpy]", rich_help_panel=EXEC, show_default=False)]  # fmt: skip
 DeviceOpt = Annotated[Optional[Device], typer.Option(help="cpu, cuda (torch only) or auto (cuda when torch sees a GPU). "
-                                                     "[default: auto]", rich_help_panel=EXEC, show_default=False)]  # fmt: skip
-WarmupOpt = Annotated[Optional[int], typer.Option(min=0, help="Untimed runs before timing, per layer. [default: 1]",
+                                                     "\\[default: auto]", rich_help_panel=EXEC, show_default=False)]  # fmt: skip
+WarmupOpt = Annotated[Optional[int], typer.Option(min=0, help="Untimed runs before timing, per layer. \\[default: 1]",
                                                   rich_help_panel=EXEC, show_default=False)]  # fmt: skip
 RepeatOpt = Annotated[Optional[int], typer.Option(min=1, max=10_000, help="Timed runs per layer and end to end; the median is "
-                                                  "shown with [min–max]. [default: 5]", rich_help_panel=EXEC, show_default=False)]  # fmt: skip
-ThreadsOpt = Annotated[Optional[int], typer.Option(min=1, max=1024, help="CPU threads for BLAS / torch. [default: the library's]",
+                                                  "shown with \\[min–max]. \\[default: 5]", rich_help_panel=EXEC, show_default=False)]  # fmt: skip
+ThreadsOpt = Annotated[Optional[int], typer.Option(min=1, max=1024, help="CPU threads for BLAS / torch. \\[default: the library's]",
                                                    rich_help_panel=EXEC, show_default=False)]  # fmt: skip
-SeedOpt = Annotated[Optional[int], typer.Option(min=0, max=2**63 - 1, help="Seed of the random weights and input. [default: 0]",
+SeedOpt = Annotated[Optional[int], typer.Option(min=0, max=2**63 - 1, help="Seed of the random weights and input. \\[default: 0]",
                                                 rich_help_panel=EXEC, show_default=False)]  # fmt: skip
 
 
@@ -198,7 +198,12 @@ def render(fmt: str, output: Path | None, table: Callable[[int | None], Any], **
 def analyze(
     models: Annotated[
         list[Path],
-        typer.Argument(help="One or more model files (YAML). Several: one summary row per model.", dir_okay=False, show_default=False),
+        typer.Argument(
+            help="One or more model files (YAML). Several: one summary row per model.",
+            metavar="MODEL.yaml...",
+            dir_okay=False,
+            show_default=False,
+        ),
     ],  # fmt: skip
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
@@ -245,18 +250,21 @@ def analyze(
 @app.command()
 @guarded
 def compare(
-    model: Annotated[Path, typer.Argument(help="The standard design (YAML).", dir_okay=False, show_default=False)],
+    model: Annotated[Path, typer.Argument(help="The standard design (YAML).", metavar="MODEL.yaml", dir_okay=False, show_default=False)],
     other: Annotated[
-        Optional[Path], typer.Argument(help="Another design to put beside it, instead of rewrites.", dir_okay=False, show_default=False)
+        Optional[Path],
+        typer.Argument(
+            help="Another design to put beside it, instead of rewrites.", metavar="[OTHER.yaml]", dir_okay=False, show_default=False
+        ),
     ] = None,  # fmt: skip
     rewrites: Annotated[
         Optional[str],
         typer.Option(
             "--rewrite",
             "-r",
-            help="Comma-separated rewrites: separable, grouped:G[+shuffle], "
-            "bottleneck:R, factorize, spatial, channelwise[:D]. "
-            "[default: separable,grouped:4,bottleneck:4]",
+            help="Comma-separated rewrites: separable, grouped:G\\[+shuffle], "
+            "bottleneck:R, factorize, spatial, channelwise\\[:D]. "
+            "\\[default: separable,grouped:4,bottleneck:4]",
             show_default=False,
         ),
     ] = None,  # fmt: skip
@@ -322,7 +330,8 @@ def compare(
 @guarded
 def hdc_check(
     rates: Annotated[
-        str, typer.Argument(help="Dilation rates of the stacked stride-1 convs, comma-separated: 1,2,5.", show_default=False)
+        str,
+        typer.Argument(help="Dilation rates of the stacked stride-1 convs, comma-separated: 1,2,5.", metavar="RATES", show_default=False),
     ],  # fmt: skip
     kernel: Annotated[int, typer.Option("--kernel", "-k", min=1, max=10_001, help="Kernel size K (odd, in taps) of every layer.")] = 3,
     fmt: FormatOpt = Format.table,
@@ -344,7 +353,12 @@ def hdc_check(
 def check(
     models: Annotated[
         list[Path],
-        typer.Argument(help="One or more model files (YAML), each checked against its budget.", dir_okay=False, show_default=False),
+        typer.Argument(
+            help="One or more model files (YAML), each checked against its budget.",
+            metavar="MODEL.yaml...",
+            dir_okay=False,
+            show_default=False,
+        ),
     ],  # fmt: skip
     max_params: Annotated[
         Optional[str], typer.Option(help="At most this many parameters: 5M, 4.5M, 600K (K/M/G = 10³/10⁶/10⁹).", show_default=False)
@@ -370,7 +384,7 @@ def check(
     max_increase: Annotated[
         Optional[str],
         typer.Option(
-            help="With --baseline: how much params and MACs may grow, as a percentage with %: 5%, 0.5%. [default: 0%]", show_default=False
+            help="With --baseline: how much params and MACs may grow, as a percentage with %: 5%, 0.5%. \\[default: 0%]", show_default=False
         ),
     ] = None,  # fmt: skip
     fmt: Annotated[

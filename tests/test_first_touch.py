@@ -220,3 +220,17 @@ layers: [b: {c: 8}, b: {c: 6}, b: {c: 8}]
     assert "layer by layer" in text and "budget:" in text and "name: b1.conv" in text
     stack = convcost.load(out / "model.grouped-4.yaml")
     assert convcost.analyze(stack).totals.params == (8 * 2 * 9 + 8) + (6 * 8 * 9 + 6) + (8 * 6 * 9 + 8)  # 8→8 grouped; 8→6, 6→8 not
+
+
+def test_help_says_every_default_and_keeps_brackets() -> None:
+    import re
+
+    wide = {"COLUMNS": "200"}
+    analyze = runner.invoke(app, ["analyze", "--help"], env=wide).stdout
+    for said in ("[default: numpy]", "[default: auto]", "[default: 1]", "[default: 5]", "[default: 0]", "[min–max]",
+                 "convcost[torch]", "[default: float32]", "[default: table]"):  # fmt: skip
+        assert said in analyze, said
+    compare = runner.invoke(app, ["compare", "--help"], env=wide).stdout
+    assert "grouped:G[+shuffle]" in compare and "channelwise[:D]" in compare and "[default: separable,grouped:4,bottleneck:4]" in compare
+    check = runner.invoke(app, ["check", "--help"], env=wide).stdout
+    assert "[default: 0%]" in check and re.search(r"KiB/MiB/GiB", check)
