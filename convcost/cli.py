@@ -262,8 +262,8 @@ def compare(
         typer.Option(
             "--rewrite",
             "-r",
-            help="Comma-separated rewrites: separable, grouped:G\\[+shuffle], "
-            "bottleneck:R, factorize, spatial, channelwise\\[:D]. "
+            help="Comma-separated rewrites: separable\\[:M], grouped:G\\[+shuffle], "
+            "bottleneck:R, factorize\\[:first], spatial, channelwise\\[:D], gcwc:G, convcls. "
             "\\[default: separable,grouped:4,bottleneck:4]",
             show_default=False,
         ),

@@ -13,7 +13,7 @@ from .analysis import Report, analyze
 from .args import ACTIVATIONS
 from .arith import prod
 from .graph import Leaf, Stack, leaves
-from .rewrite import CLOSED_FORMS, rewrite
+from .rewrite import closed_form, rewrite
 
 
 class Variant(NamedTuple):
@@ -78,9 +78,9 @@ def _rows(variants: list[Variant]) -> tuple[Row, ...]:
 
 
 def _closed_form_holds(stack: Stack, name: str, result_stack: Stack, changed: tuple[str, ...]) -> bool | None:
-    """Check the closed form on every changed layer: separable 1/out + 1/k², grouped 1/G."""
-    base = name.split(":")[0]
-    if base not in CLOSED_FORMS or not changed:
+    """Check the closed form on every changed layer: separable:M M/out + M/k², grouped:G 1/G."""
+    base, _, arg = name.partition(":")
+    if closed_form(name) is None or not changed:
         return None
     before = {leaf.path: leaf for leaf in leaves(stack.layers)}
     after: dict[str, int] = {}
@@ -92,9 +92,9 @@ def _closed_form_holds(stack: Stack, name: str, result_stack: Stack, changed: tu
         op = leaf.op
         original = op.macs(leaf.in_shape, leaf.out_shape)
         if base == "separable":
-            expected = Fraction(1, op.out) + Fraction(1, prod(op.kernel))  # type: ignore[attr-defined]
+            expected = int(arg or 1) * (Fraction(1, op.out) + Fraction(1, prod(op.kernel)))  # type: ignore[attr-defined]
         else:
-            expected = Fraction(1, int(name.split(":")[1].split("+")[0]))
+            expected = Fraction(1, int(arg.split("+")[0]))
         if Fraction(after[path], original) != expected:
             return False
     return True
@@ -107,9 +107,8 @@ def compare(stack: Stack, rewrites: list[str] | tuple[str, ...], *, batch: int =
     for spec in rewrites:
         result = rewrite(stack, spec)
         stacks.append(result.stack)
-        base = result.name.split(":")[0]
         variants.append(Variant(result.name, analyze(result.stack, batch=batch, dtype=dtype), result.changed, result.skipped,
-                                CLOSED_FORMS.get(base), _closed_form_holds(stack, result.name, result.stack, result.changed)))  # fmt: skip
+                                closed_form(result.name), _closed_form_holds(stack, result.name, result.stack, result.changed)))  # fmt: skip
     return Comparison(tuple(variants), _rows(variants), tuple(stacks))
 
 

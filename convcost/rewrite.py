@@ -13,13 +13,24 @@ from typing import NamedTuple
 from .errors import ConvcostError, closest
 from .graph import Concat, Leaf, Node, Residual, Stack, bind
 from .kinds import Kind
-from .kinds.channel import ChConv
+from .kinds.channel import ChConv, ConvCls, GChConv
 from .kinds.conv import Conv, ConvLike, DWConv, PWConv
-from .kinds.misc import Shuffle
+from .kinds.misc import Dropout, Flatten, Linear, Shuffle
+from .kinds.pool import GAP
 
-REWRITES = ("separable", "grouped", "bottleneck", "factorize", "spatial", "channelwise")
+REWRITES = ("separable", "grouped", "bottleneck", "factorize", "spatial", "channelwise", "gcwc", "convcls")
 DEFAULT = ("separable", "grouped:4", "bottleneck:4")
-CLOSED_FORMS = {"separable": "1/out + 1/k²", "grouped": "1/G"}
+
+
+def closed_form(name: str) -> str | None:
+    """The MAC ratio of a changed layer, in closed form: separable[:M] M/out + M/k², grouped:G 1/G."""
+    base, _, arg = name.partition(":")
+    if base == "separable":
+        m = arg or "1"
+        return "1/out + 1/k²" if m == "1" else f"{m}/out + {m}/k²"
+    if base == "grouped":
+        return "1/G"
+    return None
 
 
 class Rewritten(NamedTuple):
@@ -57,11 +68,17 @@ def on_standard_convs(rule: Callable[[Leaf, Conv], list[Leaf] | str]) -> Rule:
     return wrapped
 
 
-@on_standard_convs
-def separable(leaf: Leaf, op: Conv) -> list[Leaf] | str:
-    nd = op.ndim
-    dw = DWConv(ndim=nd, kernel=op.kernel, stride=op.stride, padding=op.padding, dilation=op.dilation, multiplier=1, bias=False)
-    return [_part(leaf, "dw", dw), _part(leaf, "pw", PWConv(ndim=nd, out=op.out, groups=1, bias=op.bias))]
+def separable(multiplier: int) -> Rule:
+    """Depthwise (same window, depth multiplier M, no bias) then pointwise to ``out``."""
+
+    @on_standard_convs
+    def rule(leaf: Leaf, op: Conv) -> list[Leaf] | str:
+        nd = op.ndim
+        dw = DWConv(ndim=nd, kernel=op.kernel, stride=op.stride, padding=op.padding, dilation=op.dilation, multiplier=multiplier,
+                    bias=False)  # fmt: skip
+        return [_part(leaf, "dw", dw), _part(leaf, "pw", PWConv(ndim=nd, out=op.out, groups=1, bias=op.bias))]
+
+    return rule
 
 
 def grouped(groups: int, shuffle: bool) -> Rule:
@@ -95,15 +112,38 @@ def bottleneck(ratio: int) -> Rule:
     return rule
 
 
-@on_standard_convs
-def factorize(leaf: Leaf, op: Conv) -> list[Leaf] | str:
-    """k×k (odd, ≥ 5) → (k − 1)/2 stacked 3×3 convs with the same dilation and padding total.
-    A stride goes on the *last* 3×3: that keeps the output shape and the receptive field exactly
-    (on the first, the later 3×3s would each see s× further)."""
-    k = op.kernel[0]
-    if len(set(op.kernel)) != 1 or k < 5 or k % 2 == 0:
-        return f"kernel {'×'.join(map(str, op.kernel))} is not an odd square kernel ≥ 5"
-    m = (k - 1) // 2
+def factorize(stride_first: bool) -> Rule:
+    """k×k (odd, ≥ 5) → (k − 1)/2 stacked 3×3 convs with the same dilation. ``factorize`` puts a
+    stride on the *last* 3×3: the output shape and the receptive field stay exactly, but the
+    earlier 3×3s run at full resolution (a strided 5×5 costs 1.8× more). ``factorize:first``
+    puts it on the first: cheaper, the same output shape, a larger receptive field (the later
+    3×3s see s× further)."""
+
+    @on_standard_convs
+    def rule(leaf: Leaf, op: Conv) -> list[Leaf] | str:
+        k = op.kernel[0]
+        if len(set(op.kernel)) != 1 or k < 5 or k % 2 == 0:
+            return f"kernel {'×'.join(map(str, op.kernel))} is not an odd square kernel ≥ 5"
+        return (_stride_first if stride_first else _stride_last)(leaf, op, (k - 1) // 2)
+
+    return rule
+
+
+def _stride_first(leaf: Leaf, op: Conv, m: int) -> list[Leaf] | str:
+    """The first 3×3 takes the stride and the padding less (k − 3)·d/2 a side (so the strided
+    output has the original size); the others pad d a side (size kept)."""
+    shrink = [(m - 1) * d for d in op.dilation]
+    first = tuple((lo - s, hi - s) for (lo, hi), s in zip(op.padding, shrink))
+    if any(p < 0 for pair in first for p in pair):
+        return "its padding is too small to put the stride on the first 3×3"
+    parts = [_part(leaf, "3x3[0]", op.replace(kernel=(3,) * op.ndim, padding=first))]
+    same = tuple((d, d) for d in op.dilation)
+    for i in range(1, m):
+        parts.append(_part(leaf, f"3x3[{i}]", op.replace(kernel=(3,) * op.ndim, stride=(1,) * op.ndim, padding=same)))
+    return parts
+
+
+def _stride_last(leaf: Leaf, op: Conv, m: int) -> list[Leaf] | str:
     pads = [[[0, 0] for _ in op.kernel] for _ in range(m)]
     for axis, (lo, hi) in enumerate(op.padding):
         for side, total in enumerate((lo, hi)):
@@ -134,42 +174,129 @@ def spatial(leaf: Leaf, op: Conv) -> list[Leaf] | str:
     return [_part(leaf, f"{k}x1", tall), _part(leaf, f"1x{k}", wide)]
 
 
+def _channel_fusion(leaf: Leaf) -> str | None:
+    """Why this pointwise conv is not a plain channel fusion C → C (None: it is one)."""
+    op = leaf.op
+    if op.groups != 1:  # type: ignore[attr-defined]
+        return f"a grouped pointwise conv (groups={op.groups})"  # type: ignore[attr-defined]
+    if op.out != leaf.in_shape[0]:  # type: ignore[attr-defined]
+        return f"changes the channel count ({leaf.in_shape[0]} → {op.out})"  # type: ignore[attr-defined]
+    return None
+
+
+def _pointwise(op: Kind) -> bool:
+    """A pwconv, or a conv that is one (1×1, stride 1, no padding)."""
+    return isinstance(op, PWConv) or (isinstance(op, Conv) and all(k == 1 for k in op.kernel) and all(s == 1 for s in op.stride)
+                                      and all(p == (0, 0) for p in op.padding))  # fmt: skip
+
+
 def channelwise(kernel: int) -> Rule:
+    """ChannelNets' depthwise separable channel-wise conv: the pointwise C → C after a dwconv
+    becomes one channel-wise conv of ``kernel`` weights."""
+
     def rule(leaf: Leaf, previous: str | None) -> list[Leaf] | str | None:
-        op = leaf.op
-        pointwise = isinstance(op, PWConv) or (isinstance(op, Conv) and all(k == 1 for k in op.kernel) and all(s == 1 for s in op.stride)
-                                               and all(p == (0, 0) for p in op.padding))  # fmt: skip
-        if not pointwise:
+        if not _pointwise(leaf.op):
             return None
-        if op.groups != 1:
-            return f"a grouped pointwise conv (groups={op.groups})"
-        if op.out != leaf.in_shape[0]:
-            return f"changes the channel count ({leaf.in_shape[0]} → {op.out})"
+        why = _channel_fusion(leaf)
+        if why:
+            return why
         if previous != "dwconv":
             return "not right after a dwconv"
-        return [_part(leaf, f"chconv{kernel}", ChConv(ndim=op.ndim, kernel=kernel, stride=1, padding="same"))]
+        return [_part(leaf, f"chconv{kernel}", ChConv(ndim=leaf.op.ndim, kernel=kernel, stride=1, padding="same"))]
 
     return rule
 
 
-def parse(spec: str) -> tuple[str, Rule]:
-    """'grouped:8+shuffle' → (its name, its rule); an unknown or malformed name is an input error."""
+def gcwc(groups: int) -> Rule:
+    """ChannelNets' group channel-wise module: a pointwise C → C becomes a grouped 1×1 conv (G
+    groups) followed by a group channel-wise conv (G groups, d_c = 4G) that fuses the groups."""
+
+    def rule(leaf: Leaf, previous: str | None) -> list[Leaf] | str | None:
+        op = leaf.op
+        if not _pointwise(op):
+            return None
+        why = _channel_fusion(leaf)
+        if why:
+            return why
+        if leaf.in_shape[0] % groups:
+            return f"C={leaf.in_shape[0]} is not divisible by {groups}"
+        return [_part(leaf, f"g{groups}", op.replace(groups=groups)), _part(leaf, "gchconv", GChConv(ndim=op.ndim, groups=groups))]
+
+    return rule
+
+
+BETWEEN_POOL_AND_CLASSIFIER = (Dropout, Flatten)  #: dropped with the pool (no cost at inference)
+
+
+def _classifier_at(nodes: list[Node], i: int) -> int | None:
+    """Where the linear classifier after the gap at ``i`` is (only dropout/flatten between), or None."""
+    j = i + 1
+    while j < len(nodes) and isinstance(nodes[j], Leaf) and isinstance(nodes[j].op, BETWEEN_POOL_AND_CLASSIFIER):  # type: ignore[union-attr]
+        j += 1
+    is_linear = j < len(nodes) and isinstance(nodes[j], Leaf) and isinstance(nodes[j].op, Linear)  # type: ignore[union-attr]
+    return j if is_linear else None
+
+
+def _convcls(nodes: tuple[Node, ...], changed: list[str], skipped: list[tuple[str, str]]) -> list[Node]:
+    """ChannelNets' convolutional classification layer: gap (+ dropout/flatten) + linear C → n
+    becomes one ``convcls`` of n classes, kernel (C − n + 1) × H × W. In every list."""
+    out: list[Node] = []
+    items, i = list(nodes), 0
+    while i < len(items):
+        node = items[i]
+        j = _classifier_at(items, i) if isinstance(node, Leaf) and isinstance(node.op, GAP) else None
+        if j is None:
+            if isinstance(node, Residual):
+                node = node._replace(
+                    body=tuple(_convcls(node.body, changed, skipped)), shortcut=tuple(_convcls(node.shortcut, changed, skipped))
+                )
+            elif isinstance(node, Concat):
+                node = node._replace(branches=tuple(tuple(_convcls(b, changed, skipped)) for b in node.branches))
+            out.append(node)
+            i += 1
+            continue
+        linear = items[j]
+        assert isinstance(node, Leaf) and isinstance(linear, Leaf)
+        classes, channels = linear.op.out, node.in_shape[0]  # type: ignore[attr-defined]
+        if classes > channels:
+            skipped.append((linear.path, f"{classes} classes from {channels} channels: convcls needs n ≤ C"))
+            out.extend(items[i : j + 1])
+        else:
+            out.append(_part(linear, "convcls", ConvCls(ndim=node.op.ndim, classes=classes)))
+            changed.append(linear.path)
+        i = j + 1
+    return out
+
+
+NUMBERED = {"grouped": (2, None), "bottleneck": (2, None), "channelwise": (1, "64"), "gcwc": (2, None), "separable": (1, "1")}
+"""rewrite: (the smallest N of rewrite:N, the N when none is given)"""
+
+
+def parse(spec: str) -> tuple[str, Rule | None]:
+    """'grouped:8+shuffle' → (its name, its rule; None for convcls, a pattern over several
+    layers); an unknown or malformed name is an input error."""
     name, _, arg = spec.strip().partition(":")
     if name not in REWRITES:
         raise ConvcostError(f"--rewrite: unknown rewrite '{spec}'; expected {', '.join(REWRITES)}{closest(name, REWRITES)}")
-    if name in ("separable", "factorize", "spatial"):
+    if name == "factorize":
+        if arg not in ("", "first"):
+            raise ConvcostError(f"--rewrite: expected factorize or factorize:first, found '{spec}'")
+        return spec.strip(), factorize(stride_first=arg == "first")
+    if name in ("spatial", "convcls"):
         if arg:
             raise ConvcostError(f"--rewrite: '{name}' takes no argument, found '{spec}'")
-        return name, {"separable": separable, "factorize": factorize, "spatial": spatial}[name]
+        return name, spatial if name == "spatial" else None
     shuffle = name == "grouped" and arg.endswith("+shuffle")
     number = arg.removesuffix("+shuffle") if shuffle else arg
-    default = {"channelwise": "64"}.get(name)
+    low, default = NUMBERED[name]
     number = number or default or ""
-    if not number.isdigit() or int(number) < 1 or (name != "channelwise" and int(number) < 2):
-        raise ConvcostError(f"--rewrite: expected {name}:N with an integer N ≥ {1 if name == 'channelwise' else 2}, found '{spec}'")
+    if not number.isdigit() or len(number) > 6 or int(number) < low:
+        raise ConvcostError(f"--rewrite: expected {name}:N with an integer N from {low} to 999999, found '{spec}'")
     value = int(number)
-    rule = grouped(value, shuffle) if name == "grouped" else bottleneck(value) if name == "bottleneck" else channelwise(value)
-    return f"{name}:{value}{'+shuffle' if shuffle else ''}", rule
+    if name == "separable":
+        return ("separable" if value == 1 else f"separable:{value}"), separable(value)
+    rules = {"grouped": lambda n: grouped(n, shuffle), "bottleneck": bottleneck, "channelwise": channelwise, "gcwc": gcwc}
+    return f"{name}:{value}{'+shuffle' if shuffle else ''}", rules[name](value)
 
 
 def _map(nodes: tuple[Node, ...], rule: Rule, changed: list[str], skipped: list[tuple[str, str]]) -> list[Node]:
@@ -204,11 +331,12 @@ def _map(nodes: tuple[Node, ...], rule: Rule, changed: list[str], skipped: list[
 
 
 def rewrite(stack: Stack, spec: str) -> Rewritten:
-    """Apply one rewrite ('separable', 'grouped:4', 'grouped:8+shuffle', 'bottleneck:4',
-    'factorize', 'spatial', 'channelwise:64') to every eligible layer."""
+    """Apply one rewrite ('separable', 'separable:2', 'grouped:4', 'grouped:8+shuffle',
+    'bottleneck:4', 'factorize', 'factorize:first', 'spatial', 'channelwise:64', 'gcwc:4',
+    'convcls') to every eligible layer."""
     name, rule = parse(spec)
     changed: list[str] = []
     skipped: list[tuple[str, str]] = []
-    nodes = _map(stack.layers, rule, changed, skipped)
+    nodes = _convcls(stack.layers, changed, skipped) if rule is None else _map(stack.layers, rule, changed, skipped)
     bound, _ = bind(nodes, stack.input)
     return Rewritten(name, stack._replace(name=f"{stack.name} [{name}]", layers=bound), tuple(changed), tuple(skipped))

@@ -342,3 +342,35 @@ def deformable_head_parts() -> list[tuple[nn.Module, tuple[int, ...]]]:
     parts.append((nn.Conv2d(256, 720, 3, padding=1), (256, 50, 50)))
     parts.append((nn.Conv2d(256, 36, 3, padding=1), (256, 50, 50)))
     return parts
+
+
+# --- the seed articles' systems (issue: every system in the seeds) ----------------------------
+
+
+def sobel_spatial() -> nn.Module:
+    """Seed 000: a 3×1 conv then a 1×3 conv, one channel, no bias."""
+    return nn.Sequential(nn.Conv2d(1, 1, (3, 1), padding=(1, 0), bias=False), nn.Conv2d(1, 1, (1, 3), padding=(0, 1), bias=False))
+
+
+def depthwise_multiplier() -> nn.Module:
+    """MobileNets §3.1: depthwise 3×3 with depth multiplier 2 (32 → 64 channels), then pointwise."""
+    return nn.Sequential(*conv_bn(32, 64, 3, 1, 1, groups=32), *conv_bn(64, 64, 1))
+
+
+class ResNeXtUnit(nn.Module):
+    """torchvision resnext50_32x4d Bottleneck of layer1 (width 128 = 32 groups × 4), identity shortcut."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.body = nn.Sequential(*conv_bn(256, 128, 1), *conv_bn(128, 128, 3, 1, 1, groups=32), *conv_bn(128, 256, 1, relu=False))
+
+    def forward(self, x):  # type: ignore[no-untyped-def]
+        return (self.body(x) + x).relu()
+
+
+def dilated(rates: tuple[int, ...]) -> nn.Module:
+    """3×3 convs 64 → 64 with these dilations, padding = dilation (size kept), ReLU, no bias."""
+    layers: list[nn.Module] = []
+    for r in rates:
+        layers += [nn.Conv2d(64, 64, 3, padding=r, dilation=r, bias=False), nn.ReLU()]
+    return nn.Sequential(*layers)

@@ -230,7 +230,7 @@ def test_help_says_every_default_and_keeps_brackets() -> None:
     for said in ("[default: numpy]", "[default: auto]", "[default: 1]", "[default: 5]", "[default: 0]", "[min–max]",
                  "convcost[torch]", "[default: float32]", "[default: table]"):  # fmt: skip
         assert said in analyze, said
-    compare = runner.invoke(app, ["compare", "--help"], env=wide).stdout
+    compare = runner.invoke(app, ["compare", "--help"], env={"COLUMNS": "1000"}).stdout
     assert "grouped:G[+shuffle]" in compare and "channelwise[:D]" in compare and "[default: separable,grouped:4,bottleneck:4]" in compare
     check = runner.invoke(app, ["check", "--help"], env=wide).stdout
     assert "[default: 0%]" in check and re.search(r"KiB/MiB/GiB", check)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,10 @@ def torch_nets() -> dict[str, Any]:
         "channelnet_style": nets.channelnet_style,
         "seed_separable": lambda: __import__("torch").nn.Conv2d(3, 256, 5, bias=False),
         "seed_bottleneck": lambda: __import__("torch").nn.Conv2d(256, 256, 3, padding=1, bias=False),
+        "sobel_spatial": nets.sobel_spatial, "depthwise_multiplier": nets.depthwise_multiplier, "resnext_block": nets.ResNeXtUnit,
+        "factorize_5x5": lambda: __import__("torch").nn.Conv2d(64, 64, 5, padding=2, bias=False),
+        "dilated_rf_3_7_15": lambda: nets.dilated((1, 2, 4)), "gridding_2_2_2": lambda: nets.dilated((2, 2, 2)),
+        "hdc_1_2_5": lambda: nets.dilated((1, 2, 5)),
     }  # fmt: skip
 
 
@@ -166,3 +171,57 @@ def test_receptive_field_by_autograd_on_the_torch_definition(name: str, factory:
     rows = torch.nonzero(x.grad[0].abs().sum(0).sum(1)).flatten()
     rf = convcost.analyze(convcost.load(LAYERS / f"{name}.yaml")).totals.rf
     assert (int(rows[-1] - rows[0]) + 1, int(rows[0])) == (rf.size[0], u * rf.stride[0] - rf.padding[0])
+
+
+def _support(module: Any, shape: tuple[int, ...], u: int) -> Any:
+    """Which input positions (per row) reach output (u, u): the gradient support of the hand-
+    written torch net, with positive weights and activations as identities."""
+    import torch
+
+    module = module.double().eval()
+    for parent in list(module.modules()):
+        for key, child in parent.named_children():
+            if isinstance(child, torch.nn.ReLU):
+                setattr(parent, key, torch.nn.Identity())
+    with torch.no_grad():
+        for p in module.parameters():
+            p.copy_(torch.rand_like(p) + 0.1)
+    x = torch.ones(1, *shape, dtype=torch.float64, requires_grad=True)
+    module(x)[0, :, u, u].sum().backward()
+    return x.grad[0].abs().sum(0) > 0
+
+
+@pytest.mark.parametrize(("stem", "rates", "size", "holes"), [("dilated_rf_3_7_15", (1, 2, 4), 15, 0),
+                                                              ("gridding_2_2_2", (2, 2, 2), 13, 6), ("hdc_1_2_5", (1, 2, 5), 17, 0)])  # fmt: skip
+def test_dilated_zoo_fields_and_holes_by_autograd(stem: str, rates: tuple[int, ...], size: int, holes: int) -> None:
+    """Seed 003's fields 3, 7, 15 and the gridding of 2,2,2, from the torch net's gradient support:
+    analyze's field, coverage and warning must agree with it."""
+    pytest.importorskip("torch")
+    from . import nets
+
+    support = _support(nets.dilated(rates), (64, 64, 64), 32)
+    rows = support.any(1).nonzero().flatten()
+    field = int(rows[-1] - rows[0]) + 1
+    read_per_axis = int(support[32].sum())  # the centre row of a square footprint
+    report = convcost.analyze(convcost.load(LAYERS / f"{stem}.yaml"))
+    assert (field, field - read_per_axis) == (size, holes)
+    assert report.totals.rf.size == (size, size) and report.totals.coverage == Fraction(read_per_axis, size) ** 2
+    assert bool(report.warnings) == (holes > 0)
+    if stem == "dilated_rf_3_7_15":
+        assert [r.rf.size[0] for r in report.layers if r.kind == "conv"] == [3, 7, 15]
+
+
+def test_sobel_file_equals_the_3x3_sobel_on_torch() -> None:
+    """Seed 000: the zoo's 3×1 then 1×3 stack, given the weights [1, 2, 1]ᵀ and [-1, 0, 1], is the
+    3×3 Sobel conv — built from the file by convcost's torch backend."""
+    torch = pytest.importorskip("torch")
+    from convcost.backends.torch_build import build
+
+    module = build(convcost.load(LAYERS / "sobel_spatial.yaml")).eval()
+    weights = [p for p in module.parameters()]
+    with torch.no_grad():
+        weights[0].copy_(torch.tensor([1.0, 2.0, 1.0]).reshape(1, 1, 3, 1))
+        weights[1].copy_(torch.tensor([-1.0, 0.0, 1.0]).reshape(1, 1, 1, 3))
+        x = torch.randn(1, 1, 64, 64)
+        sobel = torch.tensor([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]]).reshape(1, 1, 3, 3)
+        assert torch.allclose(module(x), torch.nn.functional.conv2d(x, sobel, padding=1), atol=1e-5)

@@ -70,7 +70,7 @@ def summary_lines(c: Comparison) -> list[str]:
             reduction = f"{t.macs / base.macs:.2f}× more MACs"
         line = f"{v.name}: {reduction}"
         if t.params != base.params and base.params:
-            line += f", {t.params / base.params:.3f}× the params"
+            line += f", {t.params / base.params:.3g}× the params"
         if _rf_changed(base, t):
             line += f"; receptive field {fmt.rf_text(base.rf)} → {fmt.rf_text(t.rf)}"
         if t.measured and base.measured and t.measured["ms_median"] > 0:

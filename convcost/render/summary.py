@@ -77,5 +77,5 @@ def summary_table(reports: list[Report], names: list[str], width: int | None = N
     if measured:
         m = measured[0]
         parts.append(Text(f"ms: end to end on {m['backend']}/{m['device']}, batch {m['batch']}, median of {m['repeats']}"))
-    parts.append(Text(f"{LEGEND} · RF /stride in input positions · cov. = share of the field actually read", style="dim"))
+    parts.append(Text(f"{LEGEND} · RF /stride in input positions · cov. = share of the field read", style="dim"))
     return Group(*parts)
