@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 from .arith import prod
 from .errors import ConvcostError
 from .graph import Concat, Leaf, Node, Residual, Stack
-from .rf import Field, merge
+from .rf import MAX_BITS, Field, merge
 from .runs import dilated_runs
 
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8, "int8": 1}
@@ -81,6 +81,7 @@ class _Walk:
         self.records: list[LayerRecord] = []
         self.warnings: list[str] = []
         self.last_field: Field | None = None  # of the last layer before the first global one
+        self.closed = False  #: a field was too large to enumerate (warned once)
 
     def record(self, node: Node, kind: str, inputs: int, params: int, macs: int, field: Field | None) -> None:
         out = prod(node.out_shape)
@@ -89,6 +90,11 @@ class _Walk:
             size, stride, padding, coverage = field.summary()
             rf = Rf(size, stride, padding)
             self.last_field = field
+            if coverage is None and not self.closed:
+                self.closed = True
+                self.warnings.append(f"{node.name}: the receptive field passes {MAX_BITS:,} offsets per axis (or an up-sampling "
+                                     "too large to map back): from here its size is the closed form and coverage is not "
+                                     "computed")  # fmt: skip
         moved = (self.batch * (inputs + out) + params) * self.nbytes
         self.records.append(LayerRecord(node.path, node.name, kind, node.out_shape, params, macs * self.batch,
                                         out * self.batch, moved, rf, coverage))  # fmt: skip
@@ -190,7 +196,7 @@ def analyze(stack: Stack, *, batch: int = 1, dtype: str = "float32") -> Report:
         if run.grids:
             kernels = {k for per in run.kernels for k in per}
             kernel = f" --kernel {kernels.pop()}" if len(kernels) == 1 else ""
-            holes = ", ".join(f"{h} of {s}" for h, s in zip(run.holes, run.sizes))
+            holes = ", ".join(f"{'some' if h < 0 else h} of {s}" for h, s in zip(run.holes, run.sizes))
             walk.warnings.append(f"gridding: {', '.join(run.names)} (dilation rates {_rates(run.rates)}) leave holes in "
                                  f"their receptive field ({holes} offsets unread per axis); see "
                                  f"`convcost hdc-check {_rates(run.rates)}{kernel}`")  # fmt: skip

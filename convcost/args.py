@@ -16,6 +16,8 @@ SAME = "same"
 REQUIRED = object()
 Converter = Callable[[Any, int], Any]
 
+MAX_INT = 10**18  #: the largest size, stride, count… a layer argument may have: every count stays exact and printable
+
 ACTIVATIONS = ("relu", "relu6", "leakyrelu", "sigmoid", "tanh", "silu", "hswish", "hsigmoid", "gelu", "softmax", "identity")
 
 
@@ -28,6 +30,8 @@ def _int(value: Any, low: int, what: str) -> int:
         raise ConvcostError(f"expected {what}, found {describe(value)}") from None
     if number < low:
         raise ConvcostError(f"expected {what}, found {number}")
+    if number > MAX_INT:
+        raise ConvcostError(f"expected {what} of at most 10^18, found {describe(number)}")
     return number
 
 

@@ -17,6 +17,8 @@ def load_baseline(spec: str, model: Path) -> tuple[Stack | None, str]:
     ref = spec[4:]
     if not ref:
         raise ConvcostError("--baseline: expected git:REF (git:origin/main, git:HEAD~1), found 'git:'")
+    if ref.startswith("-") or any(not ch.isprintable() for ch in ref):
+        raise ConvcostError(f"--baseline: '{ref}' is not a git revision (a revision never starts with '-')")
     folder = model.resolve().parent
     try:
         done = subprocess.run(["git", "-C", str(folder), "show", f"{ref}:./{model.name}"], capture_output=True, text=True, timeout=60)

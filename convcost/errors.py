@@ -56,7 +56,15 @@ class ConvcostError(Exception):
     def __str__(self) -> str:
         where = f"{self.mark}: " if self.mark else ""
         path = f"{self.path}: " if self.path else ""
-        return f"{where}{path}{self.message}"
+        return printable(f"{where}{path}{self.message}")
+
+
+def printable(text: str) -> str:
+    """``text`` on one line: newlines, tabs, escape sequences and other control characters written
+    as escapes (``\\n``, ``\\x1b``), so user-given names and kinds cannot split or colour a line."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() or ch == " " else repr(ch)[1:-1] for ch in text)
 
 
 def describe(value: object) -> str:
@@ -67,6 +75,8 @@ def describe(value: object) -> str:
         return "nothing (null)"
     if isinstance(value, str):
         return f"'{value}'" if len(value) <= 40 else f"'{value[:37]}...'"
+    if isinstance(value, int) and value.bit_length() > 200:
+        return f"an integer of about {int(value.bit_length() * 0.30103)} digits"
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):

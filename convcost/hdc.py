@@ -147,19 +147,25 @@ def _repair(rates: tuple[int, ...], kernel: int) -> tuple[int, ...]:
     return tuple(out)
 
 
+MAX_RATES = 256  #: longer rate lists are refused (the exact count grows with rates × field)
+
+
 def parse_rates(text: str) -> tuple[int, ...]:
     """'1,2,5' → (1, 2, 5); anything else is an input error."""
     parts = [p.strip() for p in text.split(",")]
-    if not parts or any(not p.isdigit() or int(p) < 1 for p in parts):
-        raise ConvcostError(f"rates: expected positive integers separated by commas (1,2,5), found '{text}'")
+    if len(parts) > MAX_RATES:
+        raise ConvcostError(f"rates: at most {MAX_RATES} rates, found {len(parts):,}")
+    shown = text if len(text) <= 40 else text[:37] + "..."
+    if any(not (p.isascii() and p.isdigit()) or len(p) > 9 or int(p) < 1 for p in parts):
+        raise ConvcostError(f"rates: expected positive integers (up to 9 digits) separated by commas (1,2,5), found '{shown}'")
     return tuple(int(p) for p in parts)
 
 
 def check(rates: tuple[int, ...] | list[int], kernel: int = 3) -> HdcReport:
     """Every rule, the ground truth, and (when it grids) suggestions."""
     rates = tuple(rates)
-    if not rates or any(isinstance(r, bool) or not isinstance(r, int) or r < 1 for r in rates):
-        raise ConvcostError(f"rates: expected positive integers, found {list(rates)}")
+    if not rates or len(rates) > MAX_RATES or any(isinstance(r, bool) or not isinstance(r, int) or r < 1 for r in rates):
+        raise ConvcostError(f"rates: expected 1 to {MAX_RATES} positive integers, found {len(rates)} values")
     if isinstance(kernel, bool) or not isinstance(kernel, int) or kernel < 1 or kernel % 2 == 0:
         raise ConvcostError(f"--kernel: expected an odd positive integer, found {kernel}")
     field = receptive_field(rates, kernel)

@@ -14,8 +14,32 @@ r outputs of a transposed conv reads at most ⌈(r + k − 1)/s⌉ inputs).
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from typing import NamedTuple, Union
+
+MAX_BITS = 1 << 20  #: footprints are kept as bitsets up to this many offsets per axis
+MAX_WORK = 4_000_000  #: position × tap visits one up-sampling step may take
+
+
+class FieldTooLarge(Exception):
+    """A footprint past MAX_BITS offsets (or too costly to map back): from here the field is
+    kept in closed form (size, stride, padding) and its coverage is not computed."""
+
+
+def _ap_sum(footprint: int, shift: int, k: int) -> int:
+    """∪_{j<k} footprint << (j·shift), by doubling: O(log k) big-integer operations."""
+    result, block, span = 0, footprint, 1  # block = ∪_{j<span} footprint << (j·shift)
+    done = 0
+    while k:
+        if k & 1:
+            result |= block << (done * shift)
+            done += span
+        k >>= 1
+        if k:
+            block |= block << (span * shift)
+            span *= 2
+    return result
 
 
 class Down(NamedTuple):
@@ -46,6 +70,8 @@ class Up(NamedTuple):
 
     def reads(self, out_positions: int, phase: int) -> int:
         """Bitset of the inputs read by the outputs in ``out_positions`` (bitset, first at ``phase``)."""
+        if out_positions.bit_count() * max(self.k, 2) > MAX_WORK:
+            raise FieldTooLarge
         found: set[int] = set()
         for w in _bits(out_positions):
             o = phase + w
@@ -81,17 +107,24 @@ class Affine(NamedTuple):
     F: int
 
     def then(self, step: Down) -> Affine:
-        footprint, shift = 0, step.d * self.S
+        shift = step.d * self.S
+        if self.F.bit_length() + shift * (step.k - 1) > MAX_BITS:
+            raise FieldTooLarge
         if self.F & (self.F + 1) == 0 and shift <= self.F.bit_length():  # contiguous stays contiguous
             footprint = (1 << (self.F.bit_length() + shift * (step.k - 1))) - 1
         else:
-            for j in range(step.k):
-                footprint |= self.F << (j * shift)
+            footprint = _ap_sum(self.F, shift, step.k)
         return Affine(self.S * step.s, footprint)
 
     def reads(self, out_positions: int) -> int:
         if out_positions == 1:
             return self.F
+        if out_positions.bit_length() * self.S + self.F.bit_length() > MAX_BITS:
+            raise FieldTooLarge
+        if out_positions & (out_positions + 1) == 0:  # a contiguous window of outputs
+            return _ap_sum(self.F, self.S, out_positions.bit_length())
+        if out_positions.bit_count() * (self.F.bit_length() // 64 + 1) > MAX_WORK:
+            raise FieldTooLarge
         bitset = 0
         for w in _bits(out_positions):
             bitset |= self.F << (w * self.S)
@@ -102,27 +135,56 @@ def _bits(bitset: int) -> list[int]:
     return [i for i in range(bitset.bit_length()) if bitset >> i & 1]
 
 
+class ClosedAxis(NamedTuple):
+    """A field too large to enumerate: Araujo et al.'s closed form, r = 1 + Σ (k − 1)·d·S_{<l}
+    (with up-sampling strides as fractions), rounded up; no footprint, so no coverage."""
+
+    size: Fraction
+    stride: Fraction
+    padding: Fraction
+
+    def then(self, step: Step) -> ClosedAxis:
+        if isinstance(step, Up):
+            stride = self.stride / step.s
+            return ClosedAxis(self.size + (step.k - 1) * step.d * stride, stride, self.padding + step.offset() * self.stride)
+        return ClosedAxis(self.size + (step.k - 1) * step.d * self.stride, self.stride * step.s, self.padding + step.lo * self.stride)
+
+    @property
+    def extent(self) -> int:
+        return math.ceil(self.size)
+
+
 class AxisField(NamedTuple):
     """The receptive field along one axis of one layer's output, w.r.t. the network input."""
 
     chain: tuple[Affine | Up, ...] = (Affine(1, 1),)
     stride: Fraction = Fraction(1)
     padding: Fraction = Fraction(0)
+    closed: ClosedAxis = ClosedAxis(Fraction(1), Fraction(1), Fraction(0))  #: the same field in closed form
 
-    def then(self, step: Step) -> AxisField:
+    def then(self, step: Step) -> AxisField | ClosedAxis:
+        closed = self.closed.then(step)
         if isinstance(step, Up):
-            return AxisField(self.chain + (step,), self.stride / step.s, self.padding + step.offset() * self.stride)
+            if step.s > MAX_BITS:
+                return closed
+            return AxisField(self.chain + (step,), self.stride / step.s, self.padding + step.offset() * self.stride, closed)
         last = self.chain[-1]
-        chain = self.chain[:-1] + (last.then(step),) if isinstance(last, Affine) else self.chain + (Affine(1, 1).then(step),)
-        return AxisField(chain, self.stride * step.s, self.padding + step.lo * self.stride)
+        try:
+            chain = self.chain[:-1] + (last.then(step),) if isinstance(last, Affine) else self.chain + (Affine(1, 1).then(step),)
+        except FieldTooLarge:
+            return closed
+        return AxisField(chain, self.stride * step.s, self.padding + step.lo * self.stride, closed)
 
     def footprint(self) -> int:
-        """Bitset of the input offsets one output reads (the phase reading most at each up-sampling)."""
+        """Bitset of the input offsets one output reads (the phase reading most at each up-sampling);
+        FieldTooLarge when that is too large or too costly to find."""
         positions = 1
         for element in reversed(self.chain):
             if isinstance(element, Affine):
                 positions = element.reads(positions)
             else:
+                if element.s * positions.bit_count() * max(element.k, 1) > MAX_WORK:
+                    raise FieldTooLarge
                 options = (element.reads(positions, phase) for phase in range(element.s))
                 positions = max(options, key=lambda b: (b.bit_length(), b.bit_count()))
         return positions
@@ -132,10 +194,21 @@ class AxisField(NamedTuple):
         return len(self.chain) == 1
 
 
+def _extent(axis: AxisField | ClosedAxis) -> tuple[int, int | None]:
+    """(size, footprint bitset or None when only the closed form is known) of one axis."""
+    if isinstance(axis, AxisField):
+        try:
+            fp = axis.footprint()
+            return fp.bit_length(), fp
+        except FieldTooLarge:
+            axis = axis.closed
+    return axis.extent, None
+
+
 class Field(NamedTuple):
     """Receptive field of one output, all spatial axes."""
 
-    axes: tuple[AxisField, ...]
+    axes: tuple[AxisField | ClosedAxis, ...]
 
     @classmethod
     def start(cls, ndim: int) -> Field:
@@ -144,14 +217,23 @@ class Field(NamedTuple):
     def then(self, steps: tuple[Step, ...]) -> Field:
         return Field(tuple(a.then(s) for a, s in zip(self.axes, steps)))
 
-    def summary(self) -> tuple[tuple[int, ...], tuple[Fraction, ...], tuple[Fraction, ...], Fraction]:
-        """(size, stride, padding) per axis and the coverage (product over axes: kernels are grids)."""
+    def summary(self) -> tuple[tuple[int, ...], tuple[Fraction, ...], tuple[Fraction, ...], Fraction | None]:
+        """(size, stride, padding) per axis and the coverage (product over axes: kernels are grids;
+        None when an axis is known in closed form only)."""
         sizes, coverage = [], Fraction(1)
         for axis in self.axes:
-            fp = axis.footprint()
-            sizes.append(fp.bit_length())
-            coverage *= Fraction(fp.bit_count(), fp.bit_length()) if fp else 0
+            size, fp = _extent(axis)
+            sizes.append(size)
+            if fp is None or coverage is None:
+                coverage = None  # type: ignore[assignment]
+            else:
+                coverage *= Fraction(fp.bit_count(), fp.bit_length()) if fp else 0
         return tuple(sizes), tuple(a.stride for a in self.axes), tuple(a.padding for a in self.axes), coverage
+
+    @property
+    def closed(self) -> bool:
+        """Some axis is past what is enumerated: sizes in closed form, no coverage."""
+        return any(_extent(a)[1] is None for a in self.axes)
 
 
 def merge(fields: list[Field]) -> tuple[Field, bool]:
@@ -159,17 +241,22 @@ def merge(fields: list[Field]) -> tuple[Field, bool]:
 
     Returns the merged field and whether the branches' centres or strides differ (a warning).
     """
-    axes, misaligned = [], False
+    axes: list[AxisField | ClosedAxis] = []
+    misaligned = False
     for per_axis in zip(*(f.axes for f in fields)):
-        centres = {(Fraction(a.footprint().bit_length() - 1, 2) - a.padding) for a in per_axis}
+        extents = [_extent(a) for a in per_axis]
+        centres = {(Fraction(size - 1, 2) - a.padding) for a, (size, _) in zip(per_axis, extents)}
         strides = {a.stride for a in per_axis}
         misaligned |= len(centres) > 1 or len(strides) > 1
-        if len(strides) == 1 and all(a.simple and a.padding.denominator == 1 for a in per_axis):
+        if any(fp is None for _, fp in extents):
+            axes.append(max((a if isinstance(a, ClosedAxis) else a.closed for a in per_axis), key=lambda c: c.size))
+        elif len(strides) == 1 and all(isinstance(a, AxisField) and a.simple and a.padding.denominator == 1 for a in per_axis):
             top = max(a.padding for a in per_axis)
             footprint = 0
             for a in per_axis:
                 footprint |= a.chain[0].F << int(top - a.padding)  # type: ignore[union-attr]
-            axes.append(AxisField((Affine(per_axis[0].chain[0].S, footprint),), per_axis[0].stride, top))  # type: ignore[union-attr]
+            closed = max((a.closed for a in per_axis), key=lambda c: c.size)  # type: ignore[union-attr]
+            axes.append(AxisField((Affine(per_axis[0].chain[0].S, footprint),), per_axis[0].stride, top, closed))  # type: ignore[union-attr]
         else:
-            axes.append(max(per_axis, key=lambda a: a.footprint().bit_length()))
+            axes.append(max(zip(per_axis, extents), key=lambda pair: pair[1][0])[0])
     return Field(tuple(axes)), misaligned

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 from .graph import Leaf, Node, Residual, children
-from .rf import AxisField, Down
+from .rf import AxisField, ClosedAxis, Down
 
 
 class Run(NamedTuple):
@@ -15,7 +15,7 @@ class Run(NamedTuple):
     kernels: tuple[tuple[int, ...], ...]  #: per layer, per axis
     rates: tuple[tuple[int, ...], ...]  #: per layer, per axis
     sizes: tuple[int, ...]  #: receptive field of the run alone, per axis
-    holes: tuple[int, ...]  #: unread offsets inside that field, per axis
+    holes: tuple[int, ...]  #: unread offsets inside that field, per axis (-1: some, not counted: too large)
 
     @property
     def grids(self) -> bool:
@@ -26,15 +26,30 @@ def _check(convs: list[tuple[str, tuple[tuple[int, int], ...]]]) -> Run:
     ndim = len(convs[0][1])
     sizes, holes = [], []
     for axis in range(ndim):
-        field = AxisField()
+        field: AxisField | ClosedAxis = AxisField()
         for _, taps in convs:
             k, d = taps[axis]
             field = field.then(Down(k, 1, d, 0))
+        if isinstance(field, ClosedAxis):  # too large to enumerate: whether it has holes, not how many
+            sizes.append(field.extent)
+            holes.append(0 if _contiguous([taps[axis] for _, taps in convs]) else -1)
+            continue
         footprint = field.footprint()
         sizes.append(footprint.bit_length())
         holes.append(footprint.bit_length() - footprint.bit_count())
     return Run(tuple(p for p, _ in convs), tuple(tuple(k for k, _ in t) for _, t in convs),
                tuple(tuple(d for _, d in t) for _, t in convs), tuple(sizes), tuple(holes))  # fmt: skip
+
+
+def _contiguous(taps: list[tuple[int, int]]) -> bool:
+    """Whether the sums of one tap j·d (j < k) per layer fill an interval: in ascending order of
+    d, each d is at most one past the span the smaller ones reach (the HDC closed form, for any k)."""
+    reach = 0
+    for k, d in sorted(taps, key=lambda t: t[1]):
+        if k > 1 and d > reach + 1:
+            return False
+        reach += (k - 1) * d
+    return True
 
 
 def _transparent(node: Node) -> bool:

@@ -15,6 +15,7 @@ from .graph import Budget, Concat, Leaf, Node, Residual, Stack, bind
 from .kinds import KINDS
 from .kinds.misc import ACTIVATION_KINDS, BatchNorm
 from .names import Auto, Name, Space, render
+from .sizing import MAX_DEPTH, MAX_NODES, expanded_size
 from .units import parse_bytes, parse_count
 from .yamlio import LDict, LList, key_mark, mark_of, parse_yaml, read_text
 
@@ -66,7 +67,12 @@ def from_data(data: Any, *, default_name: str = "model", source: str | None = No
     layers = data.get("layers")
     if not isinstance(layers, list) or not layers:
         raise _fail(f"expected 'layers:' with a list of at least one layer, found {describe(layers)}", data, "layers", "layers")
+    if expanded_size(layers, blocks) > MAX_NODES:
+        raise _fail(f"the stack would expand past {MAX_NODES:,} layers, lists and merges (repeats, blocks or aliases that "
+                    "multiply); refusing before expanding it", data, "layers", "layers")  # fmt: skip
     nodes = _Expander(blocks, defaults, ndim).many(layers, "layers", {}, (), Space())
+    if not nodes:
+        raise _fail("the stack expands to no layers at all (empty repeats and blocks only)", data, "layers", "layers")
     bound, _ = bind(_named(nodes), shape)
     return Stack(name=name, input=shape, layers=bound, budget=budget, source=source)
 
@@ -129,20 +135,26 @@ def _budget(value: Any, data: Any) -> Budget:
     return Budget(**limits, marks=dict(getattr(value, "marks", {})))
 
 
-def _substitute(value: Any, params: dict[str, Any], container: Any, key: Any, path: str) -> Any:
-    """Replace every ``$name`` scalar by its parameter, keeping marks."""
+def _substitute(value: Any, params: dict[str, Any], container: Any, key: Any, path: str, memo: dict[int, Any] | None = None) -> Any:
+    """Replace every ``$name`` scalar by its parameter, keeping marks. ``memo``: each aliased
+    subtree is substituted once (a YAML alias may appear 2^40 times in a small file)."""
+    memo = {} if memo is None else memo
+    if id(value) in memo:
+        return memo[id(value)]
     if isinstance(value, str) and value.startswith("$"):
         if value[1:] not in params:
             raise _fail(f"undefined parameter {value}; this block has {', '.join('$' + p for p in params) or 'none'}"
                         f"{closest(value[1:], params)}", container, key, path)  # fmt: skip
         return params[value[1:]]
     if isinstance(value, LDict):
-        out = LDict((k, _substitute(v, params, value, k, f"{path}.{k}")) for k, v in value.items())
+        out = LDict((k, _substitute(v, params, value, k, f"{path}.{k}", memo)) for k, v in value.items())
         out.mark, out.marks, out.key_marks = value.mark, value.marks, getattr(value, "key_marks", {})
+        memo[id(value)] = out
         return out
     if isinstance(value, LList):
-        items = LList(_substitute(v, params, value, i, f"{path}[{i}]") for i, v in enumerate(value))
+        items = LList(_substitute(v, params, value, i, f"{path}[{i}]", memo) for i, v in enumerate(value))
         items.mark, items.marks = value.mark, value.marks
+        memo[id(value)] = items
         return items
     return value
 
@@ -173,6 +185,8 @@ def _local(explicit: str | None, space: Space, base: str) -> Name:
 class _Expander:
     def __init__(self, blocks: dict[str, Any], defaults: LDict, ndim: int) -> None:
         self.blocks, self.defaults, self.ndim, self.count = blocks, defaults, ndim, 0
+        self.work = 0  #: lists and items expanded so far (empty ones too), bounded by MAX_NODES
+        self.depth = 0
 
     def many(self, items: Any, path: str, params: dict[str, Any], stack: tuple[str, ...], space: Space,
              alone: bool = True, where: Mark | None = None) -> tuple[Node, ...]:  # fmt: skip
@@ -180,11 +194,24 @@ class _Expander:
         ``where``: the mark of the value when it is a scalar (which carries none)."""
         if not isinstance(items, list):
             raise ConvcostError(f"expected a list of layers, found {describe(items)}", path=path, mark=mark_of(items) or where)
-        nodes: list[Node] = []
-        sole = alone and len(items) == 1
-        for i, item in enumerate(items):
-            nodes.extend(self.one(item, mark_of(items, i), f"{path}[{i}]", params, stack, space, sole))
-        return tuple(nodes)
+        self._work(1 + len(items), mark_of(items) or where, path)
+        if self.depth >= MAX_DEPTH:
+            raise ConvcostError(f"layers nested more than {MAX_DEPTH} deep (blocks in blocks, branches in branches); refusing",
+                                path=path, mark=mark_of(items) or where)  # fmt: skip
+        self.depth += 1
+        try:
+            nodes: list[Node] = []
+            sole = alone and len(items) == 1
+            for i, item in enumerate(items):
+                nodes.extend(self.one(item, mark_of(items, i), f"{path}[{i}]", params, stack, space, sole))
+            return tuple(nodes)
+        finally:
+            self.depth -= 1
+
+    def _work(self, added: int, mark: Mark | None, path: str) -> None:
+        self.work += added
+        if self.work > MAX_NODES:
+            raise ConvcostError(f"the stack expands past {MAX_NODES:,} layers, lists and merges; refusing", path=path, mark=mark)
 
     def _leaf_count(self, added: int, mark: Mark | None, path: str) -> None:
         self.count += added
@@ -305,9 +332,11 @@ class _Expander:
             times = pos_int(args.get("times"))
         except ConvcostError as exc:
             raise exc.located(f"{path}.repeat.times", mark_of(args, "times") or mark) from None
-        before = self.count
+        before, work = self.count, self.work
         nodes = list(iteration(0))
         self._leaf_count((self.count - before) * (times - 1), mark, path)  # refuse before expanding
+        self._work((self.work - work) * (times - 1), mark, path)
+        self.work -= (self.work - work) * (times - 1)  # counted again as each iteration expands
         counted = self.count
         for r in range(1, times):
             nodes.extend(iteration(r))

@@ -13,7 +13,8 @@ BYTE_SUFFIX = {
     "KB": 10**3, "MB": 10**6, "GB": 10**9,
     "KIB": 2**10, "MIB": 2**20, "GIB": 2**30,
 }  # fmt: skip
-_NUMBER = re.compile(r"^\s*([0-9][0-9_]*(?:\.[0-9_]*)?)\s*([A-Za-z]*)\s*$")
+_NUMBER = re.compile(r"^\s*([0-9][0-9_]*(?:\.[0-9_]*)?)\s*([A-Za-z]*)\s*$", re.ASCII)
+MAX_DIGITS = 60  #: longer numbers are refused before any arithmetic (no count of convcost's has half as many)
 
 
 def _scaled(value: object, table: dict[str, int], what: str) -> int:
@@ -24,6 +25,8 @@ def _scaled(value: object, table: dict[str, int], what: str) -> int:
     elif isinstance(value, float) and value.is_integer():
         number, factor = Fraction(int(value)), 1
     elif isinstance(value, (str, float)):
+        if isinstance(value, str) and len(value) > MAX_DIGITS + 10:
+            raise ConvcostError(f"expected {what}, found a value of {len(value):,} characters")
         match = _NUMBER.match(str(value))
         suffix = match.group(2).upper() if match else ""
         if not match or suffix not in table:
@@ -31,6 +34,8 @@ def _scaled(value: object, table: dict[str, int], what: str) -> int:
         number, factor = Fraction(match.group(1).replace("_", "")), table[suffix]
     else:
         raise ConvcostError(f"expected {what}, found {describe(value)}")
+    if abs(number) > 10**MAX_DIGITS:
+        raise ConvcostError(f"expected {what}, found a number of more than {MAX_DIGITS} digits")
     scaled = number * factor
     if scaled.denominator != 1:
         raise ConvcostError(f"expected {what} (a whole number), found {describe(value)}")

@@ -49,11 +49,28 @@ def key_mark(mapping: object, key: object) -> Mark | None:
     return marks.get(key) if marks else mark_of(mapping, key)
 
 
+MAX_FILE_BYTES = 16 * 2**20  #: a model file larger than this is refused before it is parsed
+MAX_YAML_VALUES = 4_000_000  #: YAML nodes built (merge keys included) before a file is refused
+
+
 class _Loader(_Base):  # type: ignore[misc,valid-type]
     filename: str | None = None
+    built = 0
 
     def _mark(self, node: yaml.Node) -> Mark:
         return Mark(self.filename, node.start_mark.line + 1, node.start_mark.column + 1)
+
+    def _child(self, node: yaml.Node) -> Any:
+        """Construct one child node: counted, and a value Python cannot hold becomes a located error."""
+        self.built += 1
+        if self.built > MAX_YAML_VALUES:
+            raise ConvcostError(f"the YAML builds more than {MAX_YAML_VALUES:,} values (aliases or merge keys that multiply?); refusing",
+                                mark=self._mark(node))  # fmt: skip
+        try:
+            return self.construct_object(node, deep=True)
+        except ValueError as exc:
+            what = "an integer of more than 4300 digits" if "digits" in str(exc) else f"a value it cannot read ({exc})"
+            raise ConvcostError(f"found {what}", mark=self._mark(node)) from None
 
 
 def _construct_map(loader: _Loader, node: yaml.MappingNode) -> LDict:
@@ -63,35 +80,50 @@ def _construct_map(loader: _Loader, node: yaml.MappingNode) -> LDict:
     result, explicit_seen = LDict(), set()
     result.mark, result.marks, result.key_marks = loader._mark(node), {}, {}
     for index, (key_node, value_node) in enumerate(node.value):
-        key = loader.construct_object(key_node, deep=True)
+        key = loader._child(key_node)
         if isinstance(key, (list, dict)):
             raise ConvcostError("expected a plain key, found " + describe(key), mark=loader._mark(key_node))
         if index >= merged:
             if key in explicit_seen:
                 raise ConvcostError(f"duplicate key '{key}'", mark=loader._mark(key_node))
             explicit_seen.add(key)
-        result[key] = loader.construct_object(value_node, deep=True)
+        result[key] = loader._child(value_node)
         result.marks[key] = loader._mark(value_node)
         result.key_marks[key] = loader._mark(key_node)
     return result
 
 
 def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> LList:
-    result = LList(loader.construct_object(child, deep=True) for child in node.value)
+    result = LList(loader._child(child) for child in node.value)
     result.mark, result.marks = loader._mark(node), [loader._mark(child) for child in node.value]
     return result
 
 
+def _refuse_tag(loader: _Loader, node: yaml.Node) -> Any:
+    plain = {"omap": "a mapping", "pairs": "a mapping", "set": "a list"}[node.tag.rsplit(":", 1)[-1]]
+    raise ConvcostError(f"the tag {node.tag.replace('tag:yaml.org,2002:', '!!')} is not used by convcost; write {plain}",
+                        mark=loader._mark(node))  # fmt: skip
+
+
 _Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
+for _tag in ("omap", "pairs", "set"):
+    _Loader.add_constructor(f"tag:yaml.org,2002:{_tag}", _refuse_tag)
 
 
 def read_text(path: str | Path) -> str:
-    """A file's text; a missing, binary or non-UTF-8 file is an input error."""
+    """A file's text; a missing, binary, non-UTF-8 or too large file (or an endless device) is an
+    input error, found before more than MAX_FILE_BYTES are read."""
     try:
-        data = Path(path).read_bytes()
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise ConvcostError(f"cannot read file: {exc.strerror or exc}", path=str(path)) from None
+    except MemoryError:
+        raise ConvcostError("cannot read file: out of memory", path=str(path)) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ConvcostError(f"the file is larger than {MAX_FILE_BYTES // 2**20} MiB; a model file is far smaller (refusing)",
+                            mark=Mark(str(path), 1, 1))  # fmt: skip
     if b"\0" in data:
         raise ConvcostError("expected a YAML text file, found binary data", mark=Mark(str(path), 1, 1))
     try:
@@ -123,6 +155,8 @@ def parse_yaml(text: str, filename: str | None = None) -> Any:
         raise ConvcostError(f"YAML error: {problem}", mark=where) from None
     except yaml.YAMLError as exc:
         raise ConvcostError(f"YAML error: {exc}", mark=Mark(filename, 1, 1)) from None
+    except ValueError as exc:  # a scalar document Python cannot hold (an integer past 4300 digits)
+        raise ConvcostError(f"found a value it cannot read ({exc})", mark=Mark(filename, 1, 1)) from None
     except RecursionError:
         raise ConvcostError("YAML nested too deeply", mark=Mark(filename, 1, 1)) from None
     finally:

@@ -14,8 +14,9 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from ..analysis import Report
+from ..arith import prod
 from ..errors import ConvcostError
-from ..graph import Concat, Leaf, Node, Residual, Stack
+from ..graph import Concat, Leaf, Node, Residual, Stack, leaves
 
 
 class Step(NamedTuple):
@@ -51,19 +52,56 @@ def refuse_dtype(backend: str, device: str, dtype: str) -> None:
                                                                      if dtype in ("float16", "bfloat16") else ""))  # fmt: skip
 
 
+def _read_int(path: str) -> int | None:
+    try:
+        with open(path) as handle:
+            text = handle.read().strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None
+
+
 def available_memory() -> int | None:
-    """Bytes the machine can still give (MemAvailable), None when unknown."""
+    """Bytes this process can still get: the least of the machine's MemAvailable, what its
+    cgroup (v2 or v1) still allows, and its address-space limit (``ulimit -v``); None when unknown."""
+    bounds: list[int] = []
     try:
         with open("/proc/meminfo") as handle:
             for line in handle:
                 if line.startswith("MemAvailable:"):
+                    bounds.append(int(line.split()[1]) * 1024)
+    except OSError:
+        try:
+            bounds.append(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+        except (ValueError, OSError, AttributeError):
+            pass
+    for limit_file, usage_file in (("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
+                                   ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes")):  # fmt: skip
+        limit, usage = _read_int(limit_file), _read_int(usage_file)
+        if limit is not None and usage is not None and limit < 2**60:
+            bounds.append(max(limit - usage, 0))
+    try:
+        import resource
+
+        soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+        if soft != resource.RLIM_INFINITY:
+            size = _read_int_field("/proc/self/status", "VmSize:")
+            bounds.append(max(soft - (size or 0), 0))
+    except (ImportError, OSError, ValueError):
+        pass
+    return min(bounds) if bounds else None
+
+
+def _read_int_field(path: str, key: str) -> int | None:
+    """A ``key: N kB`` line of a /proc file, in bytes."""
+    try:
+        with open(path) as handle:
+            for line in handle:
+                if line.startswith(key):
                     return int(line.split()[1]) * 1024
     except OSError:
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
         return None
+    return None
 
 
 class NumpyBackend:
@@ -243,17 +281,31 @@ def _timed(runner: NumpyBackend | TorchBackend, call: Callable[[], Any], warmup:
     return result, times
 
 
-def check_memory(report: Report, runner: NumpyBackend | TorchBackend) -> None:
-    """Refuse before any work when the run needs more memory than the device has."""
+def workspace(stack: Stack, batch: int) -> int:
+    """Elements of the largest unrolled-patch buffer (im2col) one conv-family layer needs:
+    batch × C_in × kernel elements × output positions."""
+    largest = 0
+    for leaf in leaves(stack.layers):
+        kernel = getattr(leaf.op, "kernel", None)
+        if isinstance(kernel, tuple) and len(leaf.in_shape) > 1:
+            largest = max(largest, batch * leaf.in_shape[0] * prod(kernel) * prod(leaf.out_shape[1:]))
+    return largest
+
+
+def check_memory(stack: Stack, report: Report, runner: NumpyBackend | TorchBackend) -> None:
+    """Refuse before any work when the run needs more memory than the process can get: the
+    activations alive at once (and a working copy), the weights, the input, and the largest
+    im2col buffer, all in the run's dtype."""
     t = report.totals
-    need = t.peak_memory_bytes * 2 + t.params * runner.dtype.itemsize  # activations (and a working copy), weights
+    size = runner.dtype.itemsize
+    need = t.peak_memory_bytes * 2 + (t.params + report.batch * prod(stack.input) + workspace(stack, report.batch)) * size
     if runner.device == "cuda":
         free = runner.torch.cuda.mem_get_info()[0]  # type: ignore[union-attr]
     else:
         free = available_memory()
     if free is not None and need > free:
-        raise ConvcostError(f"--execute: needs about {need / 2**30:.1f} GiB ({report.batch} × peak activations, weights) but "
-                            f"only {free / 2**30:.1f} GiB is free on {runner.device}; lower --batch")  # fmt: skip
+        raise ConvcostError(f"--execute: needs about {need / 2**30:.1f} GiB (peak activations of batch {report.batch}, weights, "
+                            f"the im2col buffer) but only {free / 2**30:.1f} GiB can be had on {runner.device}; lower --batch")  # fmt: skip
 
 
 def execute(stack: Stack, report: Report, *, backend_name: str = "numpy", device: str = "auto", warmup: int = 1, repeat: int = 5,
@@ -261,12 +313,20 @@ def execute(stack: Stack, report: Report, *, backend_name: str = "numpy", device
             dtype: str = "float32") -> Timing:  # fmt: skip
     """Run ``stack`` at the report's batch size in ``dtype``; time each step and the whole."""
     runner = backend(backend_name, device, threads, dtype)
-    check_memory(report, runner)
+    check_memory(stack, report, runner)
+    try:
+        return _execute(stack, report, runner, warmup, repeat, seed, on_step, dtype)
+    except MemoryError:
+        raise ConvcostError(f"--execute: ran out of memory on {runner.device} (batch {report.batch}); lower --batch") from None
+
+
+def _execute(stack: Stack, report: Report, runner: NumpyBackend | TorchBackend, warmup: int, repeat: int, seed: int,
+             on_step: Callable[[int, int, str], None] | None, dtype: str) -> Timing:  # fmt: skip
     import numpy as np
 
     steps = program(stack, runner, seed)
     rng = np.random.default_rng(seed + 1)
-    x0 = runner.tensor(rng.standard_normal((report.batch, *stack.input)).astype(np.float32))
+    x0 = runner.tensor(rng.standard_normal((report.batch, *stack.input), dtype=np.float32))
     measured: dict[str, tuple[tuple[int, ...], list[float]]] = {}
 
     def timed_step(step: Step, args: list[Any]) -> Any:

@@ -8,6 +8,7 @@ import io
 from typing import Any
 
 from ..compare import Comparison, Row, Variant
+from ..errors import printable
 from . import fmt
 from .fit import LEGEND, Column, fit, hidden_note
 from .machine import md_table, report_dict
@@ -128,7 +129,7 @@ def compare_table(c: Comparison, width: int | None = None) -> Any:
     summary = fit(columns, summary_rows(c, wrap=width is not None), width)
     parts: list[Any] = [Text(f"{model}: designs compared (×MACs = MACs ÷ the standard's)", style="bold"), summary.table]
     tables = [summary]
-    parts += [Text(line) for line in summary_lines(c)]
+    parts += [Text(printable(line)) for line in summary_lines(c)]
     if _measured(c):
         m = c.variants[0].report.totals.measured
         parts.append(Text(f"ms: end to end on {m['backend']}/{m['device']}, batch {m['batch']}, median of {m['repeats']}; "

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from ..errors import printable
+
 SEPARATOR = 2  #: characters between two columns (padding collapsed, plus the divider)
 MIN_NAME = 12  #: the name column never shrinks below this
 ELLIPSIS = "…"
@@ -44,6 +46,7 @@ def fit(columns: list[Column], rows: list[list[str]], width: int | None, *, tota
     from rich import box
     from rich.table import Table
 
+    rows = [[printable(row[0]), *row[1:]] for row in rows]  # names are data: no newline or escape sequence reaches the terminal
     every = rows + ([total] if total else [])
     keep = list(range(len(columns)))
     hidden: list[str] = []

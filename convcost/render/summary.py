@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..analysis import Report
+from ..errors import printable
 from . import fmt
 from .fit import LEGEND, Column, fit, hidden_note
 from .machine import md_table
@@ -72,7 +73,7 @@ def summary_table(reports: list[Report], names: list[str], width: int | None = N
     note = hidden_note(width, fitted)
     if note:
         parts.append(Text(note, style="yellow"))
-    parts += [Text(f"warning: {line}", style="yellow") for line in warning_lines(reports, names)]
+    parts += [Text(printable(f"warning: {line}"), style="yellow") for line in warning_lines(reports, names)]
     measured = [r.totals.measured for r in reports if r.totals.measured]
     if measured:
         m = measured[0]

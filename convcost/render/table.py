@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..analysis import Report
+from ..errors import printable
 from . import fmt
 from .fit import LEGEND, Column, fit, hidden_note
 
@@ -70,7 +71,7 @@ def report_table(report: Report, width: int | None = None) -> Any:
     parts.append(Text(f"peak memory {fmt.nbytes(t.peak_memory_bytes)} · bytes moved {fmt.nbytes(t.bytes_moved)}"))
     if t.measured:
         parts.append(Text(measured_line(t.measured)))
-    parts += [Text(f"warning: {w}", style="yellow") for w in report.warnings]
+    parts += [Text(printable(f"warning: {w}"), style="yellow") for w in report.warnings]
     parts.append(Text(f"{LEGEND} · acts = output elements · RF /stride in input positions · cov. = share of the field read"
                       + (" · ms ! = spread over 25% of the median" if measured else ""), style="dim"))  # fmt: skip
     return Group(*parts)
