@@ -10,16 +10,28 @@ expander bounds what such parameters add while it runs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-MAX_NODES = 4_000_000  #: layers, merges, lists and block uses an expansion may create
+MAX_NODES = 1_000_000  #: layers, merges, lists and block uses an expansion may create (4 × the leaves allowed)
 MAX_DEPTH = 100  #: nested lists (blocks in blocks, branches in branches) the expander accepts
 CAP = MAX_NODES + 1  #: sizes are counted up to here: past it, only "too many" matters
 
 
-def expanded_size(items: Any, blocks: dict[str, Any]) -> int:
-    """An estimate (never more than the truth, except for parameter-driven repeats) of the nodes
-    the expander creates for the layer list ``items``."""
+def first_too_large(items: list[Any], blocks: dict[str, Any]) -> int | None:
+    """The index of the item of ``items`` at which the expansion passes MAX_NODES, or None.
+    Item sizes are estimates: never more than the truth, except for parameter-driven repeats."""
+    size, total = _sizer(blocks), 1
+    for i, item in enumerate(items):
+        total += size(item)
+        if total > MAX_NODES:
+            return i
+    return None
+
+
+def _sizer(blocks: dict[str, Any]) -> Callable[[Any], int]:
+    """The size of one layer item, with memos shared across calls (each block and each aliased
+    list is counted once)."""
     memo: dict[int, int] = {}
     block_sizes: dict[str, int] = {}
     depth = [0]
@@ -61,4 +73,4 @@ def expanded_size(items: Any, blocks: dict[str, Any]) -> int:
             block_sizes[name] = 1 + size_of_list(definition.get("layers") if isinstance(definition, dict) else None)
         return block_sizes[name]
 
-    return size_of_list(items)
+    return size_of_item

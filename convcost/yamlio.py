@@ -49,7 +49,7 @@ def key_mark(mapping: object, key: object) -> Mark | None:
     return marks.get(key) if marks else mark_of(mapping, key)
 
 
-MAX_FILE_BYTES = 16 * 2**20  #: a model file larger than this is refused before it is parsed
+MAX_FILE_BYTES = 4 * 2**20  #: a model file larger than this is refused before it is parsed (~130,000 written layers)
 MAX_YAML_VALUES = 4_000_000  #: YAML nodes built (merge keys included) before a file is refused
 
 

@@ -71,7 +71,7 @@ CASES = {
     "expansion limit": (
         "input: [3, 8, 8]\nlayers:\n  - repeat: {times: 1000, layers: [repeat: {times: 1000, layers: [relu, relu]}]}\n",
         "3:5",
-        "expands past 1,000,000 layers",
+        "would expand past 1,000,000 layers, lists and merges",
     ),
     "duplicate key": ("input: [3, 8, 8]\nlayers: [relu]\nlayers: []\n", "3:1", "duplicate key 'layers'"),
     "padding length": ("input: [3, 8, 8]\nlayers:\n  - conv: {out: 8, kernel: 3, padding: [1, 2, 3]}\n", "3:40", "expected a padding"),

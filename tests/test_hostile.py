@@ -158,11 +158,11 @@ def test_names_are_data_in_every_format(tmp_path: Path) -> None:
 def test_endless_and_huge_files_are_refused_early(tmp_path: Path) -> None:
     for device in ("/dev/zero", "/dev/urandom"):
         code, _, err, took = cli("analyze", device)
-        assert code == 2 and took < 5 and "larger than 16 MiB" in err
+        assert code == 2 and took < 5 and "larger than 4 MiB" in err
     big = tmp_path / "big.yaml"
-    big.write_text("input: [3, 8, 8]\nlayers:\n" + "  - relu\n" * 2_200_000)
+    big.write_text("input: [3, 8, 8]\nlayers:\n" + "  - relu\n" * 600_000)
     code, _, err, took = cli("analyze", str(big))
-    assert code == 2 and took < 3 and "larger than 16 MiB" in err
+    assert code == 2 and took < 3 and "larger than 4 MiB" in err
 
 
 @pytest.mark.parametrize(("args", "said"), [
