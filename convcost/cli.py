@@ -73,7 +73,7 @@ FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table (a term
                                            "files get every column uncut), json, csv or markdown.", rich_help_panel=OUT)]  # fmt: skip
 OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to FILE (atomically) instead of standard output.",
                                                    dir_okay=False, rich_help_panel=OUT, show_default=False)]  # fmt: skip
-BatchOpt = Annotated[int, typer.Option(min=1, help="Batch size in samples: MACs, activations, memory and bytes scale with it, "
+BatchOpt = Annotated[int, typer.Option(min=1, max=10**9, help="Batch size in samples: MACs, activations, memory and bytes scale with it, "
                                        "params do not.", rich_help_panel=SIZE)]  # fmt: skip
 DTypeOpt = Annotated[DType, typer.Option(help="Element type: the bytes per element of memory figures; with --execute also the "
                                          "type it runs in (numpy: float32/float64; torch: also float16/bfloat16 on cuda).",
