@@ -95,6 +95,7 @@ def choice(*options: str) -> Converter:
             raise ConvcostError(f"expected one of {', '.join(options)}, found {describe(value)}")
         return value.lower()
 
+    convert.options = options  # type: ignore[attr-defined]  # read by the reference and the schema
     return convert
 
 

@@ -236,13 +236,13 @@ def analyze(
 
         labels = summary.labels(reports, models)
         render(fmt.value, output, lambda width: summary.summary_table(reports, labels, width),
-               json=lambda: machine.to_json({"models": [machine.report_dict(r) for r in reports]}),
+               json=lambda: machine.versioned({"models": [machine.report_dict(r) for r in reports]}),
                csv=lambda: summary.summary_csv(reports, labels), markdown=lambda: summary.summary_markdown(reports, labels))  # fmt: skip
     else:
         from .render.table import report_table
 
         report = reports[0]
-        render(fmt.value, output, lambda width: report_table(report, width), json=lambda: machine.to_json(machine.report_dict(report)),
+        render(fmt.value, output, lambda width: report_table(report, width), json=lambda: machine.versioned(machine.report_dict(report)),
                csv=lambda: machine.report_csv(report), markdown=lambda: machine.report_markdown(report))  # fmt: skip
     shape_failures(wrong)
 
@@ -299,7 +299,7 @@ def compare(
     refuse_overwriting_inputs(output, [model] + ([other] if other else []))
     from . import compare as comparing
     from .render import compare as show
-    from .render.machine import to_json
+    from .render.machine import versioned
     from .rewrite import DEFAULT
     from .spec import load
 
@@ -321,7 +321,7 @@ def compare(
         from .emit import write_rewrites
 
         write_rewrites(model, result, emit_yaml)
-    render(fmt.value, output, lambda width: show.compare_table(result, width), json=lambda: to_json(show.compare_dict(result)),
+    render(fmt.value, output, lambda width: show.compare_table(result, width), json=lambda: versioned(show.compare_dict(result)),
            csv=lambda: show.compare_csv(result), markdown=lambda: show.compare_markdown(result))  # fmt: skip
     shape_failures(wrong)
 
@@ -340,10 +340,10 @@ def hdc_check(
     """Does a stack of dilated stride-1 convs with these rates grid? The HDC rules, the exact coverage, a map, and nearby rates that work. Exit 0: no holes; 1: grids."""
     from . import hdc
     from .render import hdc as show
-    from .render.machine import to_json
+    from .render.machine import versioned
 
     report = hdc.check(hdc.parse_rates(rates), kernel)
-    render(fmt.value, output, lambda width: show.hdc_table(report, width), json=lambda: to_json(show.hdc_dict(report)),
+    render(fmt.value, output, lambda width: show.hdc_table(report, width), json=lambda: versioned(show.hdc_dict(report)),
            csv=lambda: show.hdc_csv(report), markdown=lambda: show.hdc_markdown(report))  # fmt: skip
     raise typer.Exit(int(ExitCode.FAIL if report.gridding else ExitCode.OK))
 
@@ -400,7 +400,7 @@ def check(
     """Budget guard for CI: each file's `budget:` (flags override it). Exit 0: within budget; 1: over; 2: bad input (every other file is still checked and reported)."""
     from . import budget as rules
     from .render import check as show
-    from .render.machine import to_json
+    from .render.machine import versioned
 
     if max_increase is not None and baseline is None:
         fail("--max-increase: only takes effect with --baseline")
@@ -410,7 +410,7 @@ def check(
     tolerance = rules.parse_increase(max_increase or "0%")
     rules.override(rules.Budget(), flags)  # a malformed flag is refused before any file is read
     found = [rules.check_file(model, flags, baseline, tolerance, batch, dtype.value) for model in models]
-    render(fmt.value, output, lambda width: show.check_table(found, width), json=lambda: to_json(show.check_json_data(found)),
+    render(fmt.value, output, lambda width: show.check_table(found, width), json=lambda: versioned(show.check_json_data(found)),
            csv=lambda: show.check_csv(found), markdown=lambda: show.check_markdown(found), github=lambda: show.check_github(found))  # fmt: skip
     for f in found:
         if f.error:
@@ -418,6 +418,37 @@ def check(
     if any(f.error for f in found):
         raise typer.Exit(int(ExitCode.BAD_INPUT))
     raise typer.Exit(int(ExitCode.OK if all(f.ok for f in found) else ExitCode.FAIL))
+
+
+@app.command()
+@guarded
+def kinds(
+    kind: Annotated[
+        Optional[str], typer.Argument(help="A layer kind (conv, dwconv, …) to describe in full.", metavar="[KIND]", show_default=False)
+    ] = None,  # fmt: skip
+    fmt: Annotated[
+        Format, typer.Option("--format", "-f", help="table or markdown (json and csv: use `convcost schema`).", rich_help_panel=OUT)
+    ] = Format.table,  # fmt: skip
+    output: OutputOpt = None,
+) -> None:
+    """Every layer kind with a one-line description; with KIND, its arguments (type, default, meaning), cost formulas and a YAML example with what it gives."""
+    from .render import kinds as show
+
+    if fmt not in (Format.table, Format.markdown):
+        fail(f"--format {fmt.value}: kinds prints table or markdown; `convcost schema` is the machine-readable form")
+    if kind is not None:
+        show.need(kind)
+    render(fmt.value, output, lambda width: show.kinds_table(kind, width), markdown=lambda: show.kinds_markdown(kind))
+
+
+@app.command()
+@guarded
+def schema(output: OutputOpt = None) -> None:
+    """The JSON Schema (draft 2020-12) of a model file, for editors and CI (check-jsonschema)."""
+    from .reference import schema as make
+    from .render.machine import to_json
+
+    render("json", output, lambda width: None, json=lambda: to_json(make()))
 
 
 def run(argv: list[str] | None = None) -> int:

@@ -40,7 +40,9 @@ def test_table_shows_rows_totals_and_summary() -> None:
 def test_json_follows_the_schema() -> None:
     result = runner.invoke(app, ["analyze", MOBILENET, "--format", "json"])
     data = json.loads(result.stdout)
-    assert set(data) == {"model", "input", "dtype", "batch", "layers", "totals", "warnings"}
+    assert (
+        set(data) == {"schema_version", "model", "input", "dtype", "batch", "layers", "totals", "warnings"} and data["schema_version"] == 1
+    )
     layer = data["layers"][0]
     assert set(layer) == {
         "path",

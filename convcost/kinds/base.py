@@ -27,6 +27,31 @@ class Field:
         self.name, self.convert, self.default = "", convert, default
 
 
+#: What each argument name means, for every kind that takes it (a kind may say otherwise in ARG_DOCS).
+ARGUMENT_DOCS = {
+    "out": "output channels (features for linear)",
+    "kernel": "kernel size, one value for every spatial axis or one per axis",
+    "stride": "step between windows, per axis",
+    "padding": "zeros added: an int, one per axis, [[before, after], ...] per axis, same (out = ceil(in / stride)) or valid (0)",
+    "dilation": "spacing between kernel taps (the dilated kernel spans d·(k − 1) + 1)",
+    "groups": "channel groups: C_in and out are each split into this many, connected group to group",
+    "bias": "a learned bias per output channel",
+    "multiplier": "depth multiplier: output channels per input channel of the depthwise part",
+    "output_padding": "extra size added on one side of the output, per axis (PyTorch ConvTranspose)",
+    "offset_groups": "groups of input channels sharing one set of sampling offsets",
+    "modulated": "v2: a learned modulation mask per sampling point (3·K offset channels instead of 2·K)",
+    "classes": "number of classes n (n ≤ C)",
+    "ceil_mode": "round the output size up instead of down (PyTorch ceil_mode)",
+    "p": "drop probability at training time (no effect on the counts: inference)",
+    "per_channel": "one slope per channel instead of one for all",
+    "reduction": "squeeze ratio r: the hidden width is C / r",
+    "chunks": "number of equal channel chunks",
+    "index": "which chunk to keep, from 0",
+    "scale": "upsampling factor, per axis",
+    "mode": "interpolation: nearest or bilinear (align_corners=False)",
+}
+
+
 def arg(convert: Converter, default: Any = REQUIRED) -> Any:
     """A layer argument: its converter and its YAML-level default (REQUIRED when it has none)."""
     return Field(convert, default)
@@ -51,6 +76,9 @@ class Kind:
     """
 
     kind: ClassVar[str] = "?"
+    COST: ClassVar[str] = ""  #: params, MACs and output size in words (the reference; a test requires it)
+    EXAMPLE: ClassVar[str] = ""  #: one YAML layer that analyses (the reference runs it)
+    ARG_DOCS: ClassVar[dict[str, str]] = {}  #: meanings of this kind's arguments where they differ from ARGUMENT_DOCS
     SHORTHAND: ClassVar[bool] = False  #: takes ``bn:`` and ``act:``
     GLOBAL: ClassVar[bool] = False  #: sees the whole input at once: no receptive field
     FIELDS: ClassVar[dict[str, Field]] = {}

@@ -18,6 +18,10 @@ class ChConv(Kind):
     Out channels = conv_out(C, d_c, stride, padding); MACs = output elements × d_c; no bias."""
 
     kind: ClassVar[str] = "chconv"
+    COST = "params = d_c (no bias); MACs = output elements · d_c; output channels = conv_out(C, d_c, stride, padding), spatial kept"
+    EXAMPLE = "chconv: {kernel: 64}"
+    ARG_DOCS = {"kernel": "d_c: weights of the 1-D kernel along the channel axis", "stride": "step along the channel axis",
+                "padding": "zeros added along the channel axis: an int, [before, after], same or valid"}  # fmt: skip
     kernel: Any = arg(pos_int)
     stride: Any = arg(pos_int, 1)
     padding: Any = arg(_channel_padding, "same")
@@ -47,6 +51,10 @@ class GChConv(Kind):
     concatenated: C out, g·d_c weights, C·HW·d_c MACs; d_c defaults to 4·g (released code)."""
 
     kind: ClassVar[str] = "gchconv"
+    COST = "params = g · d_c; MACs = C · spatial · d_c; shape kept; C divisible by g"
+    EXAMPLE = "gchconv: {groups: 2}"
+    ARG_DOCS = {"groups": "g: channel-wise convs, each of stride g along the channels",
+                "kernel": "d_c: weights of each channel-wise kernel (default 4·g; d_c < g leaves channels unread)"}  # fmt: skip
     groups: Any = arg(pos_int)
     kernel: Any = arg(pos_int, None)
 
@@ -72,6 +80,8 @@ class ConvCls(Kind):
     no bias, over (channels, *spatial) → [n]."""
 
     kind: ClassVar[str] = "convcls"
+    COST = "params = (C − n + 1) · spatial; MACs = n · params; output [n]; no bias"
+    EXAMPLE = "convcls: {classes: 10}"
     GLOBAL: ClassVar[bool] = True
     classes: Any = arg(pos_int)
 

@@ -76,14 +76,25 @@ class ConvLike(Window):
 
 
 class Conv(ConvLike):
+    """Standard, grouped or dilated convolution (PyTorch Conv1d/2d/3d; groups = C_in is depthwise)."""
+
     kind: ClassVar[str] = "conv"
+    COST = (
+        "params = out · C_in/groups · K (+ out with bias); MACs = output elements · C_in/groups · K (K = kernel "
+        "elements); output size per axis = floor((n + before + after − d·(k − 1) − 1) / s) + 1"
+    )
+    EXAMPLE = "conv: {out: 64, kernel: 3, stride: 2, padding: 1, bn: true, act: relu}"
     out: Any = arg(pos_int)
     groups: Any = arg(pos_int, 1)
     bias: Any = arg(boolean, True)
 
 
 class DWConv(ConvLike):
+    """Depthwise convolution: groups = C_in, out = C_in × multiplier."""
+
     kind: ClassVar[str] = "dwconv"
+    COST = "params = C·M · K (+ C·M); MACs = output elements · K; output size as conv, C·M channels"
+    EXAMPLE = "dwconv: {kernel: 3, padding: 1, bias: false}"
     multiplier: Any = arg(pos_int, 1)
     bias: Any = arg(boolean, True)
 
@@ -98,6 +109,8 @@ class PWConv(ConvLike):
     """1×1 convolution: kernel, stride and dilation 1, no padding."""
 
     kind: ClassVar[str] = "pwconv"
+    COST = "params = out · C_in/groups (+ out); MACs = output elements · C_in/groups; spatial size kept"
+    EXAMPLE = "pwconv: {out: 128, bias: false, bn: true}"
     kernel: Any = internal()
     stride: Any = internal()
     padding: Any = internal()
@@ -116,6 +129,8 @@ class SepConv(ConvLike):
     """Keras SeparableConv: depthwise (C·multiplier channels, no bias) then pointwise to ``out``."""
 
     kind: ClassVar[str] = "sepconv"
+    COST = "params = C·M·K + C·M·out (+ out); MACs = positions · (C·M·K + C·M·out); one leaf, like Keras SeparableConv"
+    EXAMPLE = "sepconv: {out: 64, kernel: 3, padding: same}"
     out: Any = arg(pos_int)
     multiplier: Any = arg(pos_int, 1)
     bias: Any = arg(boolean, True)
@@ -137,6 +152,11 @@ class ConvTranspose(ConvLike):
     MACs are input-based: input elements × out/groups × kernel elements."""
 
     kind: ClassVar[str] = "convtranspose"
+    COST = (
+        "params = C_in · out/groups · K (+ out); MACs = input elements · out/groups · K (input-based); output size "
+        "per axis = (n − 1)·s − before − after + d·(k − 1) + output_padding + 1"
+    )
+    EXAMPLE = "convtranspose: {out: 32, kernel: 4, stride: 2, padding: 1}"
     out: Any = arg(pos_int)
     output_padding: Any = arg(nonneg_axes, 0)
     groups: Any = arg(pos_int, 1)
@@ -188,6 +208,11 @@ class DeformConv(ConvLike):
     (same window, with bias), bilinear sampling (0 MACs), then the main conv."""
 
     kind: ClassVar[str] = "deformconv"
+    COST = (
+        "params = main conv + offset conv (C_in → 2·K·offset_groups, 3·K·… when modulated, with bias); MACs = both "
+        "convs' MACs (bilinear sampling is 0 MACs); output size as conv"
+    )
+    EXAMPLE = "deformconv: {out: 64, kernel: 3, padding: 1}"
     out: Any = arg(pos_int)
     groups: Any = arg(pos_int, 1)
     offset_groups: Any = arg(pos_int, 1)

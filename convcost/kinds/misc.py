@@ -13,6 +13,8 @@ class Linear(Kind):
     """Fully connected on the flattened input: in·out weights (+ out bias), in·out MACs."""
 
     kind: ClassVar[str] = "linear"
+    COST = "params = in · out (+ out); MACs = in · out (in = every input element); output [out]"
+    EXAMPLE = "linear: {out: 1000}"
     GLOBAL: ClassVar[bool] = True
     out: Any = arg(pos_int)
     bias: Any = arg(boolean, True)
@@ -28,7 +30,11 @@ class Linear(Kind):
 
 
 class Flatten(Kind):
+    """The input as one dimension."""
+
     kind: ClassVar[str] = "flatten"
+    COST = "0 params, 0 MACs; output [C · spatial]"
+    EXAMPLE = "flatten"
     GLOBAL: ClassVar[bool] = True
 
     def out_shape(self, shape: Shape) -> Shape:
@@ -46,13 +52,20 @@ class BatchNorm(Transparent):
     """Scale and shift per channel: 2·C parameters (running statistics are buffers)."""
 
     kind: ClassVar[str] = "bn"
+    COST = "params = 2·C (scale and shift; running statistics are buffers); 0 MACs; shape kept"
+    EXAMPLE = "bn"
 
     def params(self, shape: Shape) -> int:
         return 2 * shape[0]
 
 
 class GroupNorm(BatchNorm):
+    """Group normalisation: statistics over groups of channels; scale and shift per channel."""
+
     kind: ClassVar[str] = "gn"
+    COST = "params = 2·C; 0 MACs; shape kept; C divisible by groups"
+    EXAMPLE = "gn: {groups: 8}"
+    ARG_DOCS = {"groups": "groups of channels normalised together"}
     groups: Any = arg(pos_int)
 
     def bind(self, shape: Shape) -> Any:
@@ -63,13 +76,24 @@ class GroupNorm(BatchNorm):
 class Activation(Transparent):
     """Elementwise, no parameters (softmax is over channels)."""
 
+    COST = "0 params, 0 MACs; shape kept"
+
 
 #: One subclass per activation name; they add no fields, so they need no dataclass decorator.
-ACTIVATION_KINDS: dict[str, type[Kind]] = {name: type(f"Act_{name}", (Activation,), {"kind": name}) for name in ACTIVATIONS}
+ACTIVATION_KINDS: dict[str, type[Kind]] = {
+    name: type(
+        f"Act_{name}", (Activation,), {"kind": name, "EXAMPLE": name, "__doc__": f"The {name} activation: elementwise, no parameters."}
+    )
+    for name in ACTIVATIONS
+}
 
 
 class PReLU(Transparent):
+    """Parametric ReLU: a learned negative slope."""
+
     kind: ClassVar[str] = "prelu"
+    COST = "params = 1, or C per channel; 0 MACs; shape kept"
+    EXAMPLE = "prelu: {per_channel: true}"
     per_channel: Any = arg(boolean, False)
 
     def params(self, shape: Shape) -> int:
@@ -77,7 +101,11 @@ class PReLU(Transparent):
 
 
 class Dropout(Transparent):
+    """Dropout: the identity at inference."""
+
     kind: ClassVar[str] = "dropout"
+    COST = "0 params, 0 MACs; shape kept"
+    EXAMPLE = "dropout: {p: 0.2}"
     p: Any = arg(probability, 0.5)
 
 
@@ -86,6 +114,8 @@ class SE(Kind):
     sigmoid → channel scale. Its gating branch is ignored for the receptive field."""
 
     kind: ClassVar[str] = "se"
+    COST = "params = 2·C·(C/r) + C/r + C; MACs = 2·C·(C/r) (the two linears); shape kept"
+    EXAMPLE = "se: {reduction: 4}"
     reduction: Any = arg(pos_int, 16)
 
     def hidden(self, c: int) -> int:
@@ -108,6 +138,9 @@ class Shuffle(Kind):
     """ShuffleNet channel shuffle: a permutation, no cost."""
 
     kind: ClassVar[str] = "shuffle"
+    COST = "0 params, 0 MACs; shape kept; C divisible by groups"
+    EXAMPLE = "shuffle: {groups: 2}"
+    ARG_DOCS = {"groups": "groups whose channels are interleaved"}
     groups: Any = arg(pos_int)
 
     def bind(self, shape: Shape) -> Any:
@@ -116,10 +149,11 @@ class Shuffle(Kind):
 
 
 class Chunk(Kind):
-    """``torch.chunk(x, chunks, dim=1)[index]``: one of ``chunks`` equal channel groups, no cost.
-    (Not in SPEC §1.1: ShuffleNet v2 splits channels between its two branches.)"""
+    """One of ``chunks`` equal channel groups (``torch.chunk(x, chunks, dim=1)[index]``): ShuffleNet v2's split."""
 
     kind: ClassVar[str] = "chunk"
+    COST = "0 params, 0 MACs; output C/chunks channels, spatial kept"
+    EXAMPLE = "chunk: {chunks: 2, index: 1}"
     chunks: Any = arg(pos_int)
     index: Any = arg(nonneg_int)
 

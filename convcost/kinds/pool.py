@@ -40,11 +40,19 @@ class Pool(Window):
 
 
 class MaxPool(Pool):
+    """Max pooling over a window (PyTorch MaxPool, ceil_mode and dilation included)."""
+
     kind: ClassVar[str] = "maxpool"
+    COST = "0 params, 0 MACs; output size as conv with the window (ceil_mode rounds up); stride defaults to kernel"
+    EXAMPLE = "maxpool: {kernel: 3, stride: 2, padding: 1}"
 
 
 class AvgPool(Pool):
+    """Average pooling over a window (padding counted in the average, as PyTorch's default)."""
+
     kind: ClassVar[str] = "avgpool"
+    COST = "0 params, 0 MACs; output size as conv with the window; stride defaults to kernel"
+    EXAMPLE = "avgpool: {kernel: 2}"
     dilation: Any = internal()
 
     def __post_init__(self) -> None:
@@ -65,17 +73,27 @@ class GlobalPool(Kind):
 
 
 class GAP(GlobalPool):
+    """Global average pooling to 1 × … × 1."""
+
     kind: ClassVar[str] = "gap"
+    COST = "0 params, 0 MACs; output C × 1 × … × 1; the receptive field is the whole input (rf null)"
+    EXAMPLE = "gap"
 
 
 class GMP(GlobalPool):
+    """Global max pooling to 1 × … × 1."""
+
     kind: ClassVar[str] = "gmp"
+    COST = "0 params, 0 MACs; output C × 1 × … × 1; the receptive field is the whole input (rf null)"
+    EXAMPLE = "gmp"
 
 
 class Upsample(Kind):
     """Nearest or (bi/tri)linear up-sampling by an integer scale per axis (align_corners=False)."""
 
     kind: ClassVar[str] = "upsample"
+    COST = "0 params, 0 MACs (interpolation is memory traffic); output size per axis = n · scale"
+    EXAMPLE = "upsample: {scale: 2, mode: bilinear}"
     scale: Any = arg(pos_axes)
     mode: Any = arg(choice("nearest", "bilinear"), "nearest")
 

@@ -41,8 +41,11 @@ def natural(column: Column, cells: list[str]) -> int:
 
 
 def fit(columns: list[Column], rows: list[list[str]], width: int | None, *, total: list[str] | None = None,
-        styles: list[str | None] | None = None) -> Fitted:  # fmt: skip
-    """A compact table of ``rows`` (column 0 is the name) fitted to ``width`` characters."""
+        styles: list[str | None] | None = None, wrap: bool = False) -> Fitted:  # fmt: skip
+    """A compact table of ``rows`` (column 0 is the name) fitted to ``width`` characters.
+    ``wrap``: a table of prose, whose last column wraps at word boundaries instead."""
+    if wrap and width is not None:
+        return _wrapped(columns, rows, width)
     from rich import box
     from rich.table import Table
 
@@ -72,6 +75,22 @@ def fit(columns: list[Column], rows: list[list[str]], width: int | None, *, tota
         table.add_section()
         table.add_row(*_cells(total, keep, name_width), style="bold")
     return Fitted(table, tuple(hidden))
+
+
+def _wrapped(columns: list[Column], rows: list[list[str]], width: int) -> Fitted:
+    """Every column at its natural width but the last, which wraps in what is left (at least 20)."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    others = sum(natural(c, [r[i] for r in rows]) for i, c in enumerate(columns[:-1])) + SEPARATOR * (len(columns) - 1)
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1), header_style="bold", collapse_padding=True)
+    for i, column in enumerate(columns):
+        last = i == len(columns) - 1
+        table.add_column(column.header, no_wrap=not last, overflow="fold", max_width=max(20, width - others) if last else None)
+    for row in rows:
+        table.add_row(*(Text(printable(cell)) for cell in row))
+    return Fitted(table, ())
 
 
 def _cells(row: list[str], keep: list[int], name_width: int) -> list[Any]:

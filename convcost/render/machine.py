@@ -51,8 +51,16 @@ def report_dict(report: Report) -> dict[str, Any]:
     }
 
 
+SCHEMA_VERSION = 1  #: of every command's JSON output (docs/reference.md); raised when a key changes meaning or goes
+
+
 def to_json(data: Any) -> str:
     return json.dumps(data, indent=2) + "\n"
+
+
+def versioned(data: dict[str, Any]) -> str:
+    """A command's JSON output, with ``schema_version`` first."""
+    return to_json({"schema_version": SCHEMA_VERSION, **data})
 
 
 CSV_COLUMNS = ("path", "name", "kind", "output", "params", "macs", "flops", "activations", "bytes_moved",
