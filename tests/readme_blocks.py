@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 import io
-import re
 
 from rich.console import Console
 
 import convcost
 from convcost.compare import compare
+from convcost.refdoc import replace_block
 from convcost.render.compare import compare_table
 
 from .conftest import LAYERS, ROOT
@@ -25,14 +25,6 @@ def compare_80() -> str:
     return f"```console\n$ {command}\n{body}\n```"
 
 
-def block(text: str, name: str) -> str:
-    match = re.search(rf"<!-- {name}:start -->\n(.*?)<!-- {name}:end -->", text, re.S)
-    assert match, name
-    return match.group(1).strip()
-
-
 if __name__ == "__main__":
     readme = (ROOT / "README.md").read_text()
-    readme = re.sub(r"(<!-- compare80:start -->\n).*?(<!-- compare80:end -->)", lambda m: m.group(1) + compare_80() + "\n" + m.group(2),
-                    readme, flags=re.S)  # fmt: skip
-    (ROOT / "README.md").write_text(readme)
+    (ROOT / "README.md").write_text(replace_block(readme, "compare80", compare_80()))

@@ -148,7 +148,9 @@ def test_names_are_markup_free_data(tmp_path: Path) -> None:
 
 
 def test_readme_shows_real_compare_output_at_80_columns() -> None:
-    from .readme_blocks import block, compare_80
+    from convcost.refdoc import block
+
+    from .readme_blocks import compare_80
 
     shown = block((LAYERS.parent / "README.md").read_text(), "compare80")
     assert shown == compare_80(), "README compare block is stale: python -m tests.readme_blocks"
