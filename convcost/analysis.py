@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 
 from .arith import prod
 from .errors import ConvcostError
+from .gcpause import paused
 from .graph import Concat, Leaf, Node, Residual, Stack
 from .rf import MAX_BITS, Field, merge
 from .runs import dilated_runs
@@ -189,6 +190,11 @@ def analyze(stack: Stack, *, batch: int = 1, dtype: str = "float32") -> Report:
     """Exact costs of every leaf layer and in total, for ``batch`` samples of ``dtype``."""
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
         raise ConvcostError(f"--batch: expected a positive integer, found {batch!r}")
+    with paused():
+        return _analyze(stack, batch, dtype)
+
+
+def _analyze(stack: Stack, batch: int, dtype: str) -> Report:
     nbytes = dtype_bytes(dtype)
     walk = _Walk(batch, nbytes)
     walk.many(stack.layers, Field.start(stack.ndim))

@@ -12,6 +12,7 @@ from typing import NamedTuple
 from .analysis import Report, analyze
 from .args import ACTIVATIONS
 from .arith import prod
+from .gcpause import paused
 from .graph import Leaf, Stack, leaves
 from .rewrite import closed_form, rewrite
 
@@ -102,6 +103,11 @@ def _closed_form_holds(stack: Stack, name: str, result_stack: Stack, changed: tu
 
 def compare(stack: Stack, rewrites: list[str] | tuple[str, ...], *, batch: int = 1, dtype: str = "float32") -> Comparison:
     """The standard design beside each rewrite."""
+    with paused():
+        return _compare(stack, rewrites, batch, dtype)
+
+
+def _compare(stack: Stack, rewrites: list[str] | tuple[str, ...], batch: int, dtype: str) -> Comparison:
     variants = [Variant("standard", analyze(stack, batch=batch, dtype=dtype))]
     stacks = [stack]
     for spec in rewrites:

@@ -11,6 +11,7 @@ from typing import Any
 
 from .args import activation, boolean, pos_int
 from .errors import ConvcostError, Mark, closest, describe
+from .gcpause import paused
 from .graph import Budget, Concat, Leaf, Node, Residual, Stack, bind
 from .kinds import KINDS
 from .kinds.misc import ACTIVATION_KINDS, BatchNorm
@@ -30,8 +31,9 @@ def load(source: str | Path, *, text: str | None = None) -> Stack:
     if text is None:
         text = read_text(source)
     name = Path(str(source)).stem
-    data = parse_yaml(text, str(source))
-    return from_data(data, default_name=name, source=str(source))
+    with paused():
+        data = parse_yaml(text, str(source))
+        return from_data(data, default_name=name, source=str(source))
 
 
 def loads(text: str, name: str = "model") -> Stack:
