@@ -70,8 +70,6 @@ class Up(NamedTuple):
 
     def reads(self, out_positions: int, phase: int) -> int:
         """Bitset of the inputs read by the outputs in ``out_positions`` (bitset, first at ``phase``)."""
-        if out_positions.bit_count() * max(self.k, 2) > MAX_WORK:
-            raise FieldTooLarge
         found: set[int] = set()
         for w in _bits(out_positions):
             o = phase + w
@@ -220,20 +218,14 @@ class Field(NamedTuple):
     def summary(self) -> tuple[tuple[int, ...], tuple[Fraction, ...], tuple[Fraction, ...], Fraction | None]:
         """(size, stride, padding) per axis and the coverage (product over axes: kernels are grids;
         None when an axis is known in closed form only)."""
-        sizes, coverage = [], Fraction(1)
-        for axis in self.axes:
-            size, fp = _extent(axis)
-            sizes.append(size)
-            if fp is None or coverage is None:
-                coverage = None  # type: ignore[assignment]
-            else:
-                coverage *= Fraction(fp.bit_count(), fp.bit_length()) if fp else 0
-        return tuple(sizes), tuple(a.stride for a in self.axes), tuple(a.padding for a in self.axes), coverage
-
-    @property
-    def closed(self) -> bool:
-        """Some axis is past what is enumerated: sizes in closed form, no coverage."""
-        return any(_extent(a)[1] is None for a in self.axes)
+        extents = [_extent(axis) for axis in self.axes]
+        coverage: Fraction | None = None
+        if all(fp is not None for _, fp in extents):
+            coverage = Fraction(1)
+            for _, fp in extents:
+                coverage *= Fraction(fp.bit_count(), fp.bit_length()) if fp else 0  # type: ignore[union-attr]
+        sizes = tuple(size for size, _ in extents)
+        return sizes, tuple(a.stride for a in self.axes), tuple(a.padding for a in self.axes), coverage
 
 
 def merge(fields: list[Field]) -> tuple[Field, bool]:
