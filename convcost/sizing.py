@@ -64,7 +64,7 @@ def _sizer(blocks: dict[str, Any]) -> Callable[[Any], int]:
             times = args.get("times")
             times = times if isinstance(times, int) and not isinstance(times, bool) and times > 0 else 1
             return min(1 + min(times, CAP) * size_of_list(args.get("layers")), CAP)
-        return block(kind) if kind in blocks else 3  # a layer with its bn: and act:
+        return block(kind) if kind in blocks else 1
 
     def block(name: str) -> int:
         if name not in block_sizes:
