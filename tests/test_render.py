@@ -155,3 +155,15 @@ def test_readme_shows_real_compare_output_at_80_columns() -> None:
     shown = block((LAYERS.parent / "README.md").read_text(), "compare80")
     assert shown == compare_80(), "README compare block is stale: python -m tests.readme_blocks"
     assert max(len(line) for line in shown.splitlines()[2:-1]) <= 80
+
+
+@pytest.mark.parametrize("width", (80, 120))
+def test_analyze_with_timings_fits_without_hiding(width: int) -> None:
+    from convcost.backends.execute import execute, merge_into
+
+    stack = convcost.load(LAYERS / "resnext_block.yaml")
+    report, wrong = merge_into(convcost.analyze(stack), execute(stack, convcost.analyze(stack), warmup=0, repeat=1))
+    lines = draw(table.report_table(report, width), width)
+    text = "\n".join(lines)
+    assert not wrong and max(map(len, lines)) <= width and "not shown" not in text
+    assert all(h in text for h in ("ms", "min–max", "GMAC/s", "shape", "cov."))

@@ -71,7 +71,8 @@ def summary_lines(c: Comparison) -> list[str]:
             reduction = f"{t.macs / base.macs:.2f}× more MACs"
         line = f"{v.name}: {reduction}"
         if t.params != base.params and base.params:
-            line += f", {t.params / base.params:.3g}× the params"
+            share = t.params / base.params
+            line += f", {share:.3f}× the params" if share >= 0.01 else f", {share:.2g}× the params"
         if _rf_changed(base, t):
             line += f"; receptive field {fmt.rf_text(base.rf)} → {fmt.rf_text(t.rf)}"
         if t.measured and base.measured and t.measured["ms_median"] > 0:
@@ -85,11 +86,17 @@ def summary_lines(c: Comparison) -> list[str]:
         reasons: dict[str, list[str]] = {}
         for path, why in v.skipped:
             reasons.setdefault(why, []).append(path)
-        for why, paths in reasons.items():
+        for why, paths in list(reasons.items())[:REASONS]:
             shown = [names.get(p, p) for p in paths[:3]]
             more = f" and {len(paths) - 3} more" if len(paths) > 3 else ""
             lines.append(f"  left alone ({why}): {', '.join(shown)}{more}")
+        rest = sum(len(paths) for paths in list(reasons.values())[REASONS:])
+        if rest:
+            lines.append(f"  left alone for {len(reasons) - REASONS} other reasons: {rest} more layers (-f json lists every one)")
     return lines
+
+
+REASONS = 4  #: reasons listed per design; the rest are counted
 
 
 DETAIL = [Column("layer", right=False, keep=True), Column("kind", right=False, keep=True), Column("params\nbefore"),

@@ -61,10 +61,16 @@ def report_table(report: Report, width: int | None = None) -> Any:
 
     measured = any(r.measured for r in report.layers)
     rows, total = layer_rows(report, measured, wrap=width is not None)
-    fitted = fit(COLUMNS + (MEASURED if measured else []), rows, width, total=total)
+    costs = len(COLUMNS)
+    fitted = fit(COLUMNS, [row[:costs] for row in rows], width, total=total[:costs])
     t = report.totals
     parts: list[Any] = [Text(heading(report), style="bold"), fitted.table]
-    note = hidden_note(width, fitted)
+    tables = [fitted]
+    if measured:  # the timings in a table of their own, so that both fit a terminal
+        timing = fit([COLUMNS[0], *MEASURED], [[row[0], *row[costs:]] for row in rows], width, total=[total[0], *total[costs:]])
+        parts += [Text(f"measured: ms per layer (median of {t.measured['repeats'] if t.measured else '?'})", style="bold"), timing.table]
+        tables.append(timing)
+    note = hidden_note(width, *tables)
     if note:
         parts.append(Text(note, style="yellow"))
     parts.append(Text(f"params {t.params:,} · MACs {t.macs:,} · FLOPs {t.flops:,}"))
