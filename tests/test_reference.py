@@ -130,3 +130,22 @@ def test_no_link_leaves_the_repository() -> None:
         links = re.findall(r"\]\(([^)]+)\)", text)
         assert all(not link.startswith(("http", "../", "/")) for link in links), (path.name, links)
         assert "shared/" not in text and "SPEC" not in text and "OWNER" not in text, path.name
+
+
+def test_no_kind_costs_nothing_by_accident() -> None:
+    """Every registered kind states params and MACs (elementwise ones through Costless, on
+    purpose); a kind that forgets a formula fails loudly instead of counting 0."""
+    from typing import ClassVar
+
+    from convcost.kinds.base import Costless, Kind
+
+    for name, cls in KINDS.items():
+        assert cls.params is not Kind.params and cls.macs is not Kind.macs, name
+        if issubclass(cls, Costless):  # its documentation says the same
+            assert "0 MACs" in cls.COST and "MACs =" not in cls.COST, name
+
+    class Forgetful(Kind):
+        kind: ClassVar[str] = "forgetful"
+
+    with pytest.raises(NotImplementedError, match="states no params formula"):
+        Forgetful(ndim=2).params((3, 8, 8))

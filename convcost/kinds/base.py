@@ -160,11 +160,13 @@ class Kind:
         return shape
 
     def params(self, shape: Shape) -> int:
-        return 0
+        """Learned parameters. Every kind states its own (Costless says 0 on purpose): a forgotten
+        formula fails loudly instead of counting nothing."""
+        raise NotImplementedError(f"kind '{self.kind}' states no params formula")
 
     def macs(self, shape: Shape, out: Shape) -> int:
-        """Multiply–accumulates for one sample."""
-        return 0
+        """Multiply–accumulates for one sample (see params)."""
+        raise NotImplementedError(f"kind '{self.kind}' states no MACs formula")
 
     def rf_steps(self) -> tuple[Step, ...] | None:
         """One receptive-field step per spatial axis; None when the layer sees everything."""
@@ -179,6 +181,17 @@ class Kind:
     def need_spatial(self, shape: Shape) -> None:
         if len(shape) != self.ndim + 1:
             raise fit_error(f"{self.kind} expects an input [C, {self.ndim} spatial dims], found {list(shape)}")
+
+
+class Costless(Kind):
+    """A kind that says explicitly that it has no parameters and no multiply–accumulates
+    (elementwise, pooling, reshaping, interpolation: their cost is memory traffic)."""
+
+    def params(self, shape: Shape) -> int:
+        return 0
+
+    def macs(self, shape: Shape, out: Shape) -> int:
+        return 0
 
 
 def need_divisible(value: int, by: int, what: str, arg_name: str) -> None:

@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 from ..args import ACTIVATIONS, boolean, nonneg_int, pos_int, probability
 from ..arith import prod
-from .base import Kind, Shape, arg, fit_error, need_divisible
+from .base import Costless, Kind, Shape, arg, fit_error, need_divisible
 
 
 class Linear(Kind):
@@ -29,7 +29,7 @@ class Linear(Kind):
         return prod(shape) * self.out
 
 
-class Flatten(Kind):
+class Flatten(Costless):
     """The input as one dimension."""
 
     kind: ClassVar[str] = "flatten"
@@ -41,7 +41,7 @@ class Flatten(Kind):
         return (prod(shape),)
 
 
-class Transparent(Kind):
+class Transparent(Costless):
     """Layers that keep the shape and do not break a run of convs (for gridding)."""
 
     def run_taps(self) -> tuple[tuple[int, int], ...] | None:
@@ -134,7 +134,7 @@ class SE(Kind):
         return 2 * shape[0] * self.hidden(shape[0])
 
 
-class Shuffle(Kind):
+class Shuffle(Costless):
     """ShuffleNet channel shuffle: a permutation, no cost."""
 
     kind: ClassVar[str] = "shuffle"
@@ -148,7 +148,7 @@ class Shuffle(Kind):
         return self
 
 
-class Chunk(Kind):
+class Chunk(Costless):
     """One of ``chunks`` equal channel groups (``torch.chunk(x, chunks, dim=1)[index]``): ShuffleNet v2's split."""
 
     kind: ClassVar[str] = "chunk"

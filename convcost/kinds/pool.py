@@ -7,11 +7,11 @@ from typing import Any, ClassVar
 from ..args import boolean, choice, pos_axes
 from ..arith import pool_out
 from ..rf import IDENTITY, Step, Up
-from .base import Kind, Shape, arg, fit_error, internal
+from .base import Costless, Shape, arg, fit_error, internal
 from .conv import Window
 
 
-class Pool(Window):
+class Pool(Window, Costless):
     """PyTorch MaxPool/AvgPool: stride defaults to the kernel; ceil_mode as PyTorch."""
 
     stride: Any = arg(pos_axes, None)
@@ -60,7 +60,7 @@ class AvgPool(Pool):
         object.__setattr__(self, "dilation", (1,) * self.ndim)
 
 
-class GlobalPool(Kind):
+class GlobalPool(Costless):
     GLOBAL: ClassVar[bool] = True
 
     def bind(self, shape: Shape) -> Any:
@@ -88,7 +88,7 @@ class GMP(GlobalPool):
     EXAMPLE = "gmp"
 
 
-class Upsample(Kind):
+class Upsample(Costless):
     """Nearest or (bi/tri)linear up-sampling by an integer scale per axis (align_corners=False)."""
 
     kind: ClassVar[str] = "upsample"
