@@ -149,3 +149,27 @@ def test_no_kind_costs_nothing_by_accident() -> None:
 
     with pytest.raises(NotImplementedError, match="states no params formula"):
         Forgetful(ndim=2).params((3, 8, 8))
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_every_kind_runs_alike_on_numpy_and_torch(kind: str) -> None:
+    """A kind is one place: its example runs through its own numpy function and its own torch
+    module on the same weights, with the same output; the torch module's parameters have the
+    kind's shapes and sum to its params formula."""
+    pytest.importorskip("torch")
+    import numpy as np
+
+    import convcost
+    from convcost.backends.execute import run_once
+    from convcost.backends.torch_build import build
+    from convcost.reference import EXAMPLE_INPUT
+
+    stack = convcost.loads(f"input: {EXAMPLE_INPUT}\nlayers:\n  - {KINDS[kind].EXAMPLE}\n")
+    a, b = run_once(stack, "numpy", seed=5, batch=2), run_once(stack, "torch", seed=5, batch=2)
+    assert a.shape == b.shape == (2, *stack.output)
+    np.testing.assert_allclose(a, b, rtol=2e-4, atol=2e-4 * max(1.0, float(np.abs(b).max())))
+    leaf = stack.layers[0]
+    module = build(stack)
+    shapes = [tuple(p.shape) for p in module.items[0].parameters()]
+    assert shapes == leaf.op.param_shapes(leaf.in_shape)
+    assert sum(p.numel() for p in module.items[0].parameters()) == leaf.op.params(leaf.in_shape)

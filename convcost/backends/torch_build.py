@@ -1,4 +1,5 @@
-"""A bound Stack → an equivalent ``torch.nn.Module`` (every kind of SPEC §1.1).
+"""A bound Stack → an equivalent ``torch.nn.Module``: each leaf is its kind's own ``torch_module``;
+this module holds the building blocks they use (padding, crops, channel-wise and deformable convs).
 
 Used to execute stacks and, in the tests, as the independent truth for params
 (``sum(p.numel())``), flops (``FlopCounterMode``) and output shapes. Asymmetric padding is
@@ -23,7 +24,7 @@ ACT = {
 }  # fmt: skip
 
 
-def _nd(prefix: str, ndim: int) -> Any:
+def nd(prefix: str, ndim: int) -> Any:
     return getattr(nn, f"{prefix}{ndim}d")
 
 
@@ -43,7 +44,7 @@ class Padded(nn.Module):
         return self.inner(F.pad(x, self.pads, value=self.value))
 
 
-def _window(pads: tuple[tuple[int, int], ...], make: Any, value: float = 0.0) -> nn.Module:
+def window(pads: tuple[tuple[int, int], ...], make: Any, value: float = 0.0) -> nn.Module:
     """Use the module's own symmetric padding when possible, else pad explicitly."""
     if all(lo == hi for lo, hi in pads):
         return make(tuple(lo for lo, _ in pads))  # type: ignore[no-any-return]
@@ -170,81 +171,8 @@ class Lambda(nn.Module):
 
 
 def leaf_module(op: Kind, shape: Shape) -> nn.Module:
-    """The torch module for one bound leaf with input ``shape`` (no batch)."""
-    k, c, nd = op.kind, shape[0], len(shape) - 1
-    if k in ("conv", "dwconv", "pwconv"):
-        out, groups = op.cout(c), op.ngroups(c)  # type: ignore[attr-defined]
-        conv = _nd("Conv", nd)
-        return _window(op.padding, lambda p: conv(c, out, op.kernel, op.stride, p, op.dilation, groups, op.bias))  # type: ignore[attr-defined]
-    if k == "sepconv":
-        mid, conv = c * op.multiplier, _nd("Conv", nd)  # type: ignore[attr-defined]
-        dw = _window(op.padding, lambda p: conv(c, mid, op.kernel, op.stride, p, op.dilation, c, False))  # type: ignore[attr-defined]
-        return nn.Sequential(dw, conv(mid, op.out, 1, bias=op.bias))  # type: ignore[attr-defined]
-    if k == "convtranspose":
-        conv, pads = _nd("ConvTranspose", nd), op.padding  # type: ignore[attr-defined]
-        symmetric = all(lo == hi for lo, hi in pads)
-        module = conv(c, op.out, op.kernel, op.stride, tuple(lo for lo, _ in pads) if symmetric else 0,  # type: ignore[attr-defined]
-                      op.output_padding, op.groups, op.bias, op.dilation)  # type: ignore[attr-defined]  # fmt: skip
-        return module if symmetric else Cropped(module, pads)
-    if k == "deformconv":
-        if nd != 2:
-            raise NotImplementedError("deformconv executes in 2-D only")
-        return DeformConv2d(op, c)
-    if k == "chconv":
-        return ChannelConv(1, op.kernel, op.stride, op.padding[0])  # type: ignore[attr-defined]
-    if k == "gchconv":
-        g, kernel = op.groups, op.kernel  # type: ignore[attr-defined]
-        from ..arith import same_pads
-
-        return ChannelConv(g, kernel, g, same_pads(c, kernel, g))
-    if k == "convcls":
-        positions = 1
-        for n in shape[1:]:
-            positions *= n
-        return ConvClassifier(c, op.classes, positions)  # type: ignore[attr-defined]
-    if k in ("maxpool", "avgpool"):
-        pool = _nd("MaxPool" if k == "maxpool" else "AvgPool", nd)
-        pads = op.padding  # type: ignore[attr-defined]
-        native = all(lo == hi and 2 * lo <= kk for (lo, hi), kk in zip(pads, op.kernel))  # type: ignore[attr-defined]
-        extra = {"dilation": op.dilation} if k == "maxpool" else {}  # type: ignore[attr-defined]
-        fill = float("-inf") if k == "maxpool" else 0.0
-        make = lambda p: pool(op.kernel, op.stride, p, ceil_mode=op.ceil_mode, **extra)  # type: ignore[attr-defined]  # noqa: E731
-        return make(tuple(lo for lo, _ in pads)) if native else Padded(pads, make((0,) * nd), fill)
-    if k == "gap":
-        return _nd("AdaptiveAvgPool", nd)(1)
-    if k == "gmp":
-        return _nd("AdaptiveMaxPool", nd)(1)
-    if k == "linear":
-        features = 1
-        for n in shape:
-            features *= n
-        return nn.Sequential(nn.Flatten(), nn.Linear(features, op.out, bias=op.bias))  # type: ignore[attr-defined]
-    if k == "flatten":
-        return nn.Flatten()
-    if k == "bn":
-        return _nd("BatchNorm", max(nd, 1))(c)
-    if k == "gn":
-        return nn.GroupNorm(op.groups, c)  # type: ignore[attr-defined]
-    if k == "softmax":
-        return nn.Softmax(dim=1)
-    if k in ACT:
-        return ACT[k]()  # type: ignore[no-any-return]
-    if k == "prelu":
-        return nn.PReLU(c if op.per_channel else 1)  # type: ignore[attr-defined]
-    if k == "dropout":
-        return nn.Dropout(op.p)  # type: ignore[attr-defined]
-    if k == "se":
-        return SqueezeExcite(c, op.hidden(c))  # type: ignore[attr-defined]
-    if k == "shuffle":
-        return Shuffle(op.groups)  # type: ignore[attr-defined]
-    if k == "chunk":
-        chunks, index = op.chunks, op.index  # type: ignore[attr-defined]
-        return Lambda(lambda x: x.chunk(chunks, 1)[index])
-    if k == "upsample":
-        mode = "nearest" if op.mode == "nearest" else ("linear", "bilinear", "trilinear")[nd - 1]  # type: ignore[attr-defined]
-        extra = {} if mode == "nearest" else {"align_corners": False}
-        return nn.Upsample(scale_factor=tuple(float(s) for s in op.scale), mode=mode, **extra)  # type: ignore[attr-defined]
-    raise NotImplementedError(f"no torch module for layer kind '{k}'")
+    """The torch module for one bound leaf with input ``shape`` (no batch): the kind's own."""
+    return op.torch_module(shape)  # type: ignore[no-any-return]  # kinds return Any: torch is not imported by kinds/
 
 
 class Sequence(nn.Module):

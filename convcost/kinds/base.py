@@ -168,6 +168,21 @@ class Kind:
         """Multiply–accumulates for one sample (see params)."""
         raise NotImplementedError(f"kind '{self.kind}' states no MACs formula")
 
+    # --- execution: the kind's own implementations (numpy and torch are imported lazily) ----
+    INIT: ClassVar[str] = "fan_in"  #: how its random weights are drawn: fan_in | norm (scale ≈ 1, shift ≈ 0) | slope
+
+    def param_shapes(self, shape: Shape) -> list[tuple[int, ...]]:
+        """Parameter shapes in the registration order of its torch module (weights are shared)."""
+        raise NotImplementedError(f"kind '{self.kind}' states no parameter shapes")
+
+    def numpy_fn(self, shape: Shape, weights: list[Any]) -> Any:
+        """A numpy function of x (N, C, *spatial) with these weights."""
+        raise NotImplementedError(f"kind '{self.kind}' has no numpy function")
+
+    def torch_module(self, shape: Shape) -> Any:
+        """An equivalent torch module (its parameters in ``param_shapes`` order)."""
+        raise NotImplementedError(f"kind '{self.kind}' has no torch module")
+
     def rf_steps(self) -> tuple[Step, ...] | None:
         """One receptive-field step per spatial axis; None when the layer sees everything."""
         return None if self.GLOBAL else (IDENTITY,) * self.ndim
@@ -186,6 +201,9 @@ class Kind:
 class Costless(Kind):
     """A kind that says explicitly that it has no parameters and no multiply–accumulates
     (elementwise, pooling, reshaping, interpolation: their cost is memory traffic)."""
+
+    def param_shapes(self, shape: Shape) -> list[tuple[int, ...]]:
+        return []
 
     def params(self, shape: Shape) -> int:
         return 0

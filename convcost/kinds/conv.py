@@ -67,6 +67,23 @@ class ConvLike(Window):
     def macs(self, shape: Shape, out: Shape) -> int:
         return prod(out) * (shape[0] // self.ngroups(shape[0])) * prod(self.kernel)
 
+    def param_shapes(self, shape: Shape) -> list[tuple[int, ...]]:
+        c, out = shape[0], self.cout(shape[0])
+        return [(out, c // self.ngroups(c), *self.kernel)] + ([(out,)] if self.bias else [])  # type: ignore[attr-defined]  # bias: on each conv kind
+
+    def numpy_fn(self, shape: Shape, w: list[Any]) -> Any:
+        from ..backends import numpy_ops as ops
+
+        groups, bias = self.ngroups(shape[0]), (w[1] if self.bias else None)  # type: ignore[attr-defined]  # as above
+        return lambda x: ops.conv(x, w[0], bias, self.stride, self.padding, self.dilation, groups)
+
+    def torch_module(self, shape: Shape) -> Any:
+        from ..backends import torch_build as tb
+
+        c, conv = shape[0], tb.nd("Conv", len(shape) - 1)
+        out, groups = self.cout(c), self.ngroups(c)
+        return tb.window(self.padding, lambda p: conv(c, out, self.kernel, self.stride, p, self.dilation, groups, self.bias))  # type: ignore[attr-defined]  # as above
+
     def run_taps(self) -> tuple[tuple[int, int], ...] | None:
         if any(s != 1 for s in self.stride):
             return None
@@ -146,6 +163,25 @@ class SepConv(ConvLike):
         mid, positions = shape[0] * self.multiplier, prod(out[1:])
         return positions * mid * prod(self.kernel) + positions * mid * self.out
 
+    def param_shapes(self, shape: Shape) -> list[tuple[int, ...]]:
+        mid = shape[0] * self.multiplier
+        return [(mid, 1, *self.kernel), (self.out, mid, *(1,) * self.ndim)] + ([(self.out,)] if self.bias else [])
+
+    def numpy_fn(self, shape: Shape, w: list[Any]) -> Any:
+        from ..backends import numpy_ops as ops
+
+        c, nd, bias = shape[0], self.ndim, (w[2] if self.bias else None)
+        return lambda x: ops.conv(ops.conv(x, w[0], None, self.stride, self.padding, self.dilation, c), w[1], bias, (1,) * nd,
+                                  ((0, 0),) * nd, (1,) * nd, 1)  # fmt: skip
+
+    def torch_module(self, shape: Shape) -> Any:
+        from ..backends import torch_build as tb
+
+        c, conv = shape[0], tb.nd("Conv", len(shape) - 1)
+        mid = c * self.multiplier
+        dw = tb.window(self.padding, lambda p: conv(c, mid, self.kernel, self.stride, p, self.dilation, c, False))
+        return tb.nn.Sequential(dw, conv(mid, self.out, 1, bias=self.bias))
+
 
 class ConvTranspose(ConvLike):
     """PyTorch ConvTranspose: out = (n − 1)·s − (lo + hi) + d(k − 1) + output_padding + 1.
@@ -193,6 +229,24 @@ class ConvTranspose(ConvLike):
     def macs(self, shape: Shape, out: Shape) -> int:
         return prod(shape) * (self.out // self.groups) * prod(self.kernel)
 
+    def param_shapes(self, shape: Shape) -> list[tuple[int, ...]]:
+        return [(shape[0], self.out // self.groups, *self.kernel)] + ([(self.out,)] if self.bias else [])
+
+    def numpy_fn(self, shape: Shape, w: list[Any]) -> Any:
+        from ..backends import numpy_ops as ops
+
+        bias = w[1] if self.bias else None
+        return lambda x: ops.conv_transpose(x, w[0], bias, self.stride, self.padding, self.dilation, self.output_padding, self.groups)
+
+    def torch_module(self, shape: Shape) -> Any:
+        from ..backends import torch_build as tb
+
+        conv, pads = tb.nd("ConvTranspose", len(shape) - 1), self.padding
+        symmetric = all(lo == hi for lo, hi in pads)
+        module = conv(shape[0], self.out, self.kernel, self.stride, tuple(lo for lo, _ in pads) if symmetric else 0, self.output_padding,
+                      self.groups, self.bias, self.dilation)  # fmt: skip
+        return module if symmetric else tb.Cropped(module, pads)
+
     def rf_steps(self) -> tuple[Step, ...] | None:
         return tuple(
             Down(k, 1, d, d * (k - 1) - p[0]) if s == 1 else Up("transposed", s, k, d, p[0])
@@ -233,6 +287,24 @@ class DeformConv(ConvLike):
 
     def macs(self, shape: Shape, out: Shape) -> int:
         return prod(out[1:]) * self.offset_channels() * shape[0] * prod(self.kernel) + super().macs(shape, out)
+
+    def param_shapes(self, shape: Shape) -> list[tuple[int, ...]]:
+        c, oc = shape[0], self.offset_channels()
+        return [(oc, c, *self.kernel), (oc,), (self.out, c // self.groups, *self.kernel)] + ([(self.out,)] if self.bias else [])
+
+    def numpy_fn(self, shape: Shape, w: list[Any]) -> Any:
+        from ..backends import numpy_ops as ops
+
+        if self.ndim != 2:
+            raise NotImplementedError("deformconv executes in 2-D only")
+        return lambda x: ops.deform_conv2d(x, w, self)
+
+    def torch_module(self, shape: Shape) -> Any:
+        from ..backends import torch_build as tb
+
+        if self.ndim != 2:
+            raise NotImplementedError("deformconv executes in 2-D only")
+        return tb.DeformConv2d(self, shape[0])
 
     def run_taps(self) -> tuple[tuple[int, int], ...] | None:
         return None  # learned offsets: the sampling grid is not fixed

@@ -28,6 +28,18 @@ class Linear(Kind):
     def macs(self, shape: Shape, out: Shape) -> int:
         return prod(shape) * self.out
 
+    def param_shapes(self, shape: Shape) -> list[tuple[int, ...]]:
+        return [(self.out, prod(shape))] + ([(self.out,)] if self.bias else [])
+
+    def numpy_fn(self, shape: Shape, w: list[Any]) -> Any:
+        bias = w[1] if self.bias else 0
+        return lambda x: x.reshape(x.shape[0], -1) @ w[0].T + bias
+
+    def torch_module(self, shape: Shape) -> Any:
+        from ..backends import torch_build as tb
+
+        return tb.nn.Sequential(tb.nn.Flatten(), tb.nn.Linear(prod(shape), self.out, bias=self.bias))
+
 
 class Flatten(Costless):
     """The input as one dimension."""
@@ -39,6 +51,14 @@ class Flatten(Costless):
 
     def out_shape(self, shape: Shape) -> Shape:
         return (prod(shape),)
+
+    def numpy_fn(self, shape: Shape, w: list[Any]) -> Any:
+        return lambda x: x.reshape(x.shape[0], -1)
+
+    def torch_module(self, shape: Shape) -> Any:
+        from ..backends import torch_build as tb
+
+        return tb.nn.Flatten()
 
 
 class Transparent(Costless):
@@ -55,8 +75,26 @@ class BatchNorm(Transparent):
     COST = "params = 2·C (scale and shift; running statistics are buffers); 0 MACs; shape kept"
     EXAMPLE = "bn"
 
+    INIT: ClassVar[str] = "norm"
+
     def params(self, shape: Shape) -> int:
         return 2 * shape[0]
+
+    def param_shapes(self, shape: Shape) -> list[tuple[int, ...]]:
+        return [(shape[0],), (shape[0],)]
+
+    def numpy_fn(self, shape: Shape, w: list[Any]) -> Any:
+        import numpy as np
+
+        from ..backends import numpy_ops as ops
+
+        scale = w[0] / np.sqrt(np.float32(1 + 1e-5))  # running mean 0, variance 1: a fresh module in eval mode
+        return lambda x: x * scale.reshape(ops.channel_shape(x)) + w[1].reshape(ops.channel_shape(x))
+
+    def torch_module(self, shape: Shape) -> Any:
+        from ..backends import torch_build as tb
+
+        return tb.nd("BatchNorm", max(len(shape) - 1, 1))(shape[0])
 
 
 class GroupNorm(BatchNorm):
@@ -72,11 +110,40 @@ class GroupNorm(BatchNorm):
         need_divisible(shape[0], self.groups, "C", "groups")
         return self
 
+    def numpy_fn(self, shape: Shape, w: list[Any]) -> Any:
+        import numpy as np
+
+        from ..backends import numpy_ops as ops
+
+        g = self.groups
+
+        def group_norm(x: Any) -> Any:
+            y = x.reshape(x.shape[0], g, -1)
+            y = (y - y.mean(axis=2, keepdims=True)) / np.sqrt(y.var(axis=2, keepdims=True) + 1e-5)
+            return y.reshape(x.shape) * w[0].reshape(ops.channel_shape(x)) + w[1].reshape(ops.channel_shape(x))
+
+        return group_norm
+
+    def torch_module(self, shape: Shape) -> Any:
+        from ..backends import torch_build as tb
+
+        return tb.nn.GroupNorm(self.groups, shape[0])
+
 
 class Activation(Transparent):
     """Elementwise, no parameters (softmax is over channels)."""
 
     COST = "0 params, 0 MACs; shape kept"
+
+    def numpy_fn(self, shape: Shape, w: list[Any]) -> Any:
+        from ..backends import numpy_ops as ops
+
+        return ops.softmax if self.kind == "softmax" else ops.ACTIVATIONS[self.kind]
+
+    def torch_module(self, shape: Shape) -> Any:
+        from ..backends import torch_build as tb
+
+        return tb.nn.Softmax(dim=1) if self.kind == "softmax" else tb.ACT[self.kind]()
 
 
 #: One subclass per activation name; they add no fields, so they need no dataclass decorator.
@@ -96,8 +163,25 @@ class PReLU(Transparent):
     EXAMPLE = "prelu: {per_channel: true}"
     per_channel: Any = arg(boolean, False)
 
+    INIT: ClassVar[str] = "slope"
+
     def params(self, shape: Shape) -> int:
         return shape[0] if self.per_channel else 1
+
+    def param_shapes(self, shape: Shape) -> list[tuple[int, ...]]:
+        return [(self.params(shape),)]
+
+    def numpy_fn(self, shape: Shape, w: list[Any]) -> Any:
+        import numpy as np
+
+        from ..backends import numpy_ops as ops
+
+        return lambda x: np.where(x >= 0, x, x * (w[0].reshape(ops.channel_shape(x)) if w[0].size > 1 else w[0]))
+
+    def torch_module(self, shape: Shape) -> Any:
+        from ..backends import torch_build as tb
+
+        return tb.nn.PReLU(self.params(shape))
 
 
 class Dropout(Transparent):
@@ -107,6 +191,14 @@ class Dropout(Transparent):
     COST = "0 params, 0 MACs; shape kept"
     EXAMPLE = "dropout: {p: 0.2}"
     p: Any = arg(probability, 0.5)
+
+    def numpy_fn(self, shape: Shape, w: list[Any]) -> Any:
+        return lambda x: x
+
+    def torch_module(self, shape: Shape) -> Any:
+        from ..backends import torch_build as tb
+
+        return tb.nn.Dropout(self.p)
 
 
 class SE(Kind):
@@ -133,6 +225,25 @@ class SE(Kind):
     def macs(self, shape: Shape, out: Shape) -> int:
         return 2 * shape[0] * self.hidden(shape[0])
 
+    def param_shapes(self, shape: Shape) -> list[tuple[int, ...]]:
+        c, h = shape[0], self.hidden(shape[0])
+        return [(h, c), (h,), (c, h), (c,)]
+
+    def numpy_fn(self, shape: Shape, w: list[Any]) -> Any:
+        import numpy as np
+
+        def excite(x: Any) -> Any:
+            s = x.mean(axis=tuple(range(2, x.ndim))) if x.ndim > 2 else x
+            s = np.maximum(s @ w[0].T + w[1], 0) @ w[2].T + w[3]
+            return x * (1 / (1 + np.exp(-s))).reshape(*s.shape, *(1,) * (x.ndim - 2))
+
+        return excite
+
+    def torch_module(self, shape: Shape) -> Any:
+        from ..backends import torch_build as tb
+
+        return tb.SqueezeExcite(shape[0], self.hidden(shape[0]))
+
 
 class Shuffle(Costless):
     """ShuffleNet channel shuffle: a permutation, no cost."""
@@ -146,6 +257,17 @@ class Shuffle(Costless):
     def bind(self, shape: Shape) -> Any:
         need_divisible(shape[0], self.groups, "C", "groups")
         return self
+
+    def numpy_fn(self, shape: Shape, w: list[Any]) -> Any:
+        import numpy as np
+
+        g = self.groups
+        return lambda x: np.ascontiguousarray(x.reshape(x.shape[0], g, -1, *x.shape[2:]).swapaxes(1, 2)).reshape(x.shape)
+
+    def torch_module(self, shape: Shape) -> Any:
+        from ..backends import torch_build as tb
+
+        return tb.Shuffle(self.groups)
 
 
 class Chunk(Costless):
@@ -165,3 +287,13 @@ class Chunk(Costless):
 
     def out_shape(self, shape: Shape) -> Shape:
         return (shape[0] // self.chunks, *shape[1:])
+
+    def numpy_fn(self, shape: Shape, w: list[Any]) -> Any:
+        size, index = shape[0] // self.chunks, self.index
+        return lambda x: x[:, index * size : (index + 1) * size]
+
+    def torch_module(self, shape: Shape) -> Any:
+        from ..backends import torch_build as tb
+
+        chunks, index = self.chunks, self.index
+        return tb.Lambda(lambda x: x.chunk(chunks, 1)[index])

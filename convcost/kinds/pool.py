@@ -38,6 +38,29 @@ class Pool(Window, Costless):
     def out_shape(self, shape: Shape) -> Shape:
         return (shape[0], *self.spatial_out(shape))
 
+    def numpy_fn(self, shape: Shape, w: list[Any]) -> Any:
+        from ..backends import numpy_ops as ops
+
+        out = self.out_shape(shape)[1:]
+        return lambda x: ops.pool(x, self.kind[:3], self.kernel, self.stride, self.padding, self.dilation, out)
+
+    def torch_module(self, shape: Shape) -> Any:
+        from ..backends import torch_build as tb
+
+        nd, maximum = len(shape) - 1, self.kind == "maxpool"
+        pool = tb.nd("MaxPool" if maximum else "AvgPool", nd)
+        native = all(lo == hi and 2 * lo <= k for (lo, hi), k in zip(self.padding, self.kernel))
+        extra = {"dilation": self.dilation} if maximum else {}
+
+        def make(p: Any) -> Any:
+            return pool(self.kernel, self.stride, p, ceil_mode=self.ceil_mode, **extra)
+
+        return (
+            make(tuple(lo for lo, _ in self.padding))
+            if native
+            else tb.Padded(self.padding, make((0,) * nd), float("-inf") if maximum else 0.0)
+        )
+
 
 class MaxPool(Pool):
     """Max pooling over a window (PyTorch MaxPool, ceil_mode and dilation included)."""
@@ -70,6 +93,17 @@ class GlobalPool(Costless):
 
     def out_shape(self, shape: Shape) -> Shape:
         return (shape[0],) + (1,) * (len(shape) - 1)
+
+    def numpy_fn(self, shape: Shape, w: list[Any]) -> Any:
+        axes = tuple(range(2, len(shape) + 1))
+        if self.kind == "gap":
+            return lambda x: x.mean(axis=axes, keepdims=True)
+        return lambda x: x.max(axis=axes, keepdims=True)
+
+    def torch_module(self, shape: Shape) -> Any:
+        from ..backends import torch_build as tb
+
+        return tb.nd("AdaptiveAvgPool" if self.kind == "gap" else "AdaptiveMaxPool", len(shape) - 1)(1)
 
 
 class GAP(GlobalPool):
@@ -106,3 +140,16 @@ class Upsample(Costless):
 
     def rf_steps(self) -> tuple[Step, ...] | None:
         return tuple(IDENTITY if s == 1 else Up(self.mode, s) for s in self.scale)
+
+    def numpy_fn(self, shape: Shape, w: list[Any]) -> Any:
+        from ..backends import numpy_ops as ops
+
+        return lambda x: ops.upsample(x, self.scale, self.mode)
+
+    def torch_module(self, shape: Shape) -> Any:
+        from ..backends import torch_build as tb
+
+        nd = len(shape) - 1
+        mode = "nearest" if self.mode == "nearest" else ("linear", "bilinear", "trilinear")[nd - 1]
+        extra = {} if mode == "nearest" else {"align_corners": False}
+        return tb.nn.Upsample(scale_factor=tuple(float(s) for s in self.scale), mode=mode, **extra)
