@@ -432,8 +432,10 @@ def kinds(
     output: OutputOpt = None,
 ) -> None:
     """Every layer kind with a one-line description; with KIND, its arguments (type, default, meaning), cost formulas and a YAML example with what it gives."""
+    from .kinds import load_plugins
     from .render import kinds as show
 
+    load_plugins()
     if fmt not in (Format.table, Format.markdown):
         fail(f"--format {fmt.value}: kinds prints table or markdown; `convcost schema` is the machine-readable form")
     if kind is not None:
@@ -445,9 +447,11 @@ def kinds(
 @guarded
 def schema(output: OutputOpt = None) -> None:
     """The JSON Schema (draft 2020-12) of a model file, for editors and CI (check-jsonschema)."""
+    from .kinds import load_plugins
     from .reference import schema as make
     from .render.machine import to_json
 
+    load_plugins()
     render("json", output, lambda width: None, json=lambda: to_json(make()))
 
 

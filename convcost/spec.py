@@ -13,7 +13,7 @@ from .args import activation, boolean, pos_int
 from .errors import ConvcostError, Mark, closest, describe
 from .gcpause import paused
 from .graph import Budget, Concat, Leaf, Node, Residual, Stack, bind
-from .kinds import KINDS
+from .kinds import KINDS, load_plugins
 from .kinds.misc import ACTIVATION_KINDS, BatchNorm
 from .names import Auto, Name, Space, render
 from .sizing import MAX_DEPTH, MAX_NODES, first_too_large
@@ -96,6 +96,8 @@ def _defaults(value: Any, data: Any) -> LDict:
         return LDict()
     if not isinstance(value, dict):
         raise _fail(f"expected a mapping of argument defaults, found {describe(value)}", data, "defaults", "defaults")
+    if any(key not in ("bn", "act") and all(key not in cls.arguments() for cls in KINDS.values()) for key in value):
+        load_plugins()  # a default only a plugin kind takes
     known = {"bn", "act"} | {a for cls in KINDS.values() for a in cls.arguments()}
     for key in value:
         if key not in known:
@@ -247,7 +249,7 @@ class _Expander:
             return self._repeat(args, mark, path, params, stack, space)
         if kind in self.blocks:
             return self._block(kind, args, mark, path, stack, space, sole)
-        if kind not in KINDS:
+        if kind not in KINDS and kind not in load_plugins():
             options = list(KINDS) + ["residual", "concat", "repeat"] + list(self.blocks)
             raise ConvcostError(f"unknown layer kind '{kind}'{closest(kind, options)}", path=path, mark=mark)
         return self._leaves(kind, args, mark, path, space)

@@ -38,4 +38,33 @@ KINDS: dict[str, type[Kind]] = {
 #: Kinds that hold other layers; handled by the spec, not by a Kind class.
 COMPOSITE = ("residual", "concat", "repeat")
 
-__all__ = ["KINDS", "COMPOSITE", "Kind", "Shape"]
+PLUGIN_GROUP = "convcost.kinds"  #: entry-point group through which other packages add kinds
+_plugins_loaded = False
+
+
+def load_plugins() -> dict[str, type[Kind]]:
+    """KINDS with every kind that installed packages register under the ``convcost.kinds``
+    entry-point group (each entry point names a Kind subclass). Loaded once, when a name is not
+    a built-in kind, or for the reference: importlib.metadata costs ~40 ms a run otherwise."""
+    global _plugins_loaded
+    if _plugins_loaded:
+        return KINDS
+    _plugins_loaded = True
+    from importlib.metadata import entry_points
+
+    from ..errors import ConvcostError
+
+    for point in entry_points(group=PLUGIN_GROUP):
+        try:
+            cls = point.load()
+        except Exception as exc:  # noqa: BLE001 — a broken plugin is reported as one line, whatever it raised
+            raise ConvcostError(f"plugin kind '{point.name}' ({point.value}) cannot be loaded: {exc}") from None
+        if not (isinstance(cls, type) and issubclass(cls, Kind)) or cls.kind != point.name:
+            raise ConvcostError(f"plugin kind '{point.name}' ({point.value}) is not a Kind subclass with kind = '{point.name}'")
+        if point.name in KINDS or point.name in COMPOSITE:
+            raise ConvcostError(f"plugin kind '{point.name}' ({point.value}) would replace a built-in kind; choose another name")
+        KINDS[point.name] = cls
+    return KINDS
+
+
+__all__ = ["KINDS", "COMPOSITE", "PLUGIN_GROUP", "Kind", "Shape", "load_plugins"]
