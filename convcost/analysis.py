@@ -116,7 +116,7 @@ class _Walk:
         fields = [self.many(branch, field) for branch in branches]
         merged = None
         if all(f is not None for f in fields):
-            merged, misaligned = merge(fields)  # type: ignore[arg-type]
+            merged, misaligned = merge(fields)  # type: ignore[arg-type]  # None ruled out just above
             if misaligned:
                 self.warnings.append(f"{node.name}: the branches' receptive fields differ in centre or stride; "
                                      "the largest is kept")  # fmt: skip

@@ -89,7 +89,7 @@ def probability(value: Any, ndim: int = 0) -> float:
     return float(value)
 
 
-def choice(*options: str) -> Converter:
+def choice(*options: str) -> Callable[[Any, int], str]:
     def convert(value: Any, ndim: int = 0) -> str:
         if not isinstance(value, str) or value.lower() not in options:
             raise ConvcostError(f"expected one of {', '.join(options)}, found {describe(value)}")
@@ -103,4 +103,4 @@ def activation(value: Any, ndim: int = 0) -> str | None:
     """An activation name for the ``act:`` shorthand; ``none`` switches it off."""
     if value is None or (isinstance(value, str) and value.lower() == "none") or value is False:
         return None
-    return choice(*ACTIVATIONS)(value)
+    return choice(*ACTIVATIONS)(value, ndim)

@@ -460,7 +460,7 @@ def run(argv: list[str] | None = None) -> int:
     try:
         from typer._click.exceptions import ClickException  # typer ≥ 0.26 vendors click
     except ImportError:  # pragma: no cover
-        from click.exceptions import ClickException  # type: ignore[no-redef]
+        from click.exceptions import ClickException  # type: ignore[no-redef,assignment]  # typer < 0.26 used click's own
 
     command = typer.main.get_command(app)
     try:
@@ -469,7 +469,7 @@ def run(argv: list[str] | None = None) -> int:
         if type(exc).__name__ == "NoArgsIsHelpError":  # plain `convcost`: the help was the answer
             sys.stderr.write(exc.format_message() + "\n")
             return 0
-        hint = exc.ctx.command_path if getattr(exc, "ctx", None) else "convcost"  # type: ignore[attr-defined]
+        hint = exc.ctx.command_path if getattr(exc, "ctx", None) else "convcost"  # type: ignore[attr-defined]  # click sets ctx on errors raised in a context
         sys.stderr.write(f"error: {exc.format_message()} (see '{hint} --help')\n")
         return int(exc.exit_code)
     except typer.Abort:

@@ -13,7 +13,7 @@ from .analysis import Report, analyze
 from .args import ACTIVATIONS
 from .arith import prod
 from .gcpause import paused
-from .graph import Leaf, Stack, leaves
+from .graph import Stack, leaves
 from .rewrite import closed_form, rewrite
 
 
@@ -89,11 +89,11 @@ def _closed_form_holds(stack: Stack, name: str, result_stack: Stack, changed: tu
         if "/" in leaf.path and not leaf.path.endswith("/shuffle"):
             after[row_key(leaf.path)] = after.get(row_key(leaf.path), 0) + leaf.op.macs(leaf.in_shape, leaf.out_shape)
     for path in changed:
-        leaf: Leaf = before[path]
-        op = leaf.op
-        original = op.macs(leaf.in_shape, leaf.out_shape)
+        layer = before[path]
+        op = layer.op
+        original = op.macs(layer.in_shape, layer.out_shape)
         if base == "separable":
-            expected = int(arg or 1) * (Fraction(1, op.out) + Fraction(1, prod(op.kernel)))  # type: ignore[attr-defined]
+            expected = int(arg or 1) * (Fraction(1, op.out) + Fraction(1, prod(op.kernel)))  # type: ignore[attr-defined]  # separable changes only Conv layers (out, kernel)
         else:
             expected = Fraction(1, int(arg.split("+")[0]))
         if Fraction(after[path], original) != expected:

@@ -193,7 +193,7 @@ def structured(model: Path, stack: Stack, rewritten: Stack, changed: tuple[str, 
 
         def replace(item: Any, mark: Mark | None) -> list[Any] | None:
             instances = groups.get(mark) if mark is not None else None
-            if not instances:
+            if not instances or mark is None:
                 return None
             done = [leaf.path in rewritten_paths for leaf in instances]
             if not any(done):

@@ -88,5 +88,5 @@ def closest(name: str, options: object) -> str:
     """', did you mean X?' for the closest known name, or ''."""
     import difflib
 
-    found = difflib.get_close_matches(str(name), [str(o) for o in options], n=1, cutoff=0.6)  # type: ignore[attr-defined]
+    found = difflib.get_close_matches(str(name), [str(o) for o in options], n=1, cutoff=0.6)  # type: ignore[attr-defined]  # options: any iterable of names
     return f" (did you mean '{found[0]}'?)" if found else ""

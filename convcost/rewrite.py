@@ -177,10 +177,10 @@ def spatial(leaf: Leaf, op: Conv) -> list[Leaf] | str:
 def _channel_fusion(leaf: Leaf) -> str | None:
     """Why this pointwise conv is not a plain channel fusion C → C (None: it is one)."""
     op = leaf.op
-    if op.groups != 1:  # type: ignore[attr-defined]
-        return f"a grouped pointwise conv (groups={op.groups})"  # type: ignore[attr-defined]
-    if op.out != leaf.in_shape[0]:  # type: ignore[attr-defined]
-        return f"changes the channel count ({leaf.in_shape[0]} → {op.out})"  # type: ignore[attr-defined]
+    if op.groups != 1:  # type: ignore[attr-defined]  # _pointwise checked: a conv kind with groups and out
+        return f"a grouped pointwise conv (groups={op.groups})"  # type: ignore[attr-defined]  # _pointwise checked: a conv kind with groups and out
+    if op.out != leaf.in_shape[0]:  # type: ignore[attr-defined]  # _pointwise checked: a conv kind with groups and out
+        return f"changes the channel count ({leaf.in_shape[0]} → {op.out})"  # type: ignore[attr-defined]  # _pointwise checked: a conv kind with groups and out
     return None
 
 
@@ -231,9 +231,9 @@ BETWEEN_POOL_AND_CLASSIFIER = (Dropout, Flatten)  #: dropped with the pool (no c
 def _classifier_at(nodes: list[Node], i: int) -> int | None:
     """Where the linear classifier after the gap at ``i`` is (only dropout/flatten between), or None."""
     j = i + 1
-    while j < len(nodes) and isinstance(nodes[j], Leaf) and isinstance(nodes[j].op, BETWEEN_POOL_AND_CLASSIFIER):  # type: ignore[union-attr]
+    while j < len(nodes) and isinstance(nodes[j], Leaf) and isinstance(nodes[j].op, BETWEEN_POOL_AND_CLASSIFIER):  # type: ignore[union-attr]  # isinstance(Leaf) checked just before
         j += 1
-    is_linear = j < len(nodes) and isinstance(nodes[j], Leaf) and isinstance(nodes[j].op, Linear)  # type: ignore[union-attr]
+    is_linear = j < len(nodes) and isinstance(nodes[j], Leaf) and isinstance(nodes[j].op, Linear)  # type: ignore[union-attr]  # isinstance(Leaf) checked just before
     return j if is_linear else None
 
 
@@ -257,7 +257,7 @@ def _convcls(nodes: tuple[Node, ...], changed: list[str], skipped: list[tuple[st
             continue
         linear = items[j]
         assert isinstance(node, Leaf) and isinstance(linear, Leaf)
-        classes, channels = linear.op.out, node.in_shape[0]  # type: ignore[attr-defined]
+        classes, channels = linear.op.out, node.in_shape[0]  # type: ignore[attr-defined]  # _classifier_at found a Linear
         if classes > channels:
             skipped.append((linear.path, f"{classes} classes from {channels} channels: convcls needs n ≤ C"))
             out.extend(items[i : j + 1])

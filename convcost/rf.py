@@ -223,7 +223,7 @@ class Field(NamedTuple):
         if all(fp is not None for _, fp in extents):
             coverage = Fraction(1)
             for _, fp in extents:
-                coverage *= Fraction(fp.bit_count(), fp.bit_length()) if fp else 0  # type: ignore[union-attr]
+                coverage *= Fraction(fp.bit_count(), fp.bit_length()) if fp else 0  # type: ignore[union-attr]  # None ruled out by all() above
         sizes = tuple(size for size, _ in extents)
         return sizes, tuple(a.stride for a in self.axes), tuple(a.padding for a in self.axes), coverage
 
@@ -246,9 +246,9 @@ def merge(fields: list[Field]) -> tuple[Field, bool]:
             top = max(a.padding for a in per_axis)
             footprint = 0
             for a in per_axis:
-                footprint |= a.chain[0].F << int(top - a.padding)  # type: ignore[union-attr]
-            closed = max((a.closed for a in per_axis), key=lambda c: c.size)  # type: ignore[union-attr]
-            axes.append(AxisField((Affine(per_axis[0].chain[0].S, footprint),), per_axis[0].stride, top, closed))  # type: ignore[union-attr]
+                footprint |= a.chain[0].F << int(top - a.padding)  # type: ignore[union-attr]  # every axis is a simple AxisField here
+            closed = max((a.closed for a in per_axis), key=lambda c: c.size)  # type: ignore[union-attr]  # every axis is a simple AxisField here
+            axes.append(AxisField((Affine(per_axis[0].chain[0].S, footprint),), per_axis[0].stride, top, closed))  # type: ignore[union-attr]  # every axis is a simple AxisField here
         else:
             axes.append(max(zip(per_axis, extents), key=lambda pair: pair[1][0])[0])
     return Field(tuple(axes)), misaligned

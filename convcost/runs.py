@@ -64,7 +64,7 @@ def _inlined(nodes: tuple[Node, ...]) -> Iterator[Node]:
     centre offset to the body's footprint, which every tap set already holds."""
     for node in nodes:
         if _transparent(node):
-            yield from node.body  # type: ignore[union-attr]
+            yield from node.body  # type: ignore[union-attr]  # _transparent checked it is a Residual
         else:
             yield node
 

@@ -102,7 +102,7 @@ def _defaults(value: Any, data: Any) -> LDict:
     for key in value:
         if key not in known:
             raise _fail(f"no layer kind takes '{key}'{closest(key, known)}", value, key, f"defaults.{key}")
-    return value  # type: ignore[return-value]
+    return value  # type: ignore[return-value]  # an LDict: checked to be a dict above, built by the loader
 
 
 def _blocks(value: Any, data: Any) -> dict[str, Any]:
@@ -121,7 +121,7 @@ def _blocks(value: Any, data: Any) -> dict[str, Any]:
                 raise _fail(f"unknown key '{key}' in a block; expected params, layers", block, key, f"{path}.{key}")
         if block.get("params") is not None and not isinstance(block["params"], dict):
             raise _fail("expected 'params:' as a mapping of name: default", block, "params", f"{path}.params")
-    return value  # type: ignore[return-value]
+    return value  # type: ignore[return-value]  # an LDict: checked to be a dict above, built by the loader
 
 
 def _budget(value: Any, data: Any) -> Budget:
@@ -280,9 +280,9 @@ class _Expander:
         label = space.prefix + _local(name, space, kind)
         nodes: list[Node] = [Leaf(path, label, op, mark, arg_marks=marks)]  # type: ignore[arg-type]  # name parts until _named
         if bn:
-            nodes.append(Leaf(f"{path}.bn", label + ("bn",), BatchNorm(ndim=self.ndim), mark))  # type: ignore[arg-type]
+            nodes.append(Leaf(f"{path}.bn", label + ("bn",), BatchNorm(ndim=self.ndim), mark))  # type: ignore[arg-type]  # name parts until _named renders them
         if act:
-            nodes.append(Leaf(f"{path}.{act}", label + (act,), ACTIVATION_KINDS[act](ndim=self.ndim), mark))  # type: ignore[arg-type]
+            nodes.append(Leaf(f"{path}.{act}", label + (act,), ACTIVATION_KINDS[act](ndim=self.ndim), mark))  # type: ignore[arg-type]  # name parts until _named renders them
         self._leaf_count(len(nodes), mark, path)
         return nodes
 
@@ -308,7 +308,7 @@ class _Expander:
         short_space = space.child(*_omitting(local), "shortcut")
         shortcut = self.many(args.get("shortcut") or LList(), f"{path}.shortcut", params, stack, short_space,
                              where=mark_of(args, "shortcut") or mark)  # fmt: skip
-        return Residual(path, space.prefix + local, body, shortcut, mark)  # type: ignore[arg-type]
+        return Residual(path, space.prefix + local, body, shortcut, mark)  # type: ignore[arg-type]  # name parts until _named renders them
 
     def _concat(self, args: Any, mark: Mark | None, path: str, params: dict[str, Any], stack: tuple[str, ...], space: Space) -> Node:
         name = None
@@ -322,7 +322,7 @@ class _Expander:
         branches = tuple(self.many(b if b is not None else LList(), f"{path}.branch[{i}]", params, stack,
                                    space.child(*_omitting(local), f"branch{i + 1}"), where=mark_of(args, i) or mark)
                          for i, b in enumerate(args))  # fmt: skip
-        return Concat(path, space.prefix + local, branches, mark)  # type: ignore[arg-type]
+        return Concat(path, space.prefix + local, branches, mark)  # type: ignore[arg-type]  # name parts until _named renders them
 
     def _repeat(self, args: dict[str, Any], mark: Mark | None, path: str, params: dict[str, Any], stack: tuple[str, ...],
                 space: Space) -> list[Node]:  # fmt: skip

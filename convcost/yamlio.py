@@ -17,7 +17,7 @@ from .errors import ConvcostError, Mark, describe
 _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class LDict(dict):  # type: ignore[type-arg]
+class LDict(dict):  # type: ignore[type-arg]  # YAML values are Any
     """A mapping from YAML: ``mark`` is where it starts, ``marks[key]`` where each value does."""
 
     mark: Mark | None = None
@@ -25,7 +25,7 @@ class LDict(dict):  # type: ignore[type-arg]
     key_marks: dict[Any, Mark]
 
 
-class LList(list):  # type: ignore[type-arg]
+class LList(list):  # type: ignore[type-arg]  # YAML values are Any
     """A sequence from YAML: ``mark`` is where it starts, ``marks[i]`` where each item does."""
 
     mark: Mark | None = None
@@ -37,7 +37,7 @@ def mark_of(container: object, key: object = None) -> Mark | None:
     if key is not None:
         marks = getattr(container, "marks", None)
         try:
-            return marks[key] if marks is not None else None  # type: ignore[index]
+            return marks[key] if marks is not None else None  # type: ignore[index]  # marks: a dict (mappings) or a list (sequences)
         except (KeyError, IndexError, TypeError):
             pass
     return getattr(container, "mark", None)
@@ -53,7 +53,7 @@ MAX_FILE_BYTES = 4 * 2**20  #: a model file larger than this is refused before i
 MAX_YAML_VALUES = 4_000_000  #: YAML nodes built (merge keys included) before a file is refused
 
 
-class _Loader(_Base):  # type: ignore[misc,valid-type]
+class _Loader(_Base):  # type: ignore[misc,valid-type]  # the C loader when built, chosen at import
     filename: str | None = None
     built = 0
 

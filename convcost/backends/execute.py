@@ -204,6 +204,11 @@ def backend(name: str, device: str = "auto", threads: int | None = None, dtype: 
     raise ConvcostError(f"--backend: expected numpy or torch, found '{name}'")
 
 
+def _first(fn: Callable[[Any], Any]) -> Callable[[list[Any]], Any]:
+    """A one-input leaf function as a step function of its list of inputs."""
+    return lambda xs: fn(xs[0])
+
+
 def program(stack: Stack, runner: NumpyBackend | TorchBackend, seed: int) -> list[Step]:
     """The stack as steps over numbered tensors (0 is the input), weights drawn from ``seed``."""
     import numpy as np
@@ -227,7 +232,7 @@ def program(stack: Stack, runner: NumpyBackend | TorchBackend, seed: int) -> lis
                 except NotImplementedError as exc:
                     raise ConvcostError(f"--execute: {node.name} ({node.op.kind}): {exc} on --backend {runner.name}",
                                         path=node.path) from None  # fmt: skip
-                steps.append(Step(node.path, node.name, node.op.kind, lambda xs, f=fn: f(xs[0]), (x,), out))
+                steps.append(Step(node.path, node.name, node.op.kind, _first(fn), (x,), out))
                 x = out
             else:
                 branches = (node.body, node.shortcut) if isinstance(node, Residual) else node.branches
@@ -266,7 +271,7 @@ def _timed(runner: NumpyBackend | TorchBackend, call: Callable[[], Any], warmup:
     cuda = getattr(runner, "device", "cpu") == "cuda"
     for _ in range(repeat):
         if cuda:
-            torch = runner.torch  # type: ignore[union-attr]
+            torch = runner.torch  # type: ignore[union-attr]  # only the torch runner times on cuda
             start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
             start.record()
             result = call()
@@ -300,7 +305,7 @@ def check_memory(stack: Stack, report: Report, runner: NumpyBackend | TorchBacke
     size = runner.dtype.itemsize
     need = t.peak_memory_bytes * 2 + (t.params + report.batch * prod(stack.input) + workspace(stack, report.batch)) * size
     if runner.device == "cuda":
-        free = runner.torch.cuda.mem_get_info()[0]  # type: ignore[union-attr]
+        free = runner.torch.cuda.mem_get_info()[0]  # type: ignore[union-attr]  # only the torch runner runs on cuda
     else:
         free = available_memory()
     if free is not None and need > free:

@@ -99,8 +99,8 @@ def deform_conv2d(x: np.ndarray, weights: list[np.ndarray], op: object) -> np.nd
     offsets (dy, dx) per tap and offset group, then an optional sigmoid mask."""
     ow, ob, mw = weights[:3]
     mb = weights[3] if len(weights) > 3 else None
-    (kh, kw), stride, dil, og = op.kernel, op.stride, op.dilation, op.offset_groups  # type: ignore[attr-defined]
-    x = pad(x, op.padding)  # type: ignore[attr-defined]
+    (kh, kw), stride, dil, og = op.kernel, op.stride, op.dilation, op.offset_groups  # type: ignore[attr-defined]  # op is a DeformConv
+    x = pad(x, op.padding)  # type: ignore[attr-defined]  # op is a DeformConv
     n, c, h, w = x.shape
     raw = conv(x, ow, ob, stride, ((0, 0), (0, 0)), dil, 1)
     ho, wo, taps = raw.shape[2], raw.shape[3], kh * kw
@@ -110,11 +110,11 @@ def deform_conv2d(x: np.ndarray, weights: list[np.ndarray], op: object) -> np.nd
     py = oy[None] + ky.reshape(-1, 1, 1) + off[:, :, :, 0]
     px = ox[None] + kx.reshape(-1, 1, 1) + off[:, :, :, 1]
     sampled = bilinear_gather(x.reshape(n, og, c // og, h, w), py.astype(x.dtype), px.astype(x.dtype))
-    if op.modulated:  # type: ignore[attr-defined]
+    if op.modulated:  # type: ignore[attr-defined]  # op is a DeformConv
         mask = 1 / (1 + np.exp(-raw[:, 2 * taps * og :].reshape(n, og, 1, taps, ho, wo)))
         sampled = sampled * mask
     cols = sampled.reshape(n, c, kh, kw, ho, wo).transpose(0, 1, 4, 2, 5, 3).reshape(n, c, ho * kh, wo * kw)
-    return conv(cols, mw, mb, (kh, kw), ((0, 0), (0, 0)), (1, 1), op.groups)  # type: ignore[attr-defined]
+    return conv(cols, mw, mb, (kh, kw), ((0, 0), (0, 0)), (1, 1), op.groups)  # type: ignore[attr-defined]  # op is a DeformConv
 
 
 def channel_conv(x: np.ndarray, w: np.ndarray, stride: int, pads: tuple[int, int]) -> np.ndarray:

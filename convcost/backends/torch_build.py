@@ -47,7 +47,7 @@ class Padded(nn.Module):
 def window(pads: tuple[tuple[int, int], ...], make: Any, value: float = 0.0) -> nn.Module:
     """Use the module's own symmetric padding when possible, else pad explicitly."""
     if all(lo == hi for lo, hi in pads):
-        return make(tuple(lo for lo, _ in pads))  # type: ignore[no-any-return]
+        return make(tuple(lo for lo, _ in pads))  # type: ignore[no-any-return]  # torch modules are untyped calls
     return Padded(pads, make((0,) * len(pads)), value)
 
 
@@ -121,7 +121,7 @@ class DeformConv2d(nn.Module):
         if mask is not None:
             sampled = sampled * mask[:, :, None, :, 0]
         cols = sampled.reshape(n, c, kh, kw, ho, wo).permute(0, 1, 4, 2, 5, 3).reshape(n, c, ho * kh, wo * kw)
-        return self.main(cols)  # type: ignore[no-any-return]
+        return self.main(cols)  # type: ignore[no-any-return]  # torch modules are untyped calls
 
 
 def _bilinear(x: torch.Tensor, py: torch.Tensor, px: torch.Tensor) -> torch.Tensor:
@@ -167,7 +167,7 @@ class Lambda(nn.Module):
         self.fn = fn
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fn(x)  # type: ignore[no-any-return]
+        return self.fn(x)  # type: ignore[no-any-return]  # a user function
 
 
 def leaf_module(op: Kind, shape: Shape) -> nn.Module:
@@ -199,7 +199,7 @@ class ResidualModule(nn.Module):
         self.body, self.shortcut = Sequence(node.body), Sequence(node.shortcut)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.body(x) + self.shortcut(x)  # type: ignore[no-any-return]
+        return self.body(x) + self.shortcut(x)  # type: ignore[no-any-return]  # torch modules are untyped calls
 
 
 class ConcatModule(nn.Module):

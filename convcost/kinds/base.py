@@ -141,14 +141,14 @@ class Kind:
                 raise ConvcostError(f"unknown argument '{key}' for {cls.kind}; expected {options}{closest(key, known)}",
                                     path=str(key), mark=marks.get(key) if marks else None)  # fmt: skip
             try:
-                values[key] = known[key].convert(value, ndim)  # type: ignore[misc]
+                values[key] = known[key].convert(value, ndim)  # type: ignore[misc]  # arguments() keeps only fields with a converter
             except ConvcostError as exc:
                 raise exc.located(str(key), marks.get(key) if marks else None) from None
         for key, spec in known.items():
             if key not in values:
                 if spec.default is REQUIRED:
                     raise ConvcostError(f"missing argument '{key}' for {cls.kind}")
-                values[key] = None if spec.default is None else spec.convert(spec.default, ndim)  # type: ignore[misc]
+                values[key] = None if spec.default is None else spec.convert(spec.default, ndim)  # type: ignore[misc]  # arguments() keeps only fields with a converter
         return cls(ndim=ndim, **values)
 
     # --- shape and cost (elementwise defaults) ----------------------------------------

@@ -45,10 +45,10 @@ class ConvLike(Window):
     SHORTHAND: ClassVar[bool] = True
 
     def cout(self, c: int) -> int:
-        return self.out  # type: ignore[attr-defined,no-any-return]
+        return self.out  # type: ignore[attr-defined,no-any-return]  # out is declared by each conv kind, Any by arg()
 
     def ngroups(self, c: int) -> int:
-        return self.groups  # type: ignore[attr-defined,no-any-return]
+        return self.groups  # type: ignore[attr-defined,no-any-return]  # groups is declared by each conv kind, Any by arg()
 
     def bind(self, shape: Shape) -> Any:
         bound = super().bind(shape)
@@ -62,7 +62,7 @@ class ConvLike(Window):
 
     def params(self, shape: Shape) -> int:
         c, out = shape[0], self.cout(shape[0])
-        return out * (c // self.ngroups(c)) * prod(self.kernel) + (out if self.bias else 0)  # type: ignore[attr-defined]
+        return out * (c // self.ngroups(c)) * prod(self.kernel) + (out if self.bias else 0)  # type: ignore[attr-defined]  # bias is declared by each conv kind
 
     def macs(self, shape: Shape, out: Shape) -> int:
         return prod(out) * (shape[0] // self.ngroups(shape[0])) * prod(self.kernel)
@@ -116,7 +116,7 @@ class DWConv(ConvLike):
     bias: Any = arg(boolean, True)
 
     def cout(self, c: int) -> int:
-        return c * self.multiplier  # type: ignore[no-any-return]
+        return c * self.multiplier  # type: ignore[no-any-return]  # fields are declared Any by arg()
 
     def ngroups(self, c: int) -> int:
         return c

@@ -211,7 +211,7 @@ class SE(Kind):
     reduction: Any = arg(pos_int, 16)
 
     def hidden(self, c: int) -> int:
-        return c // self.reduction  # type: ignore[no-any-return]
+        return c // self.reduction  # type: ignore[no-any-return]  # fields are declared Any by arg()
 
     def bind(self, shape: Shape) -> Any:
         if self.hidden(shape[0]) < 1:

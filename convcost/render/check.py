@@ -145,10 +145,10 @@ def check_github(all_findings: list[Findings]) -> str:
         for c in f.checks:
             if c.ok:
                 continue
-            line = c.mark.line if c.mark else 1
+            at = c.mark.line if c.mark else 1
             bound = ("at least " if c.minimum else "at most ") + shown(c, c.limit)
             lines.append(
-                f"::error file={f.source},line={line},title=convcost {c.name}::{f.model}: {c.name} is {shown(c, c.value)}, budget {bound}"
+                f"::error file={f.source},line={at},title=convcost {c.name}::{f.model}: {c.name} is {shown(c, c.value)}, budget {bound}"
             )
         if f.ok:
             lines.append(f"::notice file={f.source},title=convcost::{f.model}: within budget ({len(f.checks)} checks)")

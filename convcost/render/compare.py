@@ -41,7 +41,7 @@ def summary_rows(c: Comparison, wrap: bool = True) -> list[list[str]]:
         t = v.report.totals
         row = [v.name, fmt.count(t.params), fmt.count(t.macs), _ratio(t.macs, base.macs) if i else "1",
                fmt.rf_text(t.rf, wrap), str(len(v.changed)) if i else "", str(len(v.skipped)) if i else ""]  # fmt: skip
-        if _measured(c):
+        if t.measured:  # every variant is measured when one is (_measured)
             row += [f"{t.measured['ms_median']:.3f}", _time_ratio(base, t) if i else "1"]
         out.append(row)
     return out
@@ -137,8 +137,8 @@ def compare_table(c: Comparison, width: int | None = None) -> Any:
     parts: list[Any] = [Text(f"{model}: designs compared (×MACs = MACs ÷ the standard's)", style="bold"), summary.table]
     tables = [summary]
     parts += [Text(printable(line)) for line in summary_lines(c)]
-    if _measured(c):
-        m = c.variants[0].report.totals.measured
+    m = c.variants[0].report.totals.measured
+    if m and _measured(c):
         parts.append(Text(f"ms: end to end on {m['backend']}/{m['device']}, batch {m['batch']}, median of {m['repeats']}; "
                           "×time = time ÷ the standard's"))  # fmt: skip
     for i, v in enumerate(c.variants[1:], start=1):

@@ -54,13 +54,17 @@ def map_lines(r: HdcReport, width: int | None = None) -> list[tuple[str, str | N
     paths, top = r.paths, max(r.paths)
     cells = [(SHADES[_shade(n, top)], None) if n else ("·", "bold red") for n in paths]
     room = width or 2 * MAP_2D_MAX
+    lines: list[tuple[str, str | None]] = []
     if len(paths) <= min(MAP_2D_MAX, room):
         cell = 2 if 2 * len(paths) <= room else 1
-        lines = []
         for a in paths:
             row = "".join("·" * cell if not (a and b) else SHADES[_shade(a * b, top * top)] * cell for b in paths)
             lines.append((row, None))
-        return [(f"coverage map, {r.receptive_field}×{r.receptive_field} (shade = paths reaching the offset; · = hole):", "bold")] + lines
+        title: tuple[str, str | None] = (
+            f"coverage map, {r.receptive_field}×{r.receptive_field} (shade = paths reaching the offset; · = hole):",
+            "bold",
+        )
+        return [title, *lines]
     strip = "".join(c for c, _ in cells[:STRIP_MAX])
     line = min(width or UNCUT_LINE, UNCUT_LINE)
     lines = [(f"coverage strip per axis, {r.receptive_field} offsets (shade = paths; · = hole):", "bold")]
