@@ -52,7 +52,7 @@ def arguments(cls: type[Kind]) -> list[tuple[str, str, str, str]]:
     rows = []
     for name, field in cls.arguments().items():
         default = "required" if field.default is REQUIRED else "—" if field.default is None else str(field.default).lower()
-        rows.append((name, _type(field.convert)[0], default, cls.ARG_DOCS.get(name, ARGUMENT_DOCS[name])))
+        rows.append((name, _type(field.convert)[0], default, cls.ARG_DOCS.get(name) or ARGUMENT_DOCS[name]))
     if cls.SHORTHAND:
         rows.append(("bn", "true or false", "false", "append a batch norm after it"))
         rows.append(("act", "an activation name or none", "none", f"append an activation: {', '.join(conv.ACTIVATIONS)}"))
@@ -96,7 +96,7 @@ def _arg_schema(field: Any) -> dict[str, Any]:
 
 def _kind_schema(name: str, cls: type[Kind]) -> dict[str, Any]:
     props: dict[str, Any] = {
-        a: {**_arg_schema(f), "description": cls.ARG_DOCS.get(a, ARGUMENT_DOCS[a])} for a, f in cls.arguments().items()
+        a: {**_arg_schema(f), "description": cls.ARG_DOCS.get(a) or ARGUMENT_DOCS[a]} for a, f in cls.arguments().items()
     }
     props["name"] = {"type": "string"}
     if cls.SHORTHAND:
@@ -146,7 +146,8 @@ def schema() -> dict[str, Any]:
         "name": {"type": "string"},
         "input": {"type": "array", "minItems": 2, "maxItems": 4, "items": {"$ref": "#/$defs/count"},
                   "description": "channels, then 1 to 3 spatial sizes"},
-        "defaults": {"type": "object", "propertyNames": {"enum": every_arg}, "description": "default arguments for every kind that takes them"},
+        "defaults": {"type": "object", "propertyNames": {"enum": every_arg + list(KINDS)},
+                     "description": "default arguments for every kind that takes them; under a kind's name, for that kind only"},
         "budget": {"type": "object", "additionalProperties": False, "properties": {
             "params": {"$ref": "#/$defs/count"}, "macs": {"$ref": "#/$defs/count"}, "flops": {"$ref": "#/$defs/count"},
             "peak_memory": BYTES, "min_rf": {"$ref": "#/$defs/count"}, "no_gridding": {"type": "boolean"}}},

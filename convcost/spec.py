@@ -11,6 +11,7 @@ from typing import Any
 
 from .args import activation, boolean, pos_int
 from .errors import ConvcostError, Mark, closest, describe
+from .expr import evaluate, is_expression
 from .gcpause import paused
 from .graph import Budget, Concat, Leaf, Node, Residual, Stack, bind
 from .kinds import KINDS, load_plugins
@@ -96,12 +97,20 @@ def _defaults(value: Any, data: Any) -> LDict:
         return LDict()
     if not isinstance(value, dict):
         raise _fail(f"expected a mapping of argument defaults, found {describe(value)}", data, "defaults", "defaults")
-    if any(key not in ("bn", "act") and all(key not in cls.arguments() for cls in KINDS.values()) for key in value):
+    if any(key not in ("bn", "act") and key not in KINDS and all(key not in cls.arguments() for cls in KINDS.values()) for key in value):
         load_plugins()  # a default only a plugin kind takes
     known = {"bn", "act"} | {a for cls in KINDS.values() for a in cls.arguments()}
-    for key in value:
-        if key not in known:
-            raise _fail(f"no layer kind takes '{key}'{closest(key, known)}", value, key, f"defaults.{key}")
+    for key, scoped in value.items():
+        if key in KINDS and (key not in known or isinstance(scoped, dict)):  # per kind: `defaults: {conv: {bias: false}}`
+            if not isinstance(scoped, dict):
+                raise _fail(f"expected the defaults of {key} as a mapping, found {describe(scoped)}", value, key, f"defaults.{key}")
+            cls = KINDS[key]
+            takes = set(cls.arguments()) | ({"bn", "act"} if cls.SHORTHAND else set())
+            for arg_name in scoped:
+                if arg_name not in takes:
+                    raise _fail(f"{key} takes no '{arg_name}'{closest(arg_name, takes)}", scoped, arg_name, f"defaults.{key}.{arg_name}")
+        elif key not in known:
+            raise _fail(f"no layer kind takes '{key}'{closest(key, known | set(KINDS))}", value, key, f"defaults.{key}")
     return value  # type: ignore[return-value]  # an LDict: checked to be a dict above, built by the loader
 
 
@@ -147,6 +156,11 @@ def _substitute(value: Any, params: dict[str, Any], container: Any, key: Any, pa
     memo = {} if memo is None else memo
     if id(value) in memo:
         return memo[id(value)]
+    if isinstance(value, str) and is_expression(value):
+        try:
+            return evaluate(value, params)
+        except ConvcostError as exc:
+            raise exc.located(path, mark_of(container, key)) from None
     if isinstance(value, str) and value.startswith("$"):
         if value[1:] not in params:
             raise _fail(f"undefined parameter {value}; this block has {', '.join('$' + p for p in params) or 'none'}"
@@ -214,6 +228,23 @@ class _Expander:
         finally:
             self.depth -= 1
 
+    def _defaults_for(self, kind: str) -> tuple[dict[str, Any], dict[str, Mark]]:
+        """The defaults a layer of ``kind`` gets: the global ones, then its kind's own on top. A
+        global ``bn``/``act`` is the shorthand only; it never sets a kind's own argument of that
+        name (se's inner ``act``): that takes ``se: {act: …}``."""
+
+        def per_kind(key: str) -> bool:  # `conv: {…}`; `bn: true` is the shorthand, not the bn kind's scope
+            return key in KINDS and isinstance(self.defaults[key], dict)
+
+        scoped = self.defaults.get(kind) if kind in KINDS else None
+        shorthand_only = not KINDS[kind].SHORTHAND if kind in KINDS else True
+        values = {k: v for k, v in self.defaults.items() if not per_kind(k) and not (shorthand_only and k in ("bn", "act"))}
+        marks = {k: m for k, m in (getattr(self.defaults, "marks", None) or {}).items() if not (k in self.defaults and per_kind(k))}
+        if isinstance(scoped, dict):
+            values.update(scoped)
+            marks.update(getattr(scoped, "marks", None) or {})
+        return values, marks
+
     def _work(self, added: int, mark: Mark | None, path: str) -> None:
         self.work += added
         if self.work > MAX_NODES:
@@ -256,17 +287,17 @@ class _Expander:
 
     def _leaves(self, kind: str, args: dict[str, Any], mark: Mark | None, path: str, space: Space) -> list[Node]:
         cls = KINDS[kind]
-        marks = dict(self.defaults.marks) if self.defaults else {}
+        defaults, marks = self._defaults_for(kind)
         marks.update(getattr(args, "marks", {}) or {})
         args = dict(args)
         name = args.pop("name", None)
         if name is not None and not isinstance(name, str):
             raise ConvcostError(f"expected a string, found {describe(name)}", path=f"{path}.{kind}.name", mark=marks.get("name"))
-        merged = {k: v for k, v in self.defaults.items() if k in cls.arguments()}
+        merged = {k: v for k, v in defaults.items() if k in cls.arguments()}
         bn, act = False, None
         if cls.SHORTHAND:
-            bn_raw = args.pop("bn", self.defaults.get("bn", False))
-            act_raw = args.pop("act", self.defaults.get("act"))
+            bn_raw = args.pop("bn", defaults.get("bn", False))
+            act_raw = args.pop("act", defaults.get("act"))
             try:
                 bn, act = boolean(bn_raw), activation(act_raw)
             except ConvcostError as exc:

@@ -9,6 +9,7 @@ PyTorch's semantics (cross-correlation; pooling with ceil_mode; align_corners=Fa
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -179,7 +180,7 @@ def channel_shape(x: np.ndarray) -> tuple[int, ...]:
     return (1, x.shape[1], *(1,) * (x.ndim - 2))
 
 
-ACTIVATIONS = {
+ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "relu": lambda x: np.maximum(x, 0),
     "relu6": lambda x: np.clip(x, 0, 6),
     "leakyrelu": lambda x: np.where(x >= 0, x, 0.01 * x),

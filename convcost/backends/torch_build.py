@@ -141,14 +141,35 @@ def _bilinear(x: torch.Tensor, py: torch.Tensor, px: torch.Tensor) -> torch.Tens
 
 
 class SqueezeExcite(nn.Module):
-    def __init__(self, c: int, hidden: int) -> None:
+    def __init__(self, c: int, hidden: int, act: nn.Module, gate: nn.Module) -> None:
         super().__init__()
-        self.fc1, self.fc2 = nn.Linear(c, hidden), nn.Linear(hidden, c)
+        self.fc1, self.fc2, self.act, self.gate = nn.Linear(c, hidden), nn.Linear(hidden, c), act, gate
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         s = x.mean(dim=tuple(range(2, x.dim()))) if x.dim() > 2 else x
-        s = torch.sigmoid(self.fc2(torch.relu(self.fc1(s))))
+        s = self.gate(self.fc2(self.act(self.fc1(s))))
         return x * s.reshape(*s.shape, *([1] * (x.dim() - 2)))
+
+
+class ChannelLayerNorm(nn.Module):
+    """LayerNorm over the channels at every position (ConvNeXt's LayerNorm2d, eps 1e-6)."""
+
+    def __init__(self, c: int) -> None:
+        super().__init__()
+        self.weight, self.bias = nn.Parameter(torch.ones(c)), nn.Parameter(torch.zeros(c))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = F.layer_norm(x.movedim(1, -1), (x.shape[1],), self.weight, self.bias, 1e-6)
+        return y.movedim(-1, 1)
+
+
+class ChannelScale(nn.Module):
+    def __init__(self, c: int) -> None:
+        super().__init__()
+        self.gamma = nn.Parameter(torch.ones(c))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.gamma.reshape(-1, *([1] * (x.dim() - 2)))
 
 
 class Shuffle(nn.Module):

@@ -5,8 +5,22 @@ from __future__ import annotations
 from .base import Kind, Shape
 from .channel import ChConv, ConvCls, GChConv
 from .conv import Conv, ConvTranspose, DeformConv, DWConv, PWConv, SepConv
-from .misc import ACTIVATION_KINDS, SE, BatchNorm, Chunk, Dropout, Flatten, GroupNorm, Linear, PReLU, Shuffle
-from .pool import GAP, GMP, AvgPool, MaxPool, Upsample
+from .misc import (
+    ACTIVATION_KINDS,
+    SE,
+    BatchNorm,
+    Chunk,
+    Dropout,
+    DropPath,
+    Flatten,
+    GroupNorm,
+    LayerNorm,
+    LayerScale,
+    Linear,
+    PReLU,
+    Shuffle,
+)
+from .pool import GAP, GMP, AdaptiveAvgPool, AdaptiveMaxPool, AvgPool, MaxPool, Upsample
 
 KINDS: dict[str, type[Kind]] = {
     "conv": Conv,
@@ -22,13 +36,18 @@ KINDS: dict[str, type[Kind]] = {
     "avgpool": AvgPool,
     "gap": GAP,
     "gmp": GMP,
+    "adaptiveavgpool": AdaptiveAvgPool,
+    "adaptivemaxpool": AdaptiveMaxPool,
     "linear": Linear,
     "flatten": Flatten,
     "bn": BatchNorm,
     "gn": GroupNorm,
+    "layernorm": LayerNorm,
+    "layerscale": LayerScale,
     **ACTIVATION_KINDS,
     "prelu": PReLU,
     "dropout": Dropout,
+    "droppath": DropPath,
     "se": SE,
     "shuffle": Shuffle,
     "chunk": Chunk,

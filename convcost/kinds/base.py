@@ -49,6 +49,9 @@ ARGUMENT_DOCS = {
     "index": "which chunk to keep, from 0",
     "scale": "upsampling factor, per axis",
     "mode": "interpolation: nearest or bilinear (align_corners=False)",
+    "size": "output size, one value for every spatial axis or one per axis",
+    "squeeze": "the hidden width S itself (else C / reduction)",
+    "divisor": "round C / reduction to a multiple of this, as torchvision's _make_divisible (MobileNetV3: 8)",
 }
 
 

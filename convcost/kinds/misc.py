@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any, ClassVar
 
-from ..args import ACTIVATIONS, boolean, nonneg_int, pos_int, probability
+from ..args import ACTIVATIONS, boolean, choice, nonneg_int, pos_int, probability
 from ..arith import prod
+from ..expr import divisible
 from .base import Costless, Kind, Shape, arg, fit_error, need_divisible
 
 
@@ -202,15 +204,28 @@ class Dropout(Transparent):
 
 
 class SE(Kind):
-    """Squeeze-and-excitation: gap → linear C→C/r (bias) → relu → linear C/r→C (bias) →
-    sigmoid → channel scale. Its gating branch is ignored for the receptive field."""
+    """Squeeze-and-excitation: gap → linear C→S (bias) → act → linear S→C (bias) → gate →
+    channel scale (S = squeeze, or C/reduction rounded to a multiple of divisor). Its gating
+    branch is ignored for the receptive field."""
 
     kind: ClassVar[str] = "se"
-    COST = "params = 2·C·(C/r) + C/r + C; MACs = 2·C·(C/r) (the two linears); shape kept"
-    EXAMPLE = "se: {reduction: 4}"
+    COST = "params = 2·C·S + S + C; MACs = 2·C·S (the two linears); shape kept"
+    EXAMPLE = "se: {reduction: 4, divisor: 8, act: relu, gate: hsigmoid}"
+    ARG_DOCS = {"act": "the activation between the two linears (relu; silu in EfficientNet)",
+                "gate": "the gate: sigmoid, or hsigmoid (MobileNetV3)"}  # fmt: skip
     reduction: Any = arg(pos_int, 16)
+    squeeze: Any = arg(pos_int, None)
+    divisor: Any = arg(pos_int, None)
+    act: Any = arg(choice(*ACTIVATIONS), "relu")
+    gate: Any = arg(choice("sigmoid", "hsigmoid"), "sigmoid")
 
     def hidden(self, c: int) -> int:
+        """S: the squeeze width given, else C / reduction (rounded like torchvision's
+        _make_divisible when a divisor is given, else floored)."""
+        if self.squeeze is not None:
+            return self.squeeze  # type: ignore[no-any-return]  # fields are declared Any by arg()
+        if self.divisor is not None:
+            return int(divisible(Fraction(c, self.reduction), Fraction(self.divisor)))
         return c // self.reduction  # type: ignore[no-any-return]  # fields are declared Any by arg()
 
     def bind(self, shape: Shape) -> Any:
@@ -230,19 +245,85 @@ class SE(Kind):
         return [(h, c), (h,), (c, h), (c,)]
 
     def numpy_fn(self, shape: Shape, w: list[Any]) -> Any:
-        import numpy as np
+
+        from ..backends import numpy_ops as ops
+
+        act, gate = ops.ACTIVATIONS[self.act], ops.ACTIVATIONS[self.gate]
 
         def excite(x: Any) -> Any:
             s = x.mean(axis=tuple(range(2, x.ndim))) if x.ndim > 2 else x
-            s = np.maximum(s @ w[0].T + w[1], 0) @ w[2].T + w[3]
-            return x * (1 / (1 + np.exp(-s))).reshape(*s.shape, *(1,) * (x.ndim - 2))
+            s = act(s @ w[0].T + w[1]) @ w[2].T + w[3]
+            return x * gate(s).reshape(*s.shape, *(1,) * (x.ndim - 2))
 
         return excite
 
     def torch_module(self, shape: Shape) -> Any:
         from ..backends import torch_build as tb
 
-        return tb.SqueezeExcite(shape[0], self.hidden(shape[0]))
+        return tb.SqueezeExcite(shape[0], self.hidden(shape[0]), tb.ACT[self.act](), tb.ACT[self.gate]())
+
+
+class LayerNorm(Transparent):
+    """Layer normalisation over the channels at every position (ConvNeXt's LayerNorm2d, eps 1e-6)."""
+
+    kind: ClassVar[str] = "layernorm"
+    COST = "params = 2·C (scale and shift); 0 MACs; shape kept"
+    EXAMPLE = "layernorm"
+    INIT: ClassVar[str] = "norm"
+
+    def params(self, shape: Shape) -> int:
+        return 2 * shape[0]
+
+    def param_shapes(self, shape: Shape) -> list[tuple[int, ...]]:
+        return [(shape[0],), (shape[0],)]
+
+    def numpy_fn(self, shape: Shape, w: list[Any]) -> Any:
+        import numpy as np
+
+        from ..backends import numpy_ops as ops
+
+        def norm(x: Any) -> Any:
+            y = (x - x.mean(axis=1, keepdims=True)) / np.sqrt(x.var(axis=1, keepdims=True) + 1e-6)
+            return y * w[0].reshape(ops.channel_shape(x)) + w[1].reshape(ops.channel_shape(x))
+
+        return norm
+
+    def torch_module(self, shape: Shape) -> Any:
+        from ..backends import torch_build as tb
+
+        return tb.ChannelLayerNorm(shape[0])
+
+
+class LayerScale(Transparent):
+    """Layer scale: a learned multiplier per channel (ConvNeXt, CaiT)."""
+
+    kind: ClassVar[str] = "layerscale"
+    COST = "params = C; 0 MACs (an elementwise product); shape kept"
+    EXAMPLE = "layerscale"
+    INIT: ClassVar[str] = "norm"
+
+    def params(self, shape: Shape) -> int:
+        return shape[0]
+
+    def param_shapes(self, shape: Shape) -> list[tuple[int, ...]]:
+        return [(shape[0],)]
+
+    def numpy_fn(self, shape: Shape, w: list[Any]) -> Any:
+        from ..backends import numpy_ops as ops
+
+        return lambda x: x * w[0].reshape(ops.channel_shape(x))
+
+    def torch_module(self, shape: Shape) -> Any:
+        from ..backends import torch_build as tb
+
+        return tb.ChannelScale(shape[0])
+
+
+class DropPath(Dropout):
+    """Stochastic depth (drop path): the identity at inference."""
+
+    kind: ClassVar[str] = "droppath"
+    EXAMPLE = "droppath: {p: 0.1}"
 
 
 class Shuffle(Costless):

@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 from ..args import boolean, choice, pos_axes
 from ..arith import pool_out
-from ..rf import IDENTITY, Step, Up
+from ..rf import IDENTITY, Down, Step, Up
 from .base import Costless, Shape, arg, fit_error, internal
 from .conv import Window
 
@@ -120,6 +120,72 @@ class GMP(GlobalPool):
     kind: ClassVar[str] = "gmp"
     COST = "0 params, 0 MACs; output C × 1 × … × 1; the receptive field is the whole input (rf null)"
     EXAMPLE = "gmp"
+
+
+class AdaptivePool(Costless):
+    """PyTorch AdaptiveAvgPool/AdaptiveMaxPool to a fixed size: output i of an axis of n
+    inputs pools [floor(i·n/size), ceil((i + 1)·n/size))."""
+
+    size: Any = arg(pos_axes)
+    inputs: Any = internal()  #: the spatial input sizes, known once bound
+
+    def bind(self, shape: Shape) -> Any:
+        self.need_spatial(shape)
+        return self.replace(inputs=tuple(shape[1:]))
+
+    def out_shape(self, shape: Shape) -> Shape:
+        return (shape[0], *self.size)
+
+    def windows(self, n: int, size: int) -> list[tuple[int, int]]:
+        return [(i * n // size, -(-(i + 1) * n // size)) for i in range(size)]
+
+    def rf_steps(self) -> tuple[Step, ...] | None:
+        """Exact when each input size is a multiple of the output size (a plain pool of n/size);
+        otherwise the largest window at the average stride, rounded down (an approximation)."""
+        steps: list[Step] = []
+        for n, size in zip(self.inputs, self.size):
+            widest = max(hi - lo for lo, hi in self.windows(n, size))
+            steps.append(Down(widest, max(1, n // size), 1, 0))
+        return tuple(steps)
+
+    def numpy_fn(self, shape: Shape, w: list[Any]) -> Any:
+        import numpy as np
+
+        reduce = np.mean if self.kind == "adaptiveavgpool" else np.max
+        windows = [self.windows(n, s) for n, s in zip(shape[1:], self.size)]
+
+        def pool(x: Any) -> Any:
+            out = np.empty((*x.shape[:2], *self.size), dtype=x.dtype)
+            for index in np.ndindex(*self.size):
+                cut = tuple(slice(*windows[a][i]) for a, i in enumerate(index))
+                out[(slice(None), slice(None), *index)] = reduce(x[(slice(None), slice(None), *cut)], axis=tuple(range(2, x.ndim)))
+            return out
+
+        return pool
+
+    def torch_module(self, shape: Shape) -> Any:
+        from ..backends import torch_build as tb
+
+        prefix = "AdaptiveAvgPool" if self.kind == "adaptiveavgpool" else "AdaptiveMaxPool"
+        return tb.nd(prefix, len(shape) - 1)(self.size)
+
+
+class AdaptiveAvgPool(AdaptivePool):
+    """Adaptive average pooling to a fixed output size (PyTorch AdaptiveAvgPool; AlexNet, VGG)."""
+
+    kind: ClassVar[str] = "adaptiveavgpool"
+    COST = "0 params, 0 MACs; output C × size; window i = [floor(i·n/size), ceil((i + 1)·n/size))"
+    EXAMPLE = "adaptiveavgpool: {size: 7}"
+    ARG_DOCS = {"size": "output size, per axis"}
+
+
+class AdaptiveMaxPool(AdaptivePool):
+    """Adaptive max pooling to a fixed output size (PyTorch AdaptiveMaxPool)."""
+
+    kind: ClassVar[str] = "adaptivemaxpool"
+    COST = "0 params, 0 MACs; output C × size; window i = [floor(i·n/size), ceil((i + 1)·n/size))"
+    EXAMPLE = "adaptivemaxpool: {size: [4, 6]}"
+    ARG_DOCS = {"size": "output size, per axis"}
 
 
 class Upsample(Costless):
