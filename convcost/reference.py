@@ -16,7 +16,7 @@ SCHEMA_ID = "urn:convcost:model:1"
 COUNT = {"anyOf": [{"type": "integer"}, {"type": "string", "pattern": "^\\s*[0-9][0-9_]*(\\.[0-9_]*)?\\s*[KMGkmg]?\\s*$"}]}
 BYTES = {"anyOf": [{"type": "integer", "minimum": 0},
                    {"type": "string", "pattern": "^\\s*[0-9][0-9_]*(\\.[0-9_]*)?\\s*([KMGkmg][Ii]?)?[Bb]?\\s*$"}]}  # fmt: skip
-PARAM = {"type": "string", "pattern": "^\\$[A-Za-z_][A-Za-z0-9_]*$", "description": "a block parameter"}
+PARAM = {"type": "string", "pattern": "\\$[A-Za-z_]", "description": "a block parameter ($c), or arithmetic on parameters ($c * 4)"}
 SIZES = {"anyOf": [{"$ref": "#/$defs/count"}, {"type": "array", "items": {"$ref": "#/$defs/count"}}]}
 PADDING = {"anyOf": [{"$ref": "#/$defs/count"}, {"enum": ["same", "valid", "SAME", "VALID", "Same", "Valid"]},
                      {"type": "array", "items": {"$ref": "#/$defs/count"}},

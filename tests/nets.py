@@ -82,7 +82,7 @@ def vgg16(classifier: bool = True) -> nn.Module:
         else:
             layers += [nn.Conv2d(cin, int(v), 3, padding=1), nn.ReLU()]
             cin = int(v)
-    head: list[nn.Module] = [nn.Flatten(), nn.Linear(512 * 7 * 7, 4096), nn.ReLU(), nn.Dropout(), nn.Linear(4096, 4096), nn.ReLU(),
+    head: list[nn.Module] = [nn.AdaptiveAvgPool2d((7, 7)), nn.Flatten(), nn.Linear(512 * 7 * 7, 4096), nn.ReLU(), nn.Dropout(), nn.Linear(4096, 4096), nn.ReLU(),
                              nn.Dropout(), nn.Linear(4096, 1000)] if classifier else []  # fmt: skip
     return nn.Sequential(*layers, *head)
 
@@ -374,3 +374,39 @@ def dilated(rates: tuple[int, ...]) -> nn.Module:
     for r in rates:
         layers += [nn.Conv2d(64, 64, 3, padding=r, dilation=r, bias=False), nn.ReLU()]
     return nn.Sequential(*layers)
+
+
+def alexnet() -> nn.Module:
+    """torchvision alexnet, as written there (features, AdaptiveAvgPool2d((6, 6)), classifier)."""
+    return nn.Sequential(
+        nn.Conv2d(3, 64, 11, 4, 2), nn.ReLU(), nn.MaxPool2d(3, 2),
+        nn.Conv2d(64, 192, 5, padding=2), nn.ReLU(), nn.MaxPool2d(3, 2),
+        nn.Conv2d(192, 384, 3, padding=1), nn.ReLU(), nn.Conv2d(384, 256, 3, padding=1), nn.ReLU(),
+        nn.Conv2d(256, 256, 3, padding=1), nn.ReLU(), nn.MaxPool2d(3, 2),
+        nn.AdaptiveAvgPool2d((6, 6)), nn.Flatten(),
+        nn.Dropout(), nn.Linear(256 * 6 * 6, 4096), nn.ReLU(), nn.Dropout(), nn.Linear(4096, 4096), nn.ReLU(), nn.Linear(4096, 1000),
+    )  # fmt: skip
+
+
+class GroupedBottleneck(nn.Module):
+    """torchvision Bottleneck with groups=32, base_width=4: width = int(planes · 4/64) · 32."""
+
+    def __init__(self, cin: int, planes: int, stride: int) -> None:
+        super().__init__()
+        width = int(planes * (4 / 64.0)) * 32
+        self.body = nn.Sequential(*conv_bn(cin, width, 1), *conv_bn(width, width, 3, stride, 1, groups=32),
+                                  *conv_bn(width, planes * 4, 1, relu=False))  # fmt: skip
+        self.down = nn.Sequential(*conv_bn(cin, planes * 4, 1, stride, relu=False)) if stride != 1 or cin != planes * 4 else nn.Identity()
+
+    def forward(self, x):  # type: ignore[no-untyped-def]
+        return (self.body(x) + self.down(x)).relu()
+
+
+def resnext50_32x4d() -> nn.Module:
+    layers: list[nn.Module] = [*conv_bn(3, 64, 7, 2, 3), nn.MaxPool2d(3, 2, 1)]
+    cin = 64
+    for planes, blocks, stride in ((64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2)):
+        for i in range(blocks):
+            layers.append(GroupedBottleneck(cin, planes, stride if i == 0 else 1))
+            cin = planes * 4
+    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(2048, 1000))

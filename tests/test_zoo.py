@@ -20,6 +20,7 @@ ZOO = sorted(LAYERS.glob("*.yaml"))
 
 # Published figures (REFERENCES.md; the papers' tables): exact where the source is exact.
 PUBLISHED = {
+    "alexnet": (61_100_840, 714_188_480),
     "vgg16": (138_357_544, 15_470_264_320),
     "resnet18": (11_689_512, 1_814_073_344),
     "resnet50": (25_557_032, 4_089_184_256),
@@ -27,6 +28,8 @@ PUBLISHED = {
     "mobilenet_v2": (3_504_872, 300_774_272),
     "shufflenet_v2": (2_278_604, 144_907_992),
 }
+# torchvision's documentation: num_params exact, GFLOPS (in fact G MACs) to 3 decimals
+TORCHVISION = {"resnext50_32x4d": (25_028_904, 4.230), "alexnet": (61_100_840, 0.714), "vgg16": (138_357_544, 15.470)}
 # (size, stride, padding) of the feature extractor's field: google-research/receptive_field where
 # the layout is the same (VGG-16), autograd support on PyTorch-layout nets otherwise (REFERENCES.md).
 FIELDS = {"vgg16": (212, 32, 90), "mobilenet_v1": (315, 32, 157), "resnet18": (435, 32, 217), "shufflenet_v2": (527, 32, 263)}
@@ -62,7 +65,7 @@ def torch_nets() -> dict[str, Any]:
         "sobel_spatial": nets.sobel_spatial, "depthwise_multiplier": nets.depthwise_multiplier, "resnext_block": nets.ResNeXtUnit,
         "factorize_5x5": lambda: __import__("torch").nn.Conv2d(64, 64, 5, padding=2, bias=False),
         "dilated_rf_3_7_15": lambda: nets.dilated((1, 2, 4)), "gridding_2_2_2": lambda: nets.dilated((2, 2, 2)),
-        "hdc_1_2_5": lambda: nets.dilated((1, 2, 5)),
+        "hdc_1_2_5": lambda: nets.dilated((1, 2, 5)), "alexnet": nets.alexnet, "resnext50_32x4d": nets.resnext50_32x4d,
     }  # fmt: skip
 
 
@@ -225,3 +228,10 @@ def test_sobel_file_equals_the_3x3_sobel_on_torch() -> None:
         x = torch.randn(1, 1, 64, 64)
         sobel = torch.tensor([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]]).reshape(1, 1, 3, 3)
         assert torch.allclose(module(x), torch.nn.functional.conv2d(x, sobel, padding=1), atol=1e-5)
+
+
+@pytest.mark.parametrize("name", sorted(TORCHVISION))
+def test_torchvision_documented_figures(name: str) -> None:
+    totals = convcost.analyze(convcost.load(LAYERS / f"{name}.yaml")).totals
+    params, gmacs = TORCHVISION[name]
+    assert totals.params == params and round(totals.macs / 1e9, 3) == gmacs
