@@ -410,3 +410,58 @@ def resnext50_32x4d() -> nn.Module:
             layers.append(GroupedBottleneck(cin, planes, stride if i == 0 else 1))
             cin = planes * 4
     return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(2048, 1000))
+
+
+def _make_divisible(v: float, divisor: int) -> int:
+    """torchvision.models._utils._make_divisible."""
+    new_v = max(divisor, int(v + divisor / 2) // divisor * divisor)
+    return new_v + divisor if new_v < 0.9 * v else new_v
+
+
+class _SqueezeExcitation(nn.Module):
+    """torchvision.ops.SqueezeExcitation: avgpool, 1×1 conv, ReLU, 1×1 conv, Hardsigmoid, scale."""
+
+    def __init__(self, c: int, squeeze: int) -> None:
+        super().__init__()
+        self.fc1, self.fc2 = nn.Conv2d(c, squeeze, 1), nn.Conv2d(squeeze, c, 1)
+
+    def forward(self, x):  # type: ignore[no-untyped-def]
+        s = nn.functional.adaptive_avg_pool2d(x, 1)
+        return x * nn.functional.hardsigmoid(self.fc2(torch.relu(self.fc1(s))))
+
+
+class _InvertedResidualV3(nn.Module):
+    """torchvision mobilenetv3.InvertedResidual for one InvertedResidualConfig."""
+
+    def __init__(self, cin: int, k: int, exp: int, out: int, se: bool, act: str, stride: int) -> None:
+        super().__init__()
+        activation = nn.Hardswish if act == "HS" else nn.ReLU
+        layers: list[nn.Module] = []
+        if exp != cin:
+            layers += [nn.Conv2d(cin, exp, 1, bias=False), nn.BatchNorm2d(exp), activation()]
+        layers += [nn.Conv2d(exp, exp, k, stride, (k - 1) // 2, groups=exp, bias=False), nn.BatchNorm2d(exp), activation()]
+        if se:
+            layers.append(_SqueezeExcitation(exp, _make_divisible(exp // 4, 8)))
+        layers += [nn.Conv2d(exp, out, 1, bias=False), nn.BatchNorm2d(out)]
+        self.block, self.residual = nn.Sequential(*layers), stride == 1 and cin == out
+
+    def forward(self, x):  # type: ignore[no-untyped-def]
+        y = self.block(x)
+        return y + x if self.residual else y
+
+
+MOBILENET_V3_LARGE = [  # input_c, kernel, expanded_c, out_c, use_se, activation, stride (torchvision's table)
+    (16, 3, 16, 16, False, "RE", 1), (16, 3, 64, 24, False, "RE", 2), (24, 3, 72, 24, False, "RE", 1),
+    (24, 5, 72, 40, True, "RE", 2), (40, 5, 120, 40, True, "RE", 1), (40, 5, 120, 40, True, "RE", 1),
+    (40, 3, 240, 80, False, "HS", 2), (80, 3, 200, 80, False, "HS", 1), (80, 3, 184, 80, False, "HS", 1),
+    (80, 3, 184, 80, False, "HS", 1), (80, 3, 480, 112, True, "HS", 1), (112, 3, 672, 112, True, "HS", 1),
+    (112, 5, 672, 160, True, "HS", 2), (160, 5, 960, 160, True, "HS", 1), (160, 5, 960, 160, True, "HS", 1),
+]  # fmt: skip
+
+
+def mobilenet_v3_large() -> nn.Module:
+    layers: list[nn.Module] = [nn.Conv2d(3, 16, 3, 2, 1, bias=False), nn.BatchNorm2d(16), nn.Hardswish()]
+    layers += [_InvertedResidualV3(*row) for row in MOBILENET_V3_LARGE]
+    layers += [nn.Conv2d(160, 960, 1, bias=False), nn.BatchNorm2d(960), nn.Hardswish(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+               nn.Linear(960, 1280), nn.Hardswish(), nn.Dropout(0.2), nn.Linear(1280, 1000)]  # fmt: skip
+    return nn.Sequential(*layers)
