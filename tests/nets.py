@@ -459,9 +459,27 @@ MOBILENET_V3_LARGE = [  # input_c, kernel, expanded_c, out_c, use_se, activation
 ]  # fmt: skip
 
 
-def mobilenet_v3_large() -> nn.Module:
+MOBILENET_V3_SMALL = [
+    (16, 3, 16, 16, True, "RE", 2), (16, 3, 72, 24, False, "RE", 2), (24, 3, 88, 24, False, "RE", 1),
+    (24, 5, 96, 40, True, "HS", 2), (40, 5, 240, 40, True, "HS", 1), (40, 5, 240, 40, True, "HS", 1),
+    (40, 5, 120, 48, True, "HS", 1), (48, 5, 144, 48, True, "HS", 1), (48, 5, 288, 96, True, "HS", 2),
+    (96, 5, 576, 96, True, "HS", 1), (96, 5, 576, 96, True, "HS", 1),
+]  # fmt: skip
+
+
+def _mobilenet_v3(table: list[tuple[int, int, int, int, bool, str, int]], last_channel: int) -> nn.Module:
+    """torchvision MobileNetV3: stem, the table's blocks, a 1×1 conv to 6× the last width, the classifier."""
     layers: list[nn.Module] = [nn.Conv2d(3, 16, 3, 2, 1, bias=False), nn.BatchNorm2d(16), nn.Hardswish()]
-    layers += [_InvertedResidualV3(*row) for row in MOBILENET_V3_LARGE]
-    layers += [nn.Conv2d(160, 960, 1, bias=False), nn.BatchNorm2d(960), nn.Hardswish(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
-               nn.Linear(960, 1280), nn.Hardswish(), nn.Dropout(0.2), nn.Linear(1280, 1000)]  # fmt: skip
+    layers += [_InvertedResidualV3(*row) for row in table]
+    c, wide = table[-1][3], 6 * table[-1][3]
+    layers += [nn.Conv2d(c, wide, 1, bias=False), nn.BatchNorm2d(wide), nn.Hardswish(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+               nn.Linear(wide, last_channel), nn.Hardswish(), nn.Dropout(0.2), nn.Linear(last_channel, 1000)]  # fmt: skip
     return nn.Sequential(*layers)
+
+
+def mobilenet_v3_large() -> nn.Module:
+    return _mobilenet_v3(MOBILENET_V3_LARGE, 1280)
+
+
+def mobilenet_v3_small() -> nn.Module:
+    return _mobilenet_v3(MOBILENET_V3_SMALL, 1024)

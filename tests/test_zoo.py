@@ -31,6 +31,7 @@ PUBLISHED = {
 # torchvision's documentation: num_params exact, GFLOPS (in fact G MACs) to 3 decimals
 TORCHVISION = {
     "mobilenet_v3_large": (5_483_032, 0.217),
+    "mobilenet_v3_small": (2_542_856, 0.057),
     "resnext50_32x4d": (25_028_904, 4.230),
     "alexnet": (61_100_840, 0.714),
     "vgg16": (138_357_544, 15.470),
@@ -71,7 +72,7 @@ def torch_nets() -> dict[str, Any]:
         "factorize_5x5": lambda: __import__("torch").nn.Conv2d(64, 64, 5, padding=2, bias=False),
         "dilated_rf_3_7_15": lambda: nets.dilated((1, 2, 4)), "gridding_2_2_2": lambda: nets.dilated((2, 2, 2)),
         "hdc_1_2_5": lambda: nets.dilated((1, 2, 5)), "alexnet": nets.alexnet, "resnext50_32x4d": nets.resnext50_32x4d,
-        "mobilenet_v3_large": nets.mobilenet_v3_large,
+        "mobilenet_v3_large": nets.mobilenet_v3_large, "mobilenet_v3_small": nets.mobilenet_v3_small,
     }  # fmt: skip
 
 
