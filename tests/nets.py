@@ -483,3 +483,39 @@ def mobilenet_v3_large() -> nn.Module:
 
 def mobilenet_v3_small() -> nn.Module:
     return _mobilenet_v3(MOBILENET_V3_SMALL, 1024)
+
+
+class _MBConv(nn.Module):
+    """torchvision efficientnet.MBConv (inference: stochastic depth is the identity)."""
+
+    def __init__(self, e: int, k: int, stride: int, cin: int, out: int) -> None:
+        super().__init__()
+        exp = _make_divisible(cin * e, 8)
+        layers: list[nn.Module] = []
+        if exp != cin:
+            layers += [nn.Conv2d(cin, exp, 1, bias=False), nn.BatchNorm2d(exp), nn.SiLU()]
+        layers += [nn.Conv2d(exp, exp, k, stride, (k - 1) // 2, groups=exp, bias=False), nn.BatchNorm2d(exp), nn.SiLU()]
+        squeeze = max(1, cin // 4)
+        self.fc1, self.fc2 = nn.Conv2d(exp, squeeze, 1), nn.Conv2d(squeeze, exp, 1)  # SqueezeExcitation(SiLU, Sigmoid)
+        self.pre, self.post = nn.Sequential(*layers), nn.Sequential(nn.Conv2d(exp, out, 1, bias=False), nn.BatchNorm2d(out))
+        self.residual = stride == 1 and cin == out
+
+    def forward(self, x):  # type: ignore[no-untyped-def]
+        y = self.pre(x)
+        y = y * torch.sigmoid(self.fc2(nn.functional.silu(self.fc1(nn.functional.adaptive_avg_pool2d(y, 1)))))
+        y = self.post(y)
+        return y + x if self.residual else y
+
+
+EFFICIENTNET_B0 = [(1, 3, 1, 32, 16, 1), (6, 3, 2, 16, 24, 2), (6, 5, 2, 24, 40, 2), (6, 3, 2, 40, 80, 3), (6, 5, 1, 80, 112, 3),
+                   (6, 5, 2, 112, 192, 4), (6, 3, 1, 192, 320, 1)]  # expand_ratio, kernel, stride, in, out, layers (torchvision)
+
+
+def efficientnet_b0() -> nn.Module:
+    layers: list[nn.Module] = [nn.Conv2d(3, 32, 3, 2, 1, bias=False), nn.BatchNorm2d(32), nn.SiLU()]
+    for e, k, stride, cin, out, count in EFFICIENTNET_B0:
+        for i in range(count):
+            layers.append(_MBConv(e, k, stride if i == 0 else 1, cin if i == 0 else out, out))
+    layers += [nn.Conv2d(320, 1280, 1, bias=False), nn.BatchNorm2d(1280), nn.SiLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+               nn.Dropout(0.2), nn.Linear(1280, 1000)]  # fmt: skip
+    return nn.Sequential(*layers)
