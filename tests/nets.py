@@ -519,3 +519,30 @@ def efficientnet_b0() -> nn.Module:
     layers += [nn.Conv2d(320, 1280, 1, bias=False), nn.BatchNorm2d(1280), nn.SiLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
                nn.Dropout(0.2), nn.Linear(1280, 1000)]  # fmt: skip
     return nn.Sequential(*layers)
+
+
+class _ResBottleneckBlock(nn.Module):
+    """torchvision regnet.ResBottleneckBlock (bottleneck multiplier 1, SE ratio 0.25)."""
+
+    def __init__(self, cin: int, w: int, stride: int, group_width: int = 8) -> None:
+        super().__init__()
+        self.proj = nn.Sequential(nn.Conv2d(cin, w, 1, stride, bias=False), nn.BatchNorm2d(w)) if cin != w or stride != 1 else None
+        squeeze = int(round(0.25 * cin))
+        self.a = nn.Sequential(*conv_bn(cin, w, 1), *conv_bn(w, w, 3, stride, 1, groups=w // group_width))
+        self.fc1, self.fc2 = nn.Conv2d(w, squeeze, 1), nn.Conv2d(squeeze, w, 1)
+        self.c = nn.Sequential(nn.Conv2d(w, w, 1, bias=False), nn.BatchNorm2d(w))
+
+    def forward(self, x):  # type: ignore[no-untyped-def]
+        y = self.a(x)
+        y = self.c(y * torch.sigmoid(self.fc2(torch.relu(self.fc1(nn.functional.adaptive_avg_pool2d(y, 1))))))
+        return (y + (self.proj(x) if self.proj is not None else x)).relu()
+
+
+def regnet_y_400mf() -> nn.Module:
+    layers: list[nn.Module] = [*conv_bn(3, 32, 3, 2, 1)]
+    cin = 32
+    for w, depth in ((48, 1), (104, 3), (208, 6), (440, 6)):  # torchvision's widths and depths for 400MF
+        for i in range(depth):
+            layers.append(_ResBottleneckBlock(cin, w, 2 if i == 0 else 1))
+            cin = w
+    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(440, 1000))
