@@ -546,3 +546,35 @@ def regnet_y_400mf() -> nn.Module:
             layers.append(_ResBottleneckBlock(cin, w, 2 if i == 0 else 1))
             cin = w
     return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(440, 1000))
+
+
+class _LayerNorm2d(nn.LayerNorm):
+    """torchvision convnext.LayerNorm2d: LayerNorm over channels of an NCHW tensor."""
+
+    def forward(self, x):  # type: ignore[no-untyped-def]
+        return nn.functional.layer_norm(x.permute(0, 2, 3, 1), self.normalized_shape, self.weight, self.bias, self.eps).permute(0, 3, 1, 2)
+
+
+class _CNBlock(nn.Module):
+    """torchvision convnext.CNBlock at inference (stochastic depth is the identity)."""
+
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.dw = nn.Conv2d(dim, dim, 7, padding=3, groups=dim)
+        self.norm, self.fc1, self.fc2 = nn.LayerNorm(dim, eps=1e-6), nn.Linear(dim, 4 * dim), nn.Linear(4 * dim, dim)
+        self.layer_scale = nn.Parameter(torch.ones(dim, 1, 1) * 1e-6)
+
+    def forward(self, x):  # type: ignore[no-untyped-def]
+        y = self.dw(x).permute(0, 2, 3, 1)
+        y = self.fc2(nn.functional.gelu(self.fc1(self.norm(y)))).permute(0, 3, 1, 2)
+        return x + self.layer_scale * y
+
+
+def convnext_tiny() -> nn.Module:
+    layers: list[nn.Module] = [nn.Conv2d(3, 96, 4, 4), _LayerNorm2d(96, eps=1e-6)]
+    dims, depths = (96, 192, 384, 768), (3, 3, 9, 3)
+    for i, (dim, depth) in enumerate(zip(dims, depths)):
+        layers += [_CNBlock(dim) for _ in range(depth)]
+        if i < 3:
+            layers += [_LayerNorm2d(dim, eps=1e-6), nn.Conv2d(dim, dims[i + 1], 2, 2)]
+    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), _LayerNorm2d(768, eps=1e-6), nn.Flatten(), nn.Linear(768, 1000))

@@ -34,6 +34,7 @@ TORCHVISION = {
     "mobilenet_v3_small": (2_542_856, 0.057),
     "efficientnet_b0": (5_288_548, 0.386),
     "regnet_y_400mf": (4_344_144, 0.402),
+    "convnext_tiny": (28_589_128, 4.456),
     "resnext50_32x4d": (25_028_904, 4.230),
     "alexnet": (61_100_840, 0.714),
     "vgg16": (138_357_544, 15.470),
@@ -76,6 +77,7 @@ def torch_nets() -> dict[str, Any]:
         "hdc_1_2_5": lambda: nets.dilated((1, 2, 5)), "alexnet": nets.alexnet, "resnext50_32x4d": nets.resnext50_32x4d,
         "mobilenet_v3_large": nets.mobilenet_v3_large, "mobilenet_v3_small": nets.mobilenet_v3_small,
         "efficientnet_b0": nets.efficientnet_b0, "regnet_y_400mf": nets.regnet_y_400mf,
+        "convnext_tiny": nets.convnext_tiny,
     }  # fmt: skip
 
 
