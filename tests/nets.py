@@ -507,8 +507,15 @@ class _MBConv(nn.Module):
         return y + x if self.residual else y
 
 
-EFFICIENTNET_B0 = [(1, 3, 1, 32, 16, 1), (6, 3, 2, 16, 24, 2), (6, 5, 2, 24, 40, 2), (6, 3, 2, 40, 80, 3), (6, 5, 1, 80, 112, 3),
-                   (6, 5, 2, 112, 192, 4), (6, 3, 1, 192, 320, 1)]  # expand_ratio, kernel, stride, in, out, layers (torchvision)
+EFFICIENTNET_B0 = [
+    (1, 3, 1, 32, 16, 1),
+    (6, 3, 2, 16, 24, 2),
+    (6, 5, 2, 24, 40, 2),
+    (6, 3, 2, 40, 80, 3),
+    (6, 5, 1, 80, 112, 3),
+    (6, 5, 2, 112, 192, 4),
+    (6, 3, 1, 192, 320, 1),
+]  # expand_ratio, kernel, stride, in, out, layers (torchvision)
 
 
 def efficientnet_b0() -> nn.Module:

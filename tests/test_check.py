@@ -152,6 +152,7 @@ def test_baseline_at_a_git_revision(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(shutil.which("pre-commit") is None and not os.environ.get("CI"), reason="pre-commit is not installed")
+@pytest.mark.slow
 def test_pre_commit_hook_for_real(tmp_path: Path) -> None:
     """`pre-commit try-repo` installs this project into its own environment and runs the hook."""
     if not (ROOT / ".git").exists():

@@ -163,6 +163,7 @@ budget: {macs: 1}
     assert "stage2.1.conv2" in {g["name"] for g in checked["growth"]}
 
 
+@pytest.mark.slow
 def test_interrupt_exits_130_and_ascii_terminals_get_ascii(tmp_path: Path) -> None:
     import os
     import signal

@@ -58,12 +58,14 @@ EXPANSIONS = {
 
 
 @pytest.mark.parametrize("name", sorted(EXPANSIONS))
+@pytest.mark.slow
 def test_expansion_work_is_bounded_before_expanding(name: str, tmp_path: Path) -> None:
     path = tmp_path / f"{name}.yaml"
     path.write_text(EXPANSIONS[name])
     refused(path, "refusing", seconds=3)
 
 
+@pytest.mark.slow
 def test_aliases_and_merge_keys_that_multiply(tmp_path: Path) -> None:
     merges = tmp_path / "merges.yaml"
     merges.write_text("input: [3, 8, 8]\nlayers:\n  - conv: &a0 {out: 4, kernel: 1}\n"
@@ -77,6 +79,7 @@ def test_aliases_and_merge_keys_that_multiply(tmp_path: Path) -> None:
     refused(lists, "expected a string")
 
 
+@pytest.mark.slow
 def test_deep_nesting_is_refused_cleanly(tmp_path: Path) -> None:
     path = tmp_path / "deep.yaml"
     path.write_text("input: [3, 8, 8]\nblocks:\n  b0: {layers: [relu]}\n" + "".join(f"  b{i}: {{layers: [b{i - 1}]}}\n" for i in range(1, 400))
@@ -88,6 +91,7 @@ def test_deep_nesting_is_refused_cleanly(tmp_path: Path) -> None:
     assert [r.kind for r in convcost.analyze(convcost.load(fine)).layers] == ["relu"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("text", "size"), [
     ("input: [3, 100000000000]\nlayers: [conv: {out: 1, kernel: 3, stride: 100000000000}]\n", [3]),
     ("input: [3, 1000000000000]\nlayers: [conv: {out: 1, kernel: 1000000000000}]\n", [10**12]),
@@ -124,6 +128,7 @@ def test_closed_form_gridding_criterion_equals_the_footprint() -> None:
                 assert _contiguous([(kernel, r) for r in rates]) is not holes, (rates, kernel)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("text", "said"), [
     ("input: [3, 8, 8]\nlayers:\n  - conv: {out: " + "9" * 5000 + ", kernel: 1}\n", "integer of more than 4300 digits"),
     ("input: [3, 8, 8]\nlayers:\n  - conv: {out: '" + "9" * 5000 + "K', kernel: 1}\n", "expected a positive integer"),
@@ -143,6 +148,7 @@ def test_numbers_tags_and_odd_documents(text: str, said: str, tmp_path: Path) ->
     refused(path, said)
 
 
+@pytest.mark.slow
 def test_names_are_data_in_every_format(tmp_path: Path) -> None:
     path = tmp_path / "names.yaml"
     path.write_text(
@@ -155,6 +161,7 @@ def test_names_are_data_in_every_format(tmp_path: Path) -> None:
     assert "[/]" in table and "a\\nb\\x1b[31m" in table and "\x1b" not in table
 
 
+@pytest.mark.slow
 def test_endless_and_huge_files_are_refused_early(tmp_path: Path) -> None:
     for device in ("/dev/zero", "/dev/urandom"):
         code, _, err, took = cli("analyze", device)
@@ -165,6 +172,7 @@ def test_endless_and_huge_files_are_refused_early(tmp_path: Path) -> None:
     assert code == 2 and took < 3 and "larger than 4 MiB" in err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("args", "said"), [
     (["hdc-check", "²"], "expected positive integers"),
     (["hdc-check", "9" * 5000], "expected positive integers"),
@@ -183,6 +191,7 @@ def test_option_values(args: list[str], said: str, tmp_path: Path) -> None:
     assert not (tmp_path / "x").exists()
 
 
+@pytest.mark.slow
 def test_unwritable_stdout_is_one_line() -> None:
     with open("/dev/full", "w") as full:
         done = subprocess.run([*CLI, "analyze", str(Path(__file__).parent.parent / "layers" / "resnet50.yaml")], stdout=full,
@@ -190,6 +199,7 @@ def test_unwritable_stdout_is_one_line() -> None:
     assert done.returncode == 2 and done.stderr == "error: cannot write the output: No space left on device\n"
 
 
+@pytest.mark.slow
 def test_compare_with_different_inputs_says_so(tmp_path: Path) -> None:
     a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
     a.write_text("input: [3, 8, 8]\nlayers: [conv: {out: 4, kernel: 3}]\n")
@@ -198,6 +208,7 @@ def test_compare_with_different_inputs_says_so(tmp_path: Path) -> None:
     assert code == 0 and "note: b takes input 3×16×16, the standard 3×8×8" in out
 
 
+@pytest.mark.slow
 def test_emit_yaml_writes_nothing_when_the_command_fails(tmp_path: Path) -> None:
     model = tmp_path / "m.yaml"
     model.write_text("input: [3, 8, 8]\nlayers: [conv: {out: 4, kernel: 3}]\n")

@@ -14,6 +14,8 @@ import pytest
 
 from .conftest import ROOT
 
+pytestmark = pytest.mark.slow  # real processes with an installed plugin
+
 EXAMPLE = ROOT / "examples" / "channelscale"
 MODEL = "input: [8, 16, 16]\nlayers:\n  - conv: {out: 8, kernel: 3, padding: 1}\n  - channelscale\n"
 

@@ -20,6 +20,7 @@ def test_every_type_ignore_says_why() -> None:
     assert not bare, bare
 
 
+@pytest.mark.slow
 def test_mypy_passes() -> None:
     pytest.importorskip("mypy")
     done = subprocess.run([sys.executable, "-m", "mypy", "--no-error-summary"], cwd=ROOT, capture_output=True, text=True, timeout=300)

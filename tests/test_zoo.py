@@ -160,6 +160,7 @@ def test_readme_zoo_table_is_current() -> None:
     assert current == result.stdout.strip(), "README zoo table is stale: regenerate with `convcost analyze layers/*.yaml -f markdown`"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "factory", "head", "size", "u"), [("resnet50", "resnet50", 3, 480, 7), ("mobilenet_v2", "mobilenet_v2", 4, 544, 8)]
 )
