@@ -16,11 +16,6 @@ _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 MAX_LENGTH = 200
 
 
-def is_expression(text: str) -> bool:
-    """A string that is more than one ``$name``: it holds a parameter and something else."""
-    return "$" in text and not _PARAM.fullmatch(text.strip())
-
-
 def divisible(value: Fraction, divisor: Fraction) -> Fraction:
     """MobileNet's _make_divisible(v, d): the nearest multiple of d (at least d), never 10 % below v."""
     d = divisor

@@ -11,7 +11,6 @@ from typing import Any
 
 from .args import activation, boolean, pos_int
 from .errors import ConvcostError, Mark, closest, describe
-from .expr import evaluate, is_expression
 from .gcpause import paused
 from .graph import Budget, Concat, Leaf, Node, Residual, Stack, bind
 from .kinds import KINDS, load_plugins
@@ -156,7 +155,9 @@ def _substitute(value: Any, params: dict[str, Any], container: Any, key: Any, pa
     memo = {} if memo is None else memo
     if id(value) in memo:
         return memo[id(value)]
-    if isinstance(value, str) and is_expression(value):
+    if isinstance(value, str) and "$" in value and not (value.startswith("$") and value[1:].isidentifier()):
+        from .expr import evaluate  # arithmetic on parameters: imported only by files that use it
+
         try:
             return evaluate(value, params)
         except ConvcostError as exc:
