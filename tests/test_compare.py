@@ -56,6 +56,7 @@ def test_every_rewrite_keeps_shapes_on_the_zoo(model: Path, spec: str) -> None:
     assert_shapes_kept(convcost.load(model), spec)
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(stacks())
 def test_every_rewrite_keeps_shapes_on_random_stacks_and_matches_torch(text: str) -> None:

@@ -151,6 +151,7 @@ def test_no_kind_costs_nothing_by_accident() -> None:
         Forgetful(ndim=2).params((3, 8, 8))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_every_kind_runs_alike_on_numpy_and_torch(kind: str) -> None:
     """A kind is one place: its example runs through its own numpy function and its own torch

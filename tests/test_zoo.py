@@ -91,6 +91,7 @@ def measure(module: Any, shape: tuple[int, ...]) -> tuple[int, int, tuple[int, .
     return sum(p.numel() for p in module.parameters()), counter.get_total_flops(), tuple(out.shape[1:])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", ZOO, ids=lambda p: p.stem)
 def test_zoo_equals_an_independent_torch_definition(path: Path) -> None:
     pytest.importorskip("torch")
