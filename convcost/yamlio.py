@@ -57,6 +57,19 @@ class _Loader(_Base):  # type: ignore[misc,valid-type]  # the C loader when buil
     filename: str | None = None
     built = 0
 
+    def flatten_mapping(self, node: yaml.MappingNode) -> None:
+        """PyYAML's merge (``<<: [*a, *b]``), then each merged key kept once — where it first
+        appears, with the value that wins — so that anchors merging anchors grow linearly, not
+        doubling per level; explicit keys are left after the merged ones, as PyYAML leaves them."""
+        explicit = [pair for pair in node.value if pair[0].tag != "tag:yaml.org,2002:merge"]
+        super().flatten_mapping(node)
+        merged = len(node.value) - len(explicit)
+        slots: dict[tuple[str, object], tuple[yaml.Node, yaml.Node]] = {}  # insertion order: first position
+        for key_node, value_node in node.value[:merged]:
+            key = (key_node.tag, key_node.value if isinstance(key_node, yaml.ScalarNode) else id(key_node))
+            slots[key] = (slots[key][0] if key in slots else key_node, value_node)
+        node.value = [*slots.values(), *node.value[merged:]]
+
     def _mark(self, node: yaml.Node) -> Mark:
         return Mark(self.filename, node.start_mark.line + 1, node.start_mark.column + 1)
 

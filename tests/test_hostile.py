@@ -65,6 +65,19 @@ def test_expansion_work_is_bounded_before_expanding(name: str, tmp_path: Path) -
     refused(path, "refusing", seconds=3)
 
 
+def test_merge_keys_stay_linear_and_keep_yaml_semantics(monkeypatch: pytest.MonkeyPatch) -> None:
+    from convcost import yamlio
+
+    # earlier mappings in a merge list win over later ones; explicit keys win over merged ones.
+    # (PyYAML 6.0.4 deduplicates merged keys itself; 6.0.3, still installed by some indexes, does not)
+    data = yamlio.parse_yaml("a: &a {x: 1, y: 2}\nb: &b {x: 3, z: 4}\nc: {<<: [*a, *b], y: 9}\n")
+    assert data["c"] == {"x": 1, "z": 4, "y": 9}
+    # 60 anchors each merging the previous one twice: 2^60 merged keys if duplicates were kept
+    monkeypatch.setattr(yamlio, "MAX_YAML_VALUES", 1000)
+    text = "m0: &a0 {out: 4, kernel: 1}\n" + "".join(f"m{i}: &a{i} {{<<: [*a{i - 1}, *a{i - 1}]}}\n" for i in range(1, 60))
+    assert yamlio.parse_yaml(text)["m59"] == {"out": 4, "kernel": 1}
+
+
 @pytest.mark.slow
 def test_aliases_and_merge_keys_that_multiply(tmp_path: Path) -> None:
     merges = tmp_path / "merges.yaml"
