@@ -1,5 +1,6 @@
-"""Whole-process times of `convcost analyze` on the zoo and on generated 1k/10k-layer stacks,
-beside `python -c "import torch"` for scale. Prints figures; asserts nothing (not a test).
+"""Whole-process times of `convcost analyze` on the zoo and on generated 1k/10k/100k-layer
+stacks, `compare` beside `analyze` on 10k layers, the default table beside JSON on ResNet-50,
+and `python -c "import torch"` for scale. Prints figures; asserts nothing (not a test).
 
     python benchmarks/bench_analyze.py [--repeat 5]
 """
@@ -52,11 +53,14 @@ def main() -> None:
         rows.append((f"analyze {model.name}", timed(exe + ["analyze", str(model), "-f", "json"], args.repeat)))
     zoo = [str(p) for p in sorted((ROOT / "layers").glob("*.yaml"))]
     rows.append((f"analyze the whole zoo ({len(zoo)} files, one process)", timed(exe + ["analyze", *zoo, "-f", "json"], args.repeat)))
+    resnet = str(ROOT / "layers" / "resnet50.yaml")
+    rows.append(("analyze resnet50.yaml (table, to a file)", timed(exe + ["analyze", resnet, "-o", "/dev/null"], args.repeat)))
     with tempfile.TemporaryDirectory() as tmp:
-        for n in (1_000, 10_000):
-            rows.append(
-                (f"analyze generated {n:,} layers", timed(exe + ["analyze", str(generated(n, Path(tmp))), "-f", "json"], args.repeat))
-            )
+        for n in (1_000, 10_000, 100_000):
+            path = str(generated(n, Path(tmp)))
+            rows.append((f"analyze generated {n:,} layers", timed(exe + ["analyze", path, "-f", "json"], 1 if n > 10_000 else args.repeat)))
+            if n == 10_000:
+                rows.append((f"compare generated {n:,} layers", timed(exe + ["compare", path, "-f", "json"], args.repeat)))
     try:
         rows.append(('python -c "import torch"', timed([sys.executable, "-c", "import torch"], args.repeat)))
     except subprocess.CalledProcessError:
@@ -67,7 +71,11 @@ def main() -> None:
     torch_key = 'python -c "import torch"'
     if torch_key in lookup:
         print(f"\nresnet50 analysis / torch import: {lookup['analyze resnet50.yaml'] / lookup[torch_key]:.3f} (target well under 0.2)")
-    print(f"10k / 1k layers: {lookup['analyze generated 10,000 layers'] / lookup['analyze generated 1,000 layers']:.2f} (target ≤ 10)")
+    ten, hundred = lookup["analyze generated 10,000 layers"], lookup["analyze generated 100,000 layers"]
+    print(f"100k / 10k layers: {hundred / ten:.2f} (target ≤ 12)")
+    print(f"compare / analyze on 10k layers: {lookup['compare generated 10,000 layers'] / ten:.2f} (target ≤ 2)")
+    table = lookup["analyze resnet50.yaml (table, to a file)"]
+    print(f"resnet50 table / JSON: {table / lookup['analyze resnet50.yaml']:.2f} (target ≤ 1.5)")
 
 
 if __name__ == "__main__":

@@ -168,3 +168,38 @@ def test_analysis_alone_never_imports_numpy() -> None:
 
     code = f"import sys, convcost; convcost.analyze(convcost.load({SMALL!r})); assert 'numpy' not in sys.modules"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_deformable_sampling_matches_grid_sample() -> None:
+    """Both backends' bilinear sampling (zero outside) against torch's grid_sample, an independent
+    implementation: align_corners=True puts −1 and 1 on the centres of the first and last pixels."""
+    torch = pytest.importorskip("torch")
+    from convcost.backends import numpy_ops as ops
+    from convcost.backends import torch_build as tb
+
+    rng = np.random.default_rng(5)
+    n, g, c, h, w = 2, 2, 3, 6, 7
+    x = rng.standard_normal((n, g, c, h, w)).astype(np.float32)
+    py = rng.uniform(-3, h + 2, (n, g, 40)).astype(np.float32)  # inside, on the rim and far outside
+    px = rng.uniform(-3, w + 2, (n, g, 40)).astype(np.float32)
+    grid = torch.from_numpy(np.stack([px / (w - 1) * 2 - 1, py / (h - 1) * 2 - 1], axis=-1)).reshape(n * g, 1, 40, 2)
+    truth = torch.nn.functional.grid_sample(torch.from_numpy(x).reshape(n * g, c, h, w), grid, align_corners=True, padding_mode="zeros")
+    truth = truth.reshape(n, g, c, 40).permute(0, 1, 3, 2).numpy()
+    np.testing.assert_allclose(ops.bilinear_gather(x, py, px), truth, atol=1e-5)
+    ours = tb._bilinear(torch.from_numpy(x), torch.from_numpy(py), torch.from_numpy(px)).numpy()
+    np.testing.assert_allclose(ours, truth, atol=1e-5)
+
+
+def test_deformable_conv_with_zero_offsets_is_the_plain_conv() -> None:
+    torch = pytest.importorskip("torch")
+    from convcost.backends import numpy_ops as ops
+
+    stack = convcost.loads("input: [4, 9, 8]\nlayers: [deformconv: {out: 6, kernel: 3, stride: 2, padding: 1, dilation: 2, groups: 2}]")
+    op = stack.layers[0].op
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((2, 4, 9, 8)).astype(np.float32)
+    offset_w = np.zeros((op.offset_channels(), 4, 3, 3), dtype=np.float32)
+    main_w, main_b = rng.standard_normal((6, 2, 3, 3)).astype(np.float32), rng.standard_normal(6).astype(np.float32)
+    ours = ops.deform_conv2d(x, [offset_w, np.zeros(op.offset_channels(), np.float32), main_w, main_b], op)
+    truth = torch.nn.functional.conv2d(torch.from_numpy(x), torch.from_numpy(main_w), torch.from_numpy(main_b), 2, 1, 2, 2).numpy()
+    np.testing.assert_allclose(ours, truth, atol=1e-4)

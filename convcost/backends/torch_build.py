@@ -93,8 +93,9 @@ class DeformConv2d(nn.Module):
     """Deformable conv v1/v2 (Dai et al. 2017; Zhu et al. 2019), 2-D, via bilinear gathers.
 
     An offset conv predicts (dy, dx) per kernel tap and offset group (and a sigmoid mask when
-    modulated); the input is sampled at p0 + p_k + Δp_k (zero outside), laid out as a
-    (kh·H_out) × (kw·W_out) image, and the main conv runs on it with stride = kernel.
+    modulated); the input is sampled at p0 + p_k + Δp_k (zero outside), and the main conv's
+    weights (kept as an nn.Conv2d for their shapes) multiply the samples of every (channel, tap)
+    in one matmul.
     """
 
     def __init__(self, op: Any, c: int) -> None:
@@ -117,27 +118,32 @@ class DeformConv2d(nn.Module):
         base_y = (oy[None] + ky.reshape(-1, 1, 1)).to(x)  # (taps, ho, wo)
         base_x = (ox[None] + kx.reshape(-1, 1, 1)).to(x)
         py, px = base_y + off[:, :, :, 0], base_x + off[:, :, :, 1]  # (n, og, taps, ho, wo)
-        sampled = _bilinear(x.reshape(n, og, c // og, h, w), py, px)  # (n, og, c/og, taps, ho, wo)
+        sampled = _bilinear(x.reshape(n, og, c // og, h, w), py, px)  # (n, og, taps, ho, wo, c/og)
         if mask is not None:
-            sampled = sampled * mask[:, :, None, :, 0]
-        cols = sampled.reshape(n, c, kh, kw, ho, wo).permute(0, 1, 4, 2, 5, 3).reshape(n, c, ho * kh, wo * kw)
-        return self.main(cols)  # type: ignore[no-any-return]  # torch modules are untyped calls
+            sampled = sampled * mask.reshape(n, og, taps, ho, wo, 1)
+        groups, weight = op.groups, self.main.weight
+        cols = sampled.permute(0, 1, 5, 2, 3, 4).reshape(n, groups, c // groups * taps, ho * wo)
+        y = torch.matmul(weight.reshape(groups, weight.shape[0] // groups, -1), cols).reshape(n, weight.shape[0], ho, wo)
+        return y if self.main.bias is None else y + self.main.bias.reshape(-1, 1, 1)
 
 
 def _bilinear(x: torch.Tensor, py: torch.Tensor, px: torch.Tensor) -> torch.Tensor:
-    """x (n, g, c, h, w) sampled at (py, px) (n, g, *pos), zero outside → (n, g, c, *pos)."""
+    """x (n, g, c, h, w) sampled at (py, px) (n, g, *pos), zero outside → (n, g, *pos, c): channels
+    last, each corner one gather of whole c-vectors from a table with a zero border."""
     n, g, c, h, w = x.shape
     pos = py.shape[2:]
-    py, px = py.reshape(n, g, 1, -1), px.reshape(n, g, 1, -1)
+    py, px = py.reshape(n, g, -1).clamp(-2, h + 1), px.reshape(n, g, -1).clamp(-2, w + 1)
     y0, x0 = torch.floor(py), torch.floor(px)
-    flat = x.reshape(n, g, c, h * w)
-    out = torch.zeros(n, g, c, py.shape[-1], dtype=x.dtype, device=x.device)
-    for yy, wy in ((y0, 1 - (py - y0)), (y0 + 1, py - y0)):
-        for xx, wx in ((x0, 1 - (px - x0)), (x0 + 1, px - x0)):
-            inside = (yy >= 0) & (yy < h) & (xx >= 0) & (xx < w)
-            index = (yy.clamp(0, h - 1) * w + xx.clamp(0, w - 1)).long().expand(n, g, c, -1)
-            out = out + torch.gather(flat, 3, index) * (wy * wx * inside)
-    return out.reshape(n, g, c, *pos)
+    fy, fx = py - y0, px - x0
+    table = F.pad(x, (1, 1, 1, 1)).permute(0, 1, 3, 4, 2).reshape(-1, c)
+    base = (torch.arange(n * g, device=x.device) * ((h + 2) * (w + 2))).reshape(n, g, 1)
+    rows = [(y0.long() + k).clamp(0, h + 1) * (w + 2) + base for k in (1, 2)]
+    cols = [(x0.long() + k).clamp(0, w + 1) for k in (1, 2)]
+    out = torch.zeros(n, g, py.shape[-1], c, dtype=x.dtype, device=x.device)
+    for row, wy in zip(rows, (1 - fy, fy)):
+        for col, wx in zip(cols, (1 - fx, fx)):
+            out = out + table[row + col] * (wy * wx).unsqueeze(-1)
+    return out.reshape(n, g, *pos, c)
 
 
 class SqueezeExcite(nn.Module):

@@ -91,7 +91,7 @@ class BatchNorm(Transparent):
         from ..backends import numpy_ops as ops
 
         scale = w[0] / np.sqrt(np.float32(1 + 1e-5))  # running mean 0, variance 1: a fresh module in eval mode
-        return lambda x: x * scale.reshape(ops.channel_shape(x)) + w[1].reshape(ops.channel_shape(x))
+        return lambda x: ops.affine(x, scale, w[1])
 
     def torch_module(self, shape: Shape) -> Any:
         from ..backends import torch_build as tb
@@ -251,9 +251,9 @@ class SE(Kind):
         act, gate = ops.ACTIVATIONS[self.act], ops.ACTIVATIONS[self.gate]
 
         def excite(x: Any) -> Any:
-            s = x.mean(axis=tuple(range(2, x.ndim))) if x.ndim > 2 else x
-            s = act(s @ w[0].T + w[1]) @ w[2].T + w[3]
-            return x * gate(s).reshape(*s.shape, *(1,) * (x.ndim - 2))
+            s = ops.global_pool(x, "gap").reshape(x.shape[:2]) if x.ndim > 2 else x
+            s = gate(act(s @ w[0].T + w[1]) @ w[2].T + w[3])
+            return ops.scale_rows(x, s)
 
         return excite
 
@@ -278,15 +278,10 @@ class LayerNorm(Transparent):
         return [(shape[0],), (shape[0],)]
 
     def numpy_fn(self, shape: Shape, w: list[Any]) -> Any:
-        import numpy as np
 
         from ..backends import numpy_ops as ops
 
-        def norm(x: Any) -> Any:
-            y = (x - x.mean(axis=1, keepdims=True)) / np.sqrt(x.var(axis=1, keepdims=True) + 1e-6)
-            return y * w[0].reshape(ops.channel_shape(x)) + w[1].reshape(ops.channel_shape(x))
-
-        return norm
+        return lambda x: ops.channel_layernorm(x, w[0], w[1], 1e-6)
 
     def torch_module(self, shape: Shape) -> Any:
         from ..backends import torch_build as tb
@@ -311,7 +306,7 @@ class LayerScale(Transparent):
     def numpy_fn(self, shape: Shape, w: list[Any]) -> Any:
         from ..backends import numpy_ops as ops
 
-        return lambda x: x * w[0].reshape(ops.channel_shape(x))
+        return lambda x: ops.affine(x, w[0], None)
 
     def torch_module(self, shape: Shape) -> Any:
         from ..backends import torch_build as tb

@@ -95,10 +95,9 @@ class GlobalPool(Costless):
         return (shape[0],) + (1,) * (len(shape) - 1)
 
     def numpy_fn(self, shape: Shape, w: list[Any]) -> Any:
-        axes = tuple(range(2, len(shape) + 1))
-        if self.kind == "gap":
-            return lambda x: x.mean(axis=axes, keepdims=True)
-        return lambda x: x.max(axis=axes, keepdims=True)
+        from ..backends import numpy_ops as ops
+
+        return lambda x: ops.global_pool(x, self.kind)
 
     def torch_module(self, shape: Shape) -> Any:
         from ..backends import torch_build as tb
