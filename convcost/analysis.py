@@ -5,7 +5,7 @@ Pure: no printing, no numpy, no torch. Counts are exact Python ints, for ``batch
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from fractions import Fraction
 from typing import Any, NamedTuple
 
@@ -23,8 +23,8 @@ class Rf(NamedTuple):
     """Receptive field per spatial axis: size r, effective stride S, effective padding P."""
 
     size: tuple[int, ...]
-    stride: tuple[Fraction, ...]
-    padding: tuple[Fraction, ...]
+    stride: tuple[Fraction | int, ...]  #: an int unless up-sampling made it fractional
+    padding: tuple[Fraction | int, ...]
 
 
 class LayerRecord(NamedTuple):
@@ -77,28 +77,62 @@ def dtype_bytes(dtype: str) -> int:
 
 
 class _Walk:
-    def __init__(self, batch: int, nbytes: int) -> None:
-        self.batch, self.nbytes = batch, nbytes
+    def __init__(self, batch: int, nbytes: int, memo: dict[Any, Any] | None = None) -> None:
+        self.batch, self.nbytes, self.memo = batch, nbytes, memo
         self.records: list[LayerRecord] = []
         self.warnings: list[str] = []
         self.last_field: Field | None = None  # of the last layer before the first global one
         self.closed = False  #: a field was too large to enumerate (warned once)
 
     def record(self, node: Node, kind: str, inputs: int, params: int, macs: int, field: Field | None) -> None:
+        if self.memo is not None:  # an equal record made before (a rebuilt residual around rewritten layers): the same object
+            key = ("record", node.path, node.name, kind, node.out_shape, inputs, params, macs, id(field))
+            seen = self.memo.get(key)
+            if seen is None:
+                self.memo[key] = seen = self.build(node, kind, inputs, params, macs, field)
+            self.add(seen, node, field)
+            return
+        self.add(self.build(node, kind, inputs, params, macs, field), node, field)
+
+    def build(self, node: Node, kind: str, inputs: int, params: int, macs: int, field: Field | None) -> LayerRecord:
         out = prod(node.out_shape)
         rf, coverage = None, None
         if field is not None:
-            size, stride, padding, coverage = field.summary()
+            size, stride, padding, coverage = self.remembered(("summary", id(field)), field.summary)
             rf = Rf(size, stride, padding)
+        moved = (self.batch * (inputs + out) + params) * self.nbytes
+        return LayerRecord(node.path, node.name, kind, node.out_shape, params, macs * self.batch, out * self.batch, moved, rf, coverage)
+
+    def add(self, record: LayerRecord, node: Node, field: Field | None) -> None:
+        self.records.append(record)
+        if field is not None:
             self.last_field = field
-            if coverage is None and not self.closed:
+            if record.coverage is None and not self.closed:
                 self.closed = True
                 self.warnings.append(f"{node.name}: the receptive field passes {MAX_BITS:,} offsets per axis (or an up-sampling "
                                      "too large to map back): from here its size is the closed form and coverage is not "
                                      "computed")  # fmt: skip
-        moved = (self.batch * (inputs + out) + params) * self.nbytes
-        self.records.append(LayerRecord(node.path, node.name, kind, node.out_shape, params, macs * self.batch,
-                                        out * self.batch, moved, rf, coverage))  # fmt: skip
+
+    def remembered(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """compute(), or what it gave for the same key in an earlier analysis sharing the memo
+        (compare: the designs share most layers and receptive fields). Every field comes from the
+        memo, so a field's id() names its value: keys are ids, not values (hashing a field walks
+        its footprints)."""
+        if self.memo is None:
+            return compute()
+        value = self.memo.get(key)
+        if value is None:
+            value = self.memo[key] = compute()
+        return value
+
+    def canonical(self, field: Field) -> Field:
+        """The first field of this value the memo saw (hashing the value only when it is new), so
+        that a rewritten layer that gives the same field puts the layers after it back on the ids."""
+        return field if self.memo is None else self.memo.setdefault(("field", field), field)  # type: ignore[no-any-return]  # the memo maps a field's value to a field
+
+    def merged(self, fields: list[Field]) -> tuple[Field, bool]:
+        field, misaligned = merge(fields)
+        return self.canonical(field), misaligned
 
     def many(self, nodes: tuple[Node, ...], field: Field | None) -> Field | None:
         for node in nodes:
@@ -107,16 +141,44 @@ class _Walk:
 
     def one(self, node: Node, field: Field | None) -> Field | None:
         if isinstance(node, Leaf):
+            if self.memo is not None:  # the same layer object (a rewrite keeps it) reached by the same field
+                seen = self.memo.get(("leaf", id(node), id(field)))
+                if seen is not None and seen[0] is node:
+                    self.add(seen[1], node, seen[2])
+                    return seen[2]  # type: ignore[no-any-return]  # the memo holds (node, record, field)
             op, shape = node.op, node.in_shape
             steps = op.rf_steps()
-            field = None if field is None or steps is None else field.then(steps)
+            before, field = (
+                field,
+                None
+                if field is None or steps is None
+                else self.remembered(("then", id(field), steps), lambda: self.canonical(field.then(steps))),
+            )  # type: ignore[union-attr]  # None ruled out
             self.record(node, op.kind, prod(shape), op.params(shape), op.macs(shape, node.out_shape), field)
+            if self.memo is not None:
+                self.memo[("leaf", id(node), id(before))] = (node, self.records[-1], field)
             return field
+        if self.memo is None:
+            return self.composite(node, field)
+        key, closed = ("node", id(node), id(field)), self.closed  # a whole subtree that a rewrite left alone: replayed
+        seen = self.memo.get(key)
+        if seen is not None and seen[0] is node and seen[1] == closed:
+            _, _, records, warnings, last, closed, merged = seen
+            self.records += records
+            self.warnings += warnings
+            self.last_field, self.closed = last, closed
+            return merged  # type: ignore[no-any-return]  # the memo holds the subtree's merged field
+        first, said = len(self.records), len(self.warnings)
+        merged = self.composite(node, field)
+        self.memo[key] = (node, closed, self.records[first:], self.warnings[said:], self.last_field, self.closed, merged)
+        return merged
+
+    def composite(self, node: Residual | Concat, field: Field | None) -> Field | None:
         branches = (node.body, node.shortcut) if isinstance(node, Residual) else node.branches
         fields = [self.many(branch, field) for branch in branches]
         merged = None
         if all(f is not None for f in fields):
-            merged, misaligned = merge(fields)  # type: ignore[arg-type]  # None ruled out just above
+            merged, misaligned = self.remembered(("merge", *map(id, fields)), lambda: self.merged(fields))  # type: ignore[arg-type]  # None ruled out just above
             if misaligned:
                 self.warnings.append(f"{node.name}: the branches' receptive fields differ in centre or stride; "
                                      "the largest is kept")  # fmt: skip
@@ -186,18 +248,19 @@ def _rates(run_rates: tuple[tuple[int, ...], ...]) -> str:
     return ",".join(str(r[0]) if len(set(r)) == 1 else "x".join(map(str, r)) for r in run_rates)
 
 
-def analyze(stack: Stack, *, batch: int = 1, dtype: str = "float32") -> Report:
-    """Exact costs of every leaf layer and in total, for ``batch`` samples of ``dtype``."""
+def analyze(stack: Stack, *, batch: int = 1, dtype: str = "float32", memo: dict[Any, Any] | None = None) -> Report:
+    """Exact costs of every leaf layer and in total, for ``batch`` samples of ``dtype``. Analyses
+    that share a ``memo`` (a dict) reuse each other's receptive-field steps (compare)."""
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
         raise ConvcostError(f"--batch: expected a positive integer, found {batch!r}")
     with paused():
-        return _analyze(stack, batch, dtype)
+        return _analyze(stack, batch, dtype, memo)
 
 
-def _analyze(stack: Stack, batch: int, dtype: str) -> Report:
+def _analyze(stack: Stack, batch: int, dtype: str, memo: dict[Any, Any] | None) -> Report:
     nbytes = dtype_bytes(dtype)
-    walk = _Walk(batch, nbytes)
-    walk.many(stack.layers, Field.start(stack.ndim))
+    walk = _Walk(batch, nbytes, memo)
+    walk.many(stack.layers, walk.remembered(("start", stack.ndim), lambda: Field.start(stack.ndim)))
     for run in dilated_runs(stack.layers):
         if run.grids:
             kernels = {k for per in run.kernels for k in per}

@@ -18,6 +18,7 @@ import typer
 
 from . import __version__
 from .errors import ConvcostError, ExitCode
+from .gcpause import paused
 
 app = typer.Typer(
     name="convcost",
@@ -106,7 +107,8 @@ def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return func(*args, **kwargs)
+            with paused():  # a command builds millions of small acyclic objects: see gcpause
+                return func(*args, **kwargs)
         except ConvcostError as exc:
             fail(str(exc), exc.code)
         except BrokenPipeError:

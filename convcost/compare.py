@@ -35,8 +35,12 @@ class Row(NamedTuple):
 
 class Comparison(NamedTuple):
     variants: tuple[Variant, ...]
-    rows: tuple[Row, ...]
     stacks: tuple[Stack, ...] = ()  #: the stack of each variant, for execution
+
+    @property
+    def rows(self) -> tuple[Row, ...]:
+        """The designs aligned by layer (built when a table asks: JSON does not need them)."""
+        return _rows(list(self.variants))
 
     def with_reports(self, reports: list[Report]) -> Comparison:
         """The same comparison with each variant's report replaced (e.g. measured)."""
@@ -108,14 +112,15 @@ def compare(stack: Stack, rewrites: list[str] | tuple[str, ...], *, batch: int =
 
 
 def _compare(stack: Stack, rewrites: list[str] | tuple[str, ...], batch: int, dtype: str) -> Comparison:
-    variants = [Variant("standard", analyze(stack, batch=batch, dtype=dtype))]
+    memo: dict[object, object] = {}
+    variants = [Variant("standard", analyze(stack, batch=batch, dtype=dtype, memo=memo))]
     stacks = [stack]
     for spec in rewrites:
         result = rewrite(stack, spec)
         stacks.append(result.stack)
-        variants.append(Variant(result.name, analyze(result.stack, batch=batch, dtype=dtype), result.changed, result.skipped,
+        variants.append(Variant(result.name, analyze(result.stack, batch=batch, dtype=dtype, memo=memo), result.changed, result.skipped,
                                 closed_form(result.name), _closed_form_holds(stack, result.name, result.stack, result.changed)))  # fmt: skip
-    return Comparison(tuple(variants), _rows(variants), tuple(stacks))
+    return Comparison(tuple(variants), tuple(stacks))
 
 
 def compare_files(stack: Stack, other: Stack, other_name: str, *, batch: int = 1, dtype: str = "float32") -> Comparison:
@@ -124,4 +129,4 @@ def compare_files(stack: Stack, other: Stack, other_name: str, *, batch: int = 1
         Variant("standard", analyze(stack, batch=batch, dtype=dtype)),
         Variant(other_name, analyze(other, batch=batch, dtype=dtype)),
     ]
-    return Comparison(tuple(variants), _rows(variants), (stack, other))
+    return Comparison(tuple(variants), (stack, other))

@@ -317,17 +317,21 @@ def _map(nodes: tuple[Node, ...], rule: Rule, changed: list[str], skipped: list[
             elif node.op.run_taps() != ():  # norms and activations are transparent
                 previous = None
         elif isinstance(node, Residual):
-            out.append(
-                node._replace(
-                    body=tuple(_map(node.body, rule, changed, skipped)), shortcut=tuple(_map(node.shortcut, rule, changed, skipped))
-                )
-            )
+            body, shortcut = tuple(_map(node.body, rule, changed, skipped)), tuple(_map(node.shortcut, rule, changed, skipped))
+            out.append(node if _same(body, node.body) and _same(shortcut, node.shortcut) else node._replace(body=body, shortcut=shortcut))
             previous = None
         else:
             assert isinstance(node, Concat)
-            out.append(node._replace(branches=tuple(tuple(_map(b, rule, changed, skipped)) for b in node.branches)))
+            branches = tuple(tuple(_map(b, rule, changed, skipped)) for b in node.branches)
+            out.append(node if all(map(_same, branches, node.branches)) else node._replace(branches=branches))
             previous = None
     return out
+
+
+def _same(new: tuple[Node, ...], old: tuple[Node, ...]) -> bool:
+    """A rewrite left these nodes alone (the same objects): the node holding them is kept as it is,
+    and analysis can reuse what it found for it (compare)."""
+    return len(new) == len(old) and all(a is b for a, b in zip(new, old))
 
 
 def rewrite(stack: Stack, spec: str) -> Rewritten:

@@ -51,6 +51,12 @@ class Down(NamedTuple):
     lo: int = 0
 
 
+def exact(value: Fraction | int) -> Fraction | int:
+    """An integral Fraction as an int: fields of plain stacks stay in ints, which are ~10× cheaper
+    than Fractions; only up-sampling makes strides and paddings fractional."""
+    return value.numerator if value.denominator == 1 else value
+
+
 class Up(NamedTuple):
     """Up-sampling by ``s``: a transposed conv (k, d, left padding lo) or nearest/bilinear upsample."""
 
@@ -60,13 +66,13 @@ class Up(NamedTuple):
     d: int = 1
     lo: int = 0
 
-    def offset(self) -> Fraction:
+    def offset(self) -> Fraction | int:
         """The layer's own effective padding p_l, in its input's units."""
         if self.mode == "transposed":
-            return Fraction(self.d * (self.k - 1) - self.lo, self.s)
+            return exact(Fraction(self.d * (self.k - 1) - self.lo, self.s))
         if self.mode == "bilinear":
-            return Fraction(self.s - 1, 2 * self.s)
-        return Fraction(0)
+            return exact(Fraction(self.s - 1, 2 * self.s))
+        return 0
 
     def reads(self, out_positions: int, phase: int) -> int:
         """Bitset of the inputs read by the outputs in ``out_positions`` (bitset, first at ``phase``)."""
@@ -137,13 +143,13 @@ class ClosedAxis(NamedTuple):
     """A field too large to enumerate: Araujo et al.'s closed form, r = 1 + Σ (k − 1)·d·S_{<l}
     (with up-sampling strides as fractions), rounded up; no footprint, so no coverage."""
 
-    size: Fraction
-    stride: Fraction
-    padding: Fraction
+    size: Fraction | int
+    stride: Fraction | int
+    padding: Fraction | int
 
     def then(self, step: Step) -> ClosedAxis:
         if isinstance(step, Up):
-            stride = self.stride / step.s
+            stride = exact(Fraction(self.stride) / step.s)
             return ClosedAxis(self.size + (step.k - 1) * step.d * stride, stride, self.padding + step.offset() * self.stride)
         return ClosedAxis(self.size + (step.k - 1) * step.d * self.stride, self.stride * step.s, self.padding + step.lo * self.stride)
 
@@ -156,16 +162,18 @@ class AxisField(NamedTuple):
     """The receptive field along one axis of one layer's output, w.r.t. the network input."""
 
     chain: tuple[Affine | Up, ...] = (Affine(1, 1),)
-    stride: Fraction = Fraction(1)
-    padding: Fraction = Fraction(0)
-    closed: ClosedAxis = ClosedAxis(Fraction(1), Fraction(1), Fraction(0))  #: the same field in closed form
+    stride: Fraction | int = 1
+    padding: Fraction | int = 0
+    closed: ClosedAxis = ClosedAxis(1, 1, 0)  #: the same field in closed form
 
     def then(self, step: Step) -> AxisField | ClosedAxis:
         closed = self.closed.then(step)
         if isinstance(step, Up):
             if step.s > MAX_BITS:
                 return closed
-            return AxisField(self.chain + (step,), self.stride / step.s, self.padding + step.offset() * self.stride, closed)
+            return AxisField(
+                self.chain + (step,), exact(Fraction(self.stride) / step.s), self.padding + step.offset() * self.stride, closed
+            )
         last = self.chain[-1]
         try:
             chain = self.chain[:-1] + (last.then(step),) if isinstance(last, Affine) else self.chain + (Affine(1, 1).then(step),)
@@ -215,17 +223,19 @@ class Field(NamedTuple):
     def then(self, steps: tuple[Step, ...]) -> Field:
         return Field(tuple(a.then(s) for a, s in zip(self.axes, steps)))
 
-    def summary(self) -> tuple[tuple[int, ...], tuple[Fraction, ...], tuple[Fraction, ...], Fraction | None]:
+    def summary(self) -> tuple[tuple[int, ...], tuple[Fraction | int, ...], tuple[Fraction | int, ...], Fraction | None]:
         """(size, stride, padding) per axis and the coverage (product over axes: kernels are grids;
         None when an axis is known in closed form only)."""
-        extents = [_extent(axis) for axis in self.axes]
-        coverage: Fraction | None = None
-        if all(fp is not None for _, fp in extents):
-            coverage = Fraction(1)
-            for _, fp in extents:
-                coverage *= Fraction(fp.bit_count(), fp.bit_length()) if fp else 0  # type: ignore[union-attr]  # None ruled out by all() above
-        sizes = tuple(size for size, _ in extents)
-        return sizes, tuple(a.stride for a in self.axes), tuple(a.padding for a in self.axes), coverage
+        sizes, read, spanned, known = [], 1, 1, True
+        for axis in self.axes:
+            size, fp = _extent(axis)
+            sizes.append(size)
+            if fp is None:
+                known = False
+            else:
+                read, spanned = read * fp.bit_count(), spanned * max(fp.bit_length(), 1)
+        coverage = Fraction(read, spanned) if known else None
+        return tuple(sizes), tuple(a.stride for a in self.axes), tuple(a.padding for a in self.axes), coverage
 
 
 def merge(fields: list[Field]) -> tuple[Field, bool]:
@@ -237,7 +247,7 @@ def merge(fields: list[Field]) -> tuple[Field, bool]:
     misaligned = False
     for per_axis in zip(*(f.axes for f in fields)):
         extents = [_extent(a) for a in per_axis]
-        centres = {(Fraction(size - 1, 2) - a.padding) for a, (size, _) in zip(per_axis, extents)}
+        centres = {size - 1 - 2 * a.padding for a, (size, _) in zip(per_axis, extents)}  # twice the centre: exact in ints
         strides = {a.stride for a in per_axis}
         misaligned |= len(centres) > 1 or len(strides) > 1
         if any(fp is None for _, fp in extents):

@@ -80,7 +80,7 @@ def test_compare_fits_every_zoo_model(path: Path, width: int) -> None:
     if width >= 80:
         assert_rows_whole(lines, compare_render.summary_rows(c), len(compare_render.SUMMARY))
     for i in range(1, len(c.variants)):
-        rows, _ = compare_render.detail_rows(c, i)
+        rows, _ = compare_render.detail_rows(c, i, c.rows)
         assert_rows_whole(lines, rows, len(compare_render.DETAIL))
 
 

@@ -107,10 +107,10 @@ def _differs(row: Row, i: int) -> bool:
     return row.cells[i] != row.cells[0]
 
 
-def detail_rows(c: Comparison, i: int) -> tuple[list[list[str]], int]:
+def detail_rows(c: Comparison, i: int, aligned: tuple[Row, ...]) -> tuple[list[list[str]], int]:
     """The layers design ``i`` changes against the standard, and how many it leaves as they were."""
     out, same = [], 0
-    for row in c.rows:
+    for row in aligned:
         if not _differs(row, i):
             same += row.cells[0] is not None and row.cells[0] != (0, 0)
             continue
@@ -141,8 +141,9 @@ def compare_table(c: Comparison, width: int | None = None) -> Any:
     if m and _measured(c):
         parts.append(Text(f"ms: end to end on {m['backend']}/{m['device']}, batch {m['batch']}, median of {m['repeats']}; "
                           "×time = time ÷ the standard's"))  # fmt: skip
+    aligned = c.rows
     for i, v in enumerate(c.variants[1:], start=1):
-        rows, same = detail_rows(c, i)
+        rows, same = detail_rows(c, i, aligned)
         parts.append(Text(""))
         title = f"{v.name} against {c.variants[0].name}, per layer: {len(rows)} differ"
         parts.append(Text(title + (f", {same} unchanged left out" if same else ""), style="bold"))
@@ -157,8 +158,8 @@ def compare_table(c: Comparison, width: int | None = None) -> Any:
     return Group(*parts)
 
 
-def variant_dict(v: Variant) -> dict[str, Any]:
-    data = report_dict(v.report)
+def variant_dict(v: Variant, shared: dict[int, Any] | None = None) -> dict[str, Any]:
+    data = report_dict(v.report, shared)
     data = {"name": v.name, **data, "changed": list(v.changed), "skipped": [{"path": p, "why": w} for p, w in v.skipped]}
     if v.closed_form:
         data["closed_form"] = {"formula": v.closed_form, "holds": v.closed_form_ok}
@@ -166,7 +167,8 @@ def variant_dict(v: Variant) -> dict[str, Any]:
 
 
 def compare_dict(c: Comparison) -> dict[str, Any]:
-    return {"variants": [variant_dict(v) for v in c.variants]}
+    shared: dict[int, Any] = {}  # the designs share most layer records: each is converted once
+    return {"variants": [variant_dict(v, shared) for v in c.variants]}
 
 
 def compare_markdown(c: Comparison) -> str:
@@ -176,8 +178,9 @@ def compare_markdown(c: Comparison) -> str:
         header, summary_rows(c, wrap=False), set(range(1, len(header)))
     )
     text += "\n" + "".join(f"- {line.strip()}\n" for line in summary_lines(c))
+    aligned = c.rows
     for i, v in enumerate(c.variants[1:], start=1):
-        rows, same = detail_rows(c, i)
+        rows, same = detail_rows(c, i, aligned)
         text += f"\n#### {v.name}: {len(rows)} layers differ" + (f", {same} unchanged" if same else "") + "\n\n"
         if rows:
             total = [f"**{x}**" if x else x for x in _detail_total(c, i)]

@@ -40,6 +40,8 @@ def shape(dims: tuple[int, ...] | list[int], sep: str = "×") -> str:
 
 def number(value: Fraction | int | float) -> int | float:
     """An exact value for JSON: an int when whole, else the nearest float."""
+    if type(value) is int:  # the common case, before isinstance(…, Fraction): an ABC check, ~10× slower
+        return value
     if isinstance(value, Fraction):
         return value.numerator if value.denominator == 1 else float(value)
     return value
@@ -47,7 +49,7 @@ def number(value: Fraction | int | float) -> int | float:
 
 def axes(values: tuple[Any, ...], sep: str = "×") -> str:
     """One value when every axis agrees, else 7×1 (``sep="x"`` for CSV)."""
-    shown = [str(number(v)) if isinstance(v, Fraction) else str(v) for v in values]
+    shown = [str(number(v)) for v in values]
     return shown[0] if len(set(shown)) == 1 else sep.join(shown)
 
 
