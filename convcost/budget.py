@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from .analysis import Report
 from .errors import ConvcostError, Mark
@@ -12,9 +12,12 @@ from .graph import Budget
 from .runs import Run
 from .units import parse_bytes, parse_count
 
+if TYPE_CHECKING:
+    from .profiles import Profile
+
 
 class Check(NamedTuple):
-    name: str  #: params, macs, flops, peak_memory, min_rf, gridding, or growth of params/macs
+    name: str  #: params, macs, flops, peak_memory, min_rf, gridding, predicted_ms, or growth of params/macs
     limit: int | float
     value: int | float
     ok: bool
@@ -137,9 +140,10 @@ def against_baseline(findings: Findings, now: Report, before: Report, tolerance:
 
 
 def check_file(model: Path, flags: dict[str, str | bool | None], baseline: str | None, tolerance: Fraction, batch: int,
-               dtype: str) -> Findings:  # fmt: skip
+               dtype: str, predicted: tuple[Profile, float] | None = None) -> Findings:  # fmt: skip
     """Load, analyse and check one file; a bad file becomes Findings with ``error`` set, so the
-    other files are still checked and reported."""
+    other files are still checked and reported. ``predicted``: (a device profile, the most
+    milliseconds the roofline may predict for the whole stack on it)."""
     from .analysis import analyze
     from .baseline import load_baseline
     from .runs import dilated_runs
@@ -149,9 +153,16 @@ def check_file(model: Path, flags: dict[str, str | bool | None], baseline: str |
         stack = load(model)
         report = analyze(stack, batch=batch, dtype=dtype)
         budget = override(stack.budget, flags)
-        if not budget.limits and baseline is None:
+        if not budget.limits and baseline is None and predicted is None:
             raise ConvcostError("nothing to check: no `budget:` in the file and no --max-…/--min-rf/--no-gridding/--baseline flag")
         findings = evaluate(report, dilated_runs(stack.layers), budget, str(model))
+        if predicted is not None:
+            from .roofline import predict
+
+            profile, limit = predicted
+            ms = predict(stack, report, profile).total_ms
+            findings = findings._replace(checks=findings.checks + (Check("predicted_ms", limit, ms, ms <= limit),),
+                                         notes=findings.notes + (f"predicted on {profile.name} ({profile.id}), {dtype}, batch {batch}",))  # fmt: skip
         if baseline is not None:
             before, label = load_baseline(baseline, model)
             if before is None:

@@ -91,6 +91,12 @@ RepeatOpt = Annotated[Optional[int], typer.Option(min=1, max=10_000, help="Timed
                                                   "shown with \\[min–max]. \\[default: 5]", rich_help_panel=EXEC, show_default=False)]  # fmt: skip
 ThreadsOpt = Annotated[Optional[int], typer.Option(min=1, max=1024, help="CPU threads for BLAS / torch. \\[default: the library's]",
                                                    rich_help_panel=EXEC, show_default=False)]  # fmt: skip
+PRED = "Prediction (roofline)"
+ProfileOpt = Annotated[Optional[str], typer.Option("--device-profile", "-p", help="Predict each layer's time on this device: a "
+                                                  "built-in id (a100, h100, h200, l4, t4, rtx4090, cpu-laptop, cpu-server; "
+                                                  "`convcost profiles`), a profile saved by `convcost calibrate`, or a profile "
+                                                  "file (.yaml). Adds FLOPs per byte, predicted ms and the bound per layer.",
+                                                  rich_help_panel=PRED, show_default=False)]  # fmt: skip
 SeedOpt = Annotated[Optional[int], typer.Option(min=0, max=2**63 - 1, help="Seed of the random weights and input. \\[default: 0]",
                                                 rich_help_panel=EXEC, show_default=False)]  # fmt: skip
 
@@ -168,6 +174,19 @@ class Run:
             return merge_into(report, execute(stack, report, dtype=dtype, on_step=on_step, **self.options))
 
 
+def want_profile(name: str | None, plot: Path | None = None) -> Any:
+    """The --device-profile, loaded (a bad one is refused before any model is read)."""
+    if plot is not None and name is None:
+        fail("--plot: draws the roofline of a device; add --device-profile (e.g. -p h100)")
+    if plot is not None and plot.suffix.lower() not in (".png", ".svg"):
+        fail(f"--plot {plot}: expected a .png or .svg file")
+    if name is None:
+        return None
+    from .profiles import find
+
+    return find(name)
+
+
 def shape_failures(wrong: list[str]) -> None:
     if wrong:
         fail("executed shapes differ from the analysis: " + "; ".join(wrong), ExitCode.FAIL)
@@ -218,10 +237,26 @@ def analyze(
     repeat: RepeatOpt = None,
     threads: ThreadsOpt = None,
     seed: SeedOpt = None,
+    device_profile: ProfileOpt = None,
+    plot: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--plot",
+            help="With --device-profile: draw the roofline (every layer a point) "
+            "and each layer's share of MACs and of predicted time into FILE.png or FILE.svg "
+            "(matplotlib: convcost\\[plot]).",
+            dir_okay=False,
+            rich_help_panel=PRED,
+            show_default=False,
+        ),
+    ] = None,  # fmt: skip
 ) -> None:
-    """Per layer: output shape, params, MACs, activations, receptive field and coverage; totals with peak memory and bytes moved. --execute runs it too."""
+    """Per layer: output shape, params, MACs, activations, receptive field and coverage; totals with peak memory and bytes moved. --execute runs it too; --device-profile predicts its time."""
     run = Run(execute, backend=backend, device=device, warmup=warmup, repeat=repeat, threads=threads, seed=seed)
-    refuse_overwriting_inputs(output, models)
+    profile = want_profile(device_profile, plot)
+    if profile is not None and len(models) > 1:
+        fail("--device-profile: analyze one model at a time with it (for several, check --max-predicted-ms)")
+    refuse_overwriting_inputs(output, models + ([plot] if plot else []))
     from .analysis import analyze as run_analysis
     from .render import machine
     from .spec import load
@@ -244,8 +279,18 @@ def analyze(
         from .render.table import report_table
 
         report = reports[0]
-        render(fmt.value, output, lambda width: report_table(report, width), json=lambda: machine.versioned(machine.report_dict(report)),
-               csv=lambda: machine.report_csv(report), markdown=lambda: machine.report_markdown(report))  # fmt: skip
+        prediction = None
+        if profile is not None:
+            from .roofline import predict
+
+            prediction = predict(stacks[0], report, profile)
+            if plot is not None:
+                from .plot import write_plot
+
+                write_plot(plot, report, prediction)
+        render(fmt.value, output, lambda width: report_table(report, width, prediction),
+               json=lambda: machine.versioned(machine.report_dict(report, prediction=prediction)),
+               csv=lambda: machine.report_csv(report, prediction), markdown=lambda: machine.report_markdown(report, prediction))  # fmt: skip
     shape_failures(wrong)
 
 
@@ -291,9 +336,11 @@ def compare(
     repeat: RepeatOpt = None,
     threads: ThreadsOpt = None,
     seed: SeedOpt = None,
+    device_profile: ProfileOpt = None,
 ) -> None:
-    """The standard design beside its cheaper rewrites (or beside OTHER.yaml): a summary per design, then params and MACs per layer with their ratios and closed forms."""
+    """The standard design beside its cheaper rewrites (or beside OTHER.yaml): a summary per design, then params and MACs per layer with their ratios and closed forms; --device-profile adds the predicted speed-up."""
     run = Run(execute, backend=backend, device=device, warmup=warmup, repeat=repeat, threads=threads, seed=seed)
+    profile = want_profile(device_profile)
     if other is not None and rewrites:
         fail("--rewrite: give either OTHER.yaml or --rewrite, not both")
     if other is not None and emit_yaml is not None:
@@ -319,6 +366,8 @@ def compare(
             measured.append(report)
             wrong += [f"{variant.name} {w}" for w in bad]
         result = result.with_reports(measured)
+    if profile is not None:
+        result = result.predicted(profile)
     if emit_yaml is not None:
         from .emit import write_rewrites
 
@@ -398,8 +447,21 @@ def check(
     output: OutputOpt = None,
     batch: BatchOpt = 1,
     dtype: DTypeOpt = DType.float32,
+    max_predicted_ms: Annotated[
+        Optional[float],
+        typer.Option(
+            min=1e-9,
+            help="At most this many milliseconds predicted for the whole stack on --device-profile (roofline).",
+            rich_help_panel=PRED,
+            show_default=False,
+        ),
+    ] = None,  # fmt: skip
+    device_profile: ProfileOpt = None,
 ) -> None:
     """Budget guard for CI: each file's `budget:` (flags override it). Exit 0: within budget; 1: over; 2: bad input (every other file is still checked and reported)."""
+    if (max_predicted_ms is None) != (device_profile is None):
+        fail("--max-predicted-ms and --device-profile: each takes effect only with the other (e.g. --max-predicted-ms 5 -p t4)")
+    profile = want_profile(device_profile)
     from . import budget as rules
     from .render import check as show
     from .render.machine import versioned
@@ -411,7 +473,8 @@ def check(
              "no_gridding": no_gridding}  # fmt: skip
     tolerance = rules.parse_increase(max_increase or "0%")
     rules.override(rules.Budget(), flags)  # a malformed flag is refused before any file is read
-    found = [rules.check_file(model, flags, baseline, tolerance, batch, dtype.value) for model in models]
+    predicted = (profile, max_predicted_ms) if profile is not None and max_predicted_ms is not None else None
+    found = [rules.check_file(model, flags, baseline, tolerance, batch, dtype.value, predicted) for model in models]
     render(fmt.value, output, lambda width: show.check_table(found, width), json=lambda: versioned(show.check_json_data(found)),
            csv=lambda: show.check_csv(found), markdown=lambda: show.check_markdown(found), github=lambda: show.check_github(found))  # fmt: skip
     for f in found:
@@ -443,6 +506,61 @@ def kinds(
     if kind is not None:
         show.need(kind)
     render(fmt.value, output, lambda width: show.kinds_table(kind, width), markdown=lambda: show.kinds_markdown(kind))
+
+
+@app.command()
+@guarded
+def profiles(fmt: Annotated[Format, typer.Option("--format", "-f", help="table, json, csv or markdown.", rich_help_panel=OUT)] = Format.table,
+             output: OutputOpt = None) -> None:  # fmt: skip
+    """The device profiles for --device-profile: built-in (with their datasheet sources) and those saved by `convcost calibrate`."""
+    from .render import profiles as show
+
+    rows = show.all_profiles()
+    render(fmt.value, output, lambda width: show.profiles_table(rows, width), json=lambda: show.profiles_json(rows),
+           csv=lambda: show.profiles_csv(rows), markdown=lambda: show.profiles_markdown(rows))  # fmt: skip
+
+
+@app.command()
+@guarded
+def calibrate(
+    backend: Annotated[Backend, typer.Option(help="The backend to measure: numpy or torch.")] = Backend.numpy,
+    device: Annotated[Device, typer.Option(help="cpu, cuda (torch only) or auto.")] = Device.cpu,
+    name: Annotated[
+        Optional[str], typer.Option(help="Save as this profile name. \\[default: this-BACKEND-DEVICE]", show_default=False)
+    ] = None,  # fmt: skip
+    batch: Annotated[int, typer.Option(min=1, max=4096, help="Batch size of the calibration layers, in samples.")] = 1,
+    seconds: Annotated[float, typer.Option(min=0.5, max=3600, help="Time to spend measuring, in seconds (about).")] = 20.0,
+    output: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--output", "-o", help="Write the profile (YAML) to FILE instead of the config directory.", dir_okay=False, show_default=False
+        ),
+    ] = None,  # fmt: skip
+) -> None:
+    """Measure this machine (matmul throughput, memory bandwidth, each layer class's efficiency) and save it as a device profile."""
+    import re
+
+    from .backends.execute import backend as make_backend
+    from .calibrate import calibrate as measure
+    from .output import atomic_writer
+    from .profiles import config_dir, to_data
+    from .yamlio import dump
+
+    if backend == Backend.numpy and device == Device.cuda:
+        fail("--device cuda: the numpy backend runs on the CPU only; use --backend torch")
+    runner = make_backend(backend.value, device.value)  # refuses a missing torch or GPU before any measuring
+    label = name or f"this-{backend.value}-{runner.device}"
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", label):
+        fail(f"--name {label!r}: use letters, digits, '.', '_' and '-' (it becomes a file name)")
+    profile = measure(label, backend.value, runner.device, batch, seconds, lambda line: typer.echo(line, err=True))
+    target = output or config_dir() / f"{profile.id}.yaml"
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_writer(target) as handle:
+            handle.write(dump(to_data(profile), "# convcost device profile, measured by `convcost calibrate`\n"))
+    except OSError as exc:
+        fail(f"cannot write the profile {target}: {exc.strerror or exc}")
+    typer.echo(f"saved {target}: use it with --device-profile {profile.id if output is None else target}")
 
 
 @app.command()

@@ -7,7 +7,7 @@ layer they replace); a layer only the other design has gets its own row.
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from .analysis import Report, analyze
 from .args import ACTIVATIONS
@@ -15,6 +15,10 @@ from .arith import prod
 from .gcpause import paused
 from .graph import Stack, leaves
 from .rewrite import closed_form, rewrite
+
+if TYPE_CHECKING:
+    from .profiles import Profile
+    from .roofline import Prediction
 
 
 class Variant(NamedTuple):
@@ -36,6 +40,18 @@ class Row(NamedTuple):
 class Comparison(NamedTuple):
     variants: tuple[Variant, ...]
     stacks: tuple[Stack, ...] = ()  #: the stack of each variant, for execution
+    predictions: tuple[Prediction, ...] = ()  #: per variant, on a device profile (roofline)
+
+    def predicted(self, profile: Profile) -> Comparison:
+        """The same comparison with each design's time predicted on ``profile``."""
+        from .roofline import predict
+
+        return self._replace(predictions=tuple(predict(s, v.report, profile) for v, s in zip(self.variants, self.stacks)))
+
+    def predicted_speedup(self, index: int) -> float | None:
+        if not self.predictions or not self.predictions[index].total_ms:
+            return None
+        return self.predictions[0].total_ms / self.predictions[index].total_ms
 
     @property
     def rows(self) -> tuple[Row, ...]:

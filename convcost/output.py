@@ -20,7 +20,7 @@ UNCUT = 1_000_000  #: console width for pipes and files: lines are as long as th
 
 
 @contextlib.contextmanager
-def atomic_writer(target: Path, what: str = "--output") -> Iterator[IO[str]]:
+def atomic_writer(target: Path, what: str = "--output", binary: bool = False) -> Iterator[IO[Any]]:
     """Write ``target`` through a temporary file in its folder; replace it only on success."""
     folder = target.parent if str(target.parent) else Path(".")
     try:
@@ -28,7 +28,7 @@ def atomic_writer(target: Path, what: str = "--output") -> Iterator[IO[str]]:
     except OSError as exc:
         raise ConvcostError(f"{what}: cannot write {target}: {exc.strerror}") from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        with os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8") as handle:
             yield handle
         os.replace(temp, target)
     except OSError as exc:

@@ -18,6 +18,8 @@ def shown(check: Check, value: int | float) -> str:
         return fmt.nbytes(int(value))
     if base in ("params", "macs", "flops"):
         return fmt.count(int(value))
+    if base == "predicted_ms":
+        return f"{value:.4g} ms"
     return str(value)
 
 

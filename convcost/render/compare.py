@@ -31,6 +31,12 @@ def _measured(c: Comparison) -> bool:
 SUMMARY = [Column("design", right=False, keep=True), Column("params"), Column("MACs"), Column("×MACs"), Column("RF\n/stride"),
            Column("changed"), Column("left\nalone")]  # fmt: skip
 TIMED = [Column("ms"), Column("×time")]
+PREDICTED = [Column("pred.\nms"), Column("pred.\n×time")]
+FAR_BELOW = 2  #: a rewrite whose predicted speed-up is under its MAC ratio ÷ this "saves MACs, not time"
+
+
+def _columns(c: Comparison) -> list[Column]:
+    return SUMMARY + (TIMED if _measured(c) else []) + (PREDICTED if c.predictions else [])
 
 
 def summary_rows(c: Comparison, wrap: bool = True) -> list[list[str]]:
@@ -43,6 +49,10 @@ def summary_rows(c: Comparison, wrap: bool = True) -> list[list[str]]:
                fmt.rf_text(t.rf, wrap), str(len(v.changed)) if i else "", str(len(v.skipped)) if i else ""]  # fmt: skip
         if t.measured:  # every variant is measured when one is (_measured)
             row += [f"{t.measured['ms_median']:.3f}", _time_ratio(base, t) if i else "1"]
+        if c.predictions:
+            from .predicted import ms
+
+            row += [ms(c.predictions[i].total_ms), _ratio(c.predictions[i].total_ms, c.predictions[0].total_ms) if i else "1"]
         out.append(row)
     return out
 
@@ -79,6 +89,11 @@ def summary_lines(c: Comparison) -> list[str]:
             speed = base.measured["ms_median"] / t.measured["ms_median"]
             said = f"{speed:.2f}× faster" if speed >= 1 else f"{1 / speed:.2f}× slower"
             line += f"; measured {said}" + (f" (MACs say {base.macs / t.macs:.2f}× faster)" if t.macs and base.macs else "")
+        speedup = c.predicted_speedup(c.variants.index(v))
+        if speedup is not None:
+            line += f"; predicted {speedup:.2f}× faster" if speedup >= 1 else f"; predicted {1 / speedup:.2f}× slower"
+            if t.macs and base.macs and t.macs < base.macs and speedup < base.macs / t.macs / FAR_BELOW:
+                line += " — saves MACs, not time"
         if v.closed_form:
             state = {True: "holds on every changed layer", False: "does not hold on a changed layer", None: "no layer changed"}
             line += f"; closed form {v.closed_form}: {state[v.closed_form_ok]}"
@@ -132,12 +147,16 @@ def compare_table(c: Comparison, width: int | None = None) -> Any:
     from rich.text import Text
 
     model = c.variants[0].report.model
-    columns = SUMMARY + (TIMED if _measured(c) else [])
+    columns = _columns(c)
     summary = fit(columns, summary_rows(c, wrap=width is not None), width)
     parts: list[Any] = [Text(f"{model}: designs compared (×MACs = MACs ÷ the standard's)", style="bold"), summary.table]
     tables = [summary]
     parts += [Text(printable(line)) for line in summary_lines(c)]
     m = c.variants[0].report.totals.measured
+    if c.predictions:
+        from .predicted import heading
+
+        parts.append(Text(heading(c.predictions[0], c.variants[0].report.batch) + "; ×time = time ÷ the standard's"))
     if m and _measured(c):
         parts.append(Text(f"ms: end to end on {m['backend']}/{m['device']}, batch {m['batch']}, median of {m['repeats']}; "
                           "×time = time ÷ the standard's"))  # fmt: skip
@@ -158,8 +177,8 @@ def compare_table(c: Comparison, width: int | None = None) -> Any:
     return Group(*parts)
 
 
-def variant_dict(v: Variant, shared: dict[int, Any] | None = None) -> dict[str, Any]:
-    data = report_dict(v.report, shared)
+def variant_dict(v: Variant, shared: dict[int, Any] | None = None, prediction: Any = None) -> dict[str, Any]:
+    data = report_dict(v.report, None if prediction else shared, prediction)
     data = {"name": v.name, **data, "changed": list(v.changed), "skipped": [{"path": p, "why": w} for p, w in v.skipped]}
     if v.closed_form:
         data["closed_form"] = {"formula": v.closed_form, "holds": v.closed_form_ok}
@@ -168,11 +187,13 @@ def variant_dict(v: Variant, shared: dict[int, Any] | None = None) -> dict[str, 
 
 def compare_dict(c: Comparison) -> dict[str, Any]:
     shared: dict[int, Any] = {}  # the designs share most layer records: each is converted once
-    return {"variants": [variant_dict(v, shared) for v in c.variants]}
+    predictions = c.predictions or (None,) * len(c.variants)
+    return {"variants": [variant_dict(v, shared, p) | ({"predicted_speedup": c.predicted_speedup(i)} if p else {})
+                         for i, (v, p) in enumerate(zip(c.variants, predictions))]}  # fmt: skip
 
 
 def compare_markdown(c: Comparison) -> str:
-    columns = SUMMARY + (TIMED if _measured(c) else [])
+    columns = _columns(c)
     header = [col.header.replace("\n", " ") for col in columns]
     text = f"### {c.variants[0].report.model}: designs compared\n\n" + md_table(
         header, summary_rows(c, wrap=False), set(range(1, len(header)))

@@ -5,10 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..analysis import LayerRecord, Report, Rf
 from . import fmt
+
+if TYPE_CHECKING:
+    from ..roofline import Prediction
 
 
 def rf_dict(rf: Rf | None) -> dict[str, list[int | float]] | None:
@@ -28,11 +31,18 @@ def layer_dict(r: LayerRecord) -> dict[str, Any]:
             "measured": dict(r.measured) if r.measured is not None else None}  # fmt: skip
 
 
-def report_dict(report: Report, shared: dict[int, Any] | None = None) -> dict[str, Any]:
+def report_dict(report: Report, shared: dict[int, Any] | None = None, prediction: Prediction | None = None) -> dict[str, Any]:
     """The report as plain data. Reports that share ``shared`` (a dict) share the dict of every
-    layer record they have in common (the same object), which ``to_json`` then encodes once."""
+    layer record they have in common (the same object), which ``to_json`` then encodes once.
+    With a roofline ``prediction``: per layer ``predicted`` {ms, bound, intensity}, the
+    ``device_profile`` and the total ``predicted_ms``."""
     t = report.totals
-    if shared is None:
+    if prediction is not None:
+        from .predicted import layer_dict as predicted_dict
+        from .predicted import profile_dict
+
+        layers = [{**layer_dict(r), "predicted": predicted_dict(prediction.layers[r.path])} for r in report.layers]
+    elif shared is None:
         layers = [layer_dict(r) for r in report.layers]
     else:
         layers = []
@@ -59,7 +69,7 @@ def report_dict(report: Report, shared: dict[int, Any] | None = None) -> dict[st
             "measured": dict(t.measured) if t.measured is not None else None,
         },  # fmt: skip
         "warnings": list(report.warnings),
-    }
+    } | ({} if prediction is None else {"device_profile": profile_dict(prediction), "predicted_ms": prediction.total_ms})
 
 
 SCHEMA_VERSION = 1  #: of every command's JSON output (docs/reference.md); raised when a key changes meaning or goes
@@ -109,20 +119,23 @@ CSV_COLUMNS = ("path", "name", "kind", "output", "params", "macs", "flops", "act
                "rf_size", "rf_stride", "rf_padding", "coverage")  # fmt: skip
 
 
-def report_csv(report: Report) -> str:
+def report_csv(report: Report, prediction: Prediction | None = None) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(CSV_COLUMNS + (("predicted_ms", "bound", "intensity") if prediction else ()))
     for r in report.layers:
         rf = r.rf
+        p = prediction.layers[r.path] if prediction else None
         writer.writerow([r.path, r.name, r.kind, fmt.shape(r.output, "x"), r.params, r.macs, r.flops, r.activations,
                          r.bytes_moved, fmt.axes(rf.size, "x") if rf else "", fmt.axes(rf.stride, "x") if rf else "",
-                         fmt.axes(rf.padding, "x") if rf else "", "" if r.coverage is None else fmt.number(r.coverage)])  # fmt: skip
+                         fmt.axes(rf.padding, "x") if rf else "", "" if r.coverage is None else fmt.number(r.coverage)]
+                        + ([p.ms, p.bound, "" if p.intensity is None else p.intensity] if p else []))  # fmt: skip
     t = report.totals
     writer.writerow(["TOTAL", report.model, "", fmt.shape(report.layers[-1].output, "x"), t.params, t.macs, t.flops,
                      t.activations, t.bytes_moved, fmt.axes(t.rf.size, "x") if t.rf else "",
                      fmt.axes(t.rf.stride, "x") if t.rf else "", fmt.axes(t.rf.padding, "x") if t.rf else "",
-                     "" if t.coverage is None else fmt.number(t.coverage)])  # fmt: skip
+                     "" if t.coverage is None else fmt.number(t.coverage)]
+                    + ([prediction.total_ms, "", ""] if prediction else []))  # fmt: skip
     return out.getvalue()
 
 
@@ -133,7 +146,7 @@ def md_table(header: list[str], rows: list[list[str]], right: set[int] | None = 
     return "\n".join(lines) + "\n"
 
 
-def report_markdown(report: Report) -> str:
+def report_markdown(report: Report, prediction: Prediction | None = None) -> str:
     rows = [[r.name, r.kind, fmt.shape(r.output), fmt.count(r.params), fmt.count(r.macs), fmt.count(r.activations),
              fmt.rf_text(r.rf), fmt.percent(r.coverage)] for r in report.layers]  # fmt: skip
     t = report.totals
@@ -144,4 +157,12 @@ def report_markdown(report: Report) -> str:
     text += (f"\nparams {t.params:,} · MACs {t.macs:,} · FLOPs {t.flops:,} · peak memory {fmt.nbytes(t.peak_memory_bytes)}"
              f" · bytes moved {fmt.nbytes(t.bytes_moved)}\n")  # fmt: skip
     text += "".join(f"\n> ⚠ {w}" for w in report.warnings) + ("\n" if report.warnings else "")
+    if prediction is not None:
+        from . import predicted
+
+        body, total = predicted.rows(report, prediction)
+        text += f"\n#### {predicted.heading(prediction, report.batch)}\n\n"
+        text += md_table([c.header.replace("\n", " ") for c in predicted.COLUMNS], [[f"`{c}`" if i >= 4 else c for i, c in enumerate(row)]
+                         for row in body] + [total], {1, 2})  # fmt: skip
+        text += f"\n{predicted.summary_line(prediction)}\n"
     return text

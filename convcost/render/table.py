@@ -3,7 +3,7 @@ units, fitted to the terminal's width (names shortened from the left, never a nu
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..analysis import Report
 from ..errors import printable
@@ -14,6 +14,9 @@ COLUMNS = [Column("layer", right=False, keep=True), Column("kind", right=False, 
            Column("MACs"), Column("acts"), Column("RF\n/stride"), Column("cov.")]  # fmt: skip
 MEASURED = [Column("shape"), Column("ms"), Column("min–max"), Column("GMAC/s")]
 SPREAD = 0.25  #: (max − min) / median above this is flagged as a noisy timing
+
+if TYPE_CHECKING:
+    from ..roofline import Prediction
 
 
 def noisy(m: Any) -> bool:
@@ -54,8 +57,9 @@ def layer_rows(report: Report, measured: bool, wrap: bool = True) -> tuple[list[
     return rows, total
 
 
-def report_table(report: Report, width: int | None = None) -> Any:
-    """The per-layer table, totals, legend, timings and warnings, for ``width`` columns (None: uncut)."""
+def report_table(report: Report, width: int | None = None, prediction: Prediction | None = None) -> Any:
+    """The per-layer table, totals, legend, timings, the roofline prediction and warnings, for
+    ``width`` columns (None: uncut)."""
     from rich.console import Group
     from rich.text import Text
 
@@ -70,6 +74,12 @@ def report_table(report: Report, width: int | None = None) -> Any:
         timing = fit([COLUMNS[0], *MEASURED], [[row[0], *row[costs:]] for row in rows], width, total=[total[0], *total[costs:]])
         parts += [Text(f"measured: ms per layer (median of {t.measured['repeats'] if t.measured else '?'})", style="bold"), timing.table]
         tables.append(timing)
+    if prediction is not None:
+        from . import predicted
+
+        table = predicted.predicted_table(report, prediction, width)
+        parts += [Text(predicted.heading(prediction, report.batch), style="bold"), table.table, Text(predicted.summary_line(prediction))]
+        tables.append(table)
     note = hidden_note(width, *tables)
     if note:
         parts.append(Text(note, style="yellow"))

@@ -1,0 +1,93 @@
+"""Predicted time per layer on a device profile: the roofline bound.
+
+A layer moves ``bytes_moved`` bytes (its input and output activations and its weights, counted
+by the analysis) and does 2 × MACs FLOPs. On a device with peak P FLOP/s and bandwidth B bytes/s
+it cannot take less than max(FLOPs / P, bytes / B): compute-bound when the first term wins,
+memory-bound when the second does. Its arithmetic intensity is FLOPs per byte moved. A profile
+calibrated on a machine also knows how far below the roofline each class of layer runs there
+(efficiency = roofline time ÷ measured time), and divides by it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+from .analysis import Report
+from .graph import Leaf, Stack, leaves
+from .profiles import Profile
+
+#: classes of layers a calibrated profile can carry an efficiency for
+CLASSES = ("conv", "pointwise", "depthwise", "grouped", "grouped1x1", "transposed", "linear", "memory")
+
+
+class Predicted(NamedTuple):
+    ms: float
+    bound: str  #: "compute" or "memory"
+    intensity: float | None  #: FLOPs per byte moved (None: no bytes)
+
+
+class Prediction(NamedTuple):
+    profile: Profile
+    dtype: str
+    peak: float  #: FLOP/s at that dtype
+    layers: dict[str, Predicted]  #: by record path
+    total_ms: float
+
+
+def layer_class(leaf: Leaf | None) -> tuple[str, int]:
+    """(class, channels per group) of a layer; merges and layers without MACs are 'memory'."""
+    if leaf is None:
+        return "memory", 0
+    op, shape = leaf.op, leaf.in_shape
+    if op.macs(shape, leaf.out_shape) == 0:
+        return "memory", 0
+    kind = op.kind
+    if kind == "linear":
+        return "linear", 0
+    if kind == "convtranspose":
+        return "transposed", 0
+    groups = getattr(op, "ngroups", None)
+    cin = shape[0] if shape else 0
+    if kind == "dwconv" or (groups is not None and cin and groups(cin) == cin and cin > 1):
+        return "depthwise", 1
+    kernel = getattr(op, "kernel", None)
+    one = isinstance(kernel, tuple) and all(k == 1 for k in kernel)
+    if groups is not None and cin and groups(cin) > 1:
+        return ("grouped1x1" if one else "grouped"), cin // groups(cin)
+    return ("pointwise" if one else "conv"), cin
+
+
+def efficiency(profile: Profile, cls: str, per_group: int) -> float:
+    """The calibrated efficiency of a class (1 when the profile has none: the plain roofline).
+    Grouped convs (and grouped 1×1 convs) are calibrated at several widths (``grouped:4`` = 4
+    channels per group) and interpolated on a log scale between them."""
+    eff = profile.efficiency
+    if cls in ("grouped", "grouped1x1"):
+        points = sorted((int(k.split(":")[1]), v) for k, v in eff.items() if k.startswith(cls + ":"))
+        if points:
+            if per_group <= points[0][0]:
+                return points[0][1]
+            if per_group >= points[-1][0]:
+                return points[-1][1]
+            for (a, ea), (b, eb) in zip(points, points[1:]):
+                if a <= per_group <= b:
+                    t = (math.log(per_group) - math.log(a)) / (math.log(b) - math.log(a))
+                    return math.exp(math.log(ea) + t * (math.log(eb) - math.log(ea)))
+        return eff.get(cls, eff.get("conv", 1.0))
+    return eff.get(cls, 1.0)
+
+
+def bound(flops: float, nbytes: float, peak: float, bandwidth: float, eff: float = 1.0) -> Predicted:
+    compute, memory = flops / peak, nbytes / bandwidth
+    return Predicted(max(compute, memory) / eff * 1000, "compute" if compute >= memory else "memory", flops / nbytes if nbytes else None)
+
+
+def predict(stack: Stack, report: Report, profile: Profile) -> Prediction:
+    peak = profile.peak_for(report.dtype)
+    ops = {leaf.path: leaf for leaf in leaves(stack.layers)}
+    layers = {}
+    for r in report.layers:
+        cls, per_group = layer_class(ops.get(r.path))
+        layers[r.path] = bound(2 * r.macs, r.bytes_moved, peak, profile.bandwidth, efficiency(profile, cls, per_group))
+    return Prediction(profile, report.dtype, peak, layers, sum(p.ms for p in layers.values()))
