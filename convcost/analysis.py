@@ -141,22 +141,14 @@ class _Walk:
 
     def one(self, node: Node, field: Field | None) -> Field | None:
         if isinstance(node, Leaf):
-            if self.memo is not None:  # the same layer object (a rewrite keeps it) reached by the same field
-                seen = self.memo.get(("leaf", id(node), id(field)))
-                if seen is not None and seen[0] is node:
-                    self.add(seen[1], node, seen[2])
-                    return seen[2]  # type: ignore[no-any-return]  # the memo holds (node, record, field)
             op, shape = node.op, node.in_shape
             steps = op.rf_steps()
-            before, field = (
-                field,
-                None
-                if field is None or steps is None
-                else self.remembered(("then", id(field), steps), lambda: self.canonical(field.then(steps))),
-            )  # type: ignore[union-attr]  # None ruled out
+            if field is not None and steps is not None:
+                before = field
+                field = self.remembered(("then", id(before), steps), lambda: self.canonical(before.then(steps)))
+            elif steps is None:
+                field = None
             self.record(node, op.kind, prod(shape), op.params(shape), op.macs(shape, node.out_shape), field)
-            if self.memo is not None:
-                self.memo[("leaf", id(node), id(before))] = (node, self.records[-1], field)
             return field
         if self.memo is None:
             return self.composite(node, field)

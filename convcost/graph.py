@@ -111,7 +111,7 @@ def bind_node(node: Node, shape: Shape) -> Node:
         if body_out != short_out:
             raise ConvcostError(f"residual body gives {list(body_out)} but the shortcut gives {list(short_out)}; "
                                 "they must match to be added", path=node.path, mark=node.mark)  # fmt: skip
-        if node.in_shape == shape and _kept(body, node.body) and _kept(shortcut, node.shortcut):
+        if node.in_shape == shape and same_nodes(body, node.body) and same_nodes(shortcut, node.shortcut):
             return node
         return node._replace(body=body, shortcut=shortcut, in_shape=shape, out_shape=body_out)
     branches, outs = [], []
@@ -123,16 +123,17 @@ def bind_node(node: Node, shape: Shape) -> Node:
         if out[1:] != outs[0][1:]:
             raise ConvcostError(f"concat branch {i} gives {list(out)} but branch 0 gives {list(outs[0])}; "
                                 "spatial shapes must match", path=node.path, mark=node.mark)  # fmt: skip
-    if node.in_shape == shape and all(map(_kept, branches, node.branches)):
+    if node.in_shape == shape and all(map(same_nodes, branches, node.branches)):
         return node
     out_shape = (sum(o[0] for o in outs), *outs[0][1:])
     return node._replace(branches=tuple(branches), in_shape=shape, out_shape=out_shape)
 
 
-def _kept(bound: tuple[Node, ...], nodes: tuple[Node, ...]) -> bool:
-    """Binding gave back the very same nodes: a block bound to this shape before, unchanged (a
-    rewrite keeps most blocks, and analysis reuses what it found for them)."""
-    return all(a is b for a, b in zip(bound, nodes))
+def same_nodes(new: tuple[Node, ...], old: tuple[Node, ...]) -> bool:
+    """The very same node objects: a rewrite left them alone, or binding found them bound to this
+    shape already. The block holding them is then kept as it is, and compare's analysis reuses
+    what it found for it."""
+    return len(new) == len(old) and all(a is b for a, b in zip(new, old))
 
 
 def leaves(nodes: tuple[Node, ...]) -> Iterator[Leaf]:

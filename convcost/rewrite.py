@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from .errors import ConvcostError, closest
-from .graph import Concat, Leaf, Node, Residual, Stack, bind
+from .graph import Concat, Leaf, Node, Residual, Stack, bind, same_nodes
 from .kinds import Kind
 from .kinds.channel import ChConv, ConvCls, GChConv
 from .kinds.conv import Conv, ConvLike, DWConv, PWConv
@@ -318,20 +318,16 @@ def _map(nodes: tuple[Node, ...], rule: Rule, changed: list[str], skipped: list[
                 previous = None
         elif isinstance(node, Residual):
             body, shortcut = tuple(_map(node.body, rule, changed, skipped)), tuple(_map(node.shortcut, rule, changed, skipped))
-            out.append(node if _same(body, node.body) and _same(shortcut, node.shortcut) else node._replace(body=body, shortcut=shortcut))
+            out.append(
+                node if same_nodes(body, node.body) and same_nodes(shortcut, node.shortcut) else node._replace(body=body, shortcut=shortcut)
+            )
             previous = None
         else:
             assert isinstance(node, Concat)
             branches = tuple(tuple(_map(b, rule, changed, skipped)) for b in node.branches)
-            out.append(node if all(map(_same, branches, node.branches)) else node._replace(branches=branches))
+            out.append(node if all(map(same_nodes, branches, node.branches)) else node._replace(branches=branches))
             previous = None
     return out
-
-
-def _same(new: tuple[Node, ...], old: tuple[Node, ...]) -> bool:
-    """A rewrite left these nodes alone (the same objects): the node holding them is kept as it is,
-    and analysis can reuse what it found for it (compare)."""
-    return len(new) == len(old) and all(a is b for a, b in zip(new, old))
 
 
 def rewrite(stack: Stack, spec: str) -> Rewritten:
