@@ -70,12 +70,8 @@ class Transparent(Costless):
         return ()
 
 
-class BatchNorm(Transparent):
-    """Scale and shift per channel: 2·C parameters (running statistics are buffers)."""
-
-    kind: ClassVar[str] = "bn"
-    COST = "params = 2·C (scale and shift; running statistics are buffers); 0 MACs; shape kept"
-    EXAMPLE = "bn"
+class ScaleShift(Transparent):
+    """Norms with a learned scale and shift per channel: 2·C parameters."""
 
     INIT: ClassVar[str] = "norm"
 
@@ -84,6 +80,14 @@ class BatchNorm(Transparent):
 
     def param_shapes(self, shape: Shape) -> list[tuple[int, ...]]:
         return [(shape[0],), (shape[0],)]
+
+
+class BatchNorm(ScaleShift):
+    """Scale and shift per channel: 2·C parameters (running statistics are buffers)."""
+
+    kind: ClassVar[str] = "bn"
+    COST = "params = 2·C (scale and shift; running statistics are buffers); 0 MACs; shape kept"
+    EXAMPLE = "bn"
 
     def numpy_fn(self, shape: Shape, w: list[Any]) -> Any:
         import numpy as np
@@ -122,7 +126,7 @@ class GroupNorm(BatchNorm):
         def group_norm(x: Any) -> Any:
             y = x.reshape(x.shape[0], g, -1)
             y = (y - y.mean(axis=2, keepdims=True)) / np.sqrt(y.var(axis=2, keepdims=True) + 1e-5)
-            return y.reshape(x.shape) * w[0].reshape(ops.channel_shape(x)) + w[1].reshape(ops.channel_shape(x))
+            return ops.affine(y.reshape(x.shape), w[0], w[1])
 
         return group_norm
 
@@ -263,22 +267,14 @@ class SE(Kind):
         return tb.SqueezeExcite(shape[0], self.hidden(shape[0]), tb.ACT[self.act](), tb.ACT[self.gate]())
 
 
-class LayerNorm(Transparent):
+class LayerNorm(ScaleShift):
     """Layer normalisation over the channels at every position (ConvNeXt's LayerNorm2d, eps 1e-6)."""
 
     kind: ClassVar[str] = "layernorm"
     COST = "params = 2·C (scale and shift); 0 MACs; shape kept"
     EXAMPLE = "layernorm"
-    INIT: ClassVar[str] = "norm"
-
-    def params(self, shape: Shape) -> int:
-        return 2 * shape[0]
-
-    def param_shapes(self, shape: Shape) -> list[tuple[int, ...]]:
-        return [(shape[0],), (shape[0],)]
 
     def numpy_fn(self, shape: Shape, w: list[Any]) -> Any:
-
         from ..backends import numpy_ops as ops
 
         return lambda x: ops.channel_layernorm(x, w[0], w[1], 1e-6)
