@@ -1,8 +1,10 @@
 """Vectorised numpy kernels, channels first with a batch axis: x is (N, C, *spatial).
 
-Convolutions: explicit (possibly asymmetric or negative: cropping) padding, a strided window
-view, then one BLAS matmul per group (im2col). Depthwise convs are a sum over taps and
-transposed convs one matmul followed by a scatter-add of each tap (col2im). Work that BLAS
+Convolutions take explicit (possibly asymmetric or negative: cropping) padding and are a sum
+over their taps on the input laid out as flat, stride-phase rows (``flat_grid``): one BLAS
+matmul per tap, or one multiply-add per tap for depthwise convs; narrow groups copy their
+windows into one matmul instead (im2col). Transposed convs are one matmul followed by a
+scatter-add of each tap (col2im). Work that BLAS
 does not do (depthwise taps, pools, activations, norms) runs on blocks of (sample, channel)
 rows small enough to stay in cache, float32 in place where it is safe. Matches PyTorch's
 semantics (cross-correlation; pooling with ceil_mode; align_corners=False).
@@ -46,34 +48,34 @@ def elementwise(fn: Callable[[np.ndarray, np.ndarray], object]) -> Callable[[np.
     return run
 
 
-def per_channel(x: np.ndarray, *vectors: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
-    """x as rows (N·C, rest) and each per-channel vector as a column (N·C, 1) matching them."""
-    n, c = x.shape[:2]
-    rows = np.ascontiguousarray(x).reshape(n * c, -1)
-    return rows, [np.tile(np.asarray(v, dtype=x.dtype).reshape(c), n).reshape(n * c, 1) for v in vectors]
-
-
-def affine(x: np.ndarray, scale: np.ndarray | None, shift: np.ndarray | None) -> np.ndarray:
-    """x · scale + shift per channel (batch norm in eval mode, layer scale)."""
-    ones = np.ones(x.shape[1], dtype=x.dtype)
-    rows, (a, b) = per_channel(x, ones if scale is None else scale, 0 * ones if shift is None else shift)
+def _scaled(x: np.ndarray, factor: np.ndarray, offset: np.ndarray | None = None) -> np.ndarray:
+    """x (N, C, …) as N·C rows, each times its entry of the column ``factor`` (N·C, 1), plus its
+    entry of ``offset``: a block of rows at a time."""
+    rows = np.ascontiguousarray(x).reshape(factor.shape[0], -1)
     out = np.empty_like(rows)
 
     def work(r: slice) -> None:
-        np.multiply(rows[r], a[r], out=out[r])
-        if shift is not None:
-            out[r] += b[r]
+        np.multiply(rows[r], factor[r], out=out[r])
+        if offset is not None:
+            out[r] += offset[r]
 
     in_blocks(rows.shape[0], rows.shape[1], work)
     return out.reshape(x.shape)
 
 
+def affine(x: np.ndarray, scale: np.ndarray, shift: np.ndarray | None = None) -> np.ndarray:
+    """x · scale + shift per channel (norms in eval mode, layer scale)."""
+    n, c = x.shape[:2]
+
+    def column(v: np.ndarray) -> np.ndarray:
+        return np.tile(np.asarray(v, dtype=x.dtype).reshape(c), n).reshape(n * c, 1)
+
+    return _scaled(x, column(scale), None if shift is None else column(shift))
+
+
 def scale_rows(x: np.ndarray, scale: np.ndarray) -> np.ndarray:
     """x (N, C, …) times a scale per sample and channel (N, C): a squeeze-excitation gate."""
-    rows, factor = np.ascontiguousarray(x).reshape(x.shape[0] * x.shape[1], -1), scale.reshape(-1, 1).astype(x.dtype, copy=False)
-    out = np.empty_like(rows)
-    in_blocks(rows.shape[0], rows.shape[1], lambda r: np.multiply(rows[r], factor[r], out=out[r]))
-    return out.reshape(x.shape)
+    return _scaled(x, scale.reshape(-1, 1).astype(x.dtype, copy=False))
 
 
 def pad(x: np.ndarray, pads: Pads, value: float = 0.0) -> np.ndarray:
@@ -115,9 +117,9 @@ def conv(
     else:
         grid = flat_grid(x, pads, tuple(w.shape[2:]), stride, dilation)
         if cg == 1:
-            acc = depthwise_taps(grid.rows, w.reshape(cout, -1), grid.span, grid.shifts)
+            acc = depthwise_taps(grid.rows, w.reshape(cout, -1), grid.span, grid.width, grid.shifts)
         else:
-            acc = matmul_taps(grid.rows, w, groups, grid.span, grid.shifts)
+            acc = matmul_taps(grid.rows, w, groups, grid.span, grid.width, grid.shifts)
         y = grid.unflatten(acc)
     if b is not None:
         y += b.reshape(-1, *(1,) * nd)
@@ -145,14 +147,13 @@ class FlatGrid:
     def __init__(self, rows: np.ndarray, shifts: list[int], span: int, n: int, rows_of: tuple[int, ...], out: tuple[int, ...]) -> None:
         self.rows, self.shifts, self.span, self.n, self.rows_of, self.out = rows, shifts, span, n, rows_of, out
         self.sample = int(np.prod(rows_of))
+        self.width = n * self.sample  #: the producers' output width: span computed, the rest past the last sample's outputs
 
     def unflatten(self, acc: np.ndarray) -> np.ndarray:
-        """acc (C_out, span) over the flat positions → (N, C_out, *out)."""
+        """acc (C_out, width), its first span columns computed → (N, C_out, *out)."""
         c, n = acc.shape[0], self.n
         length = self.out[0] * int(np.prod(self.rows_of[1:]))
-        full = np.empty((c, n * self.sample), dtype=acc.dtype)
-        full[:, : acc.shape[1]] = acc
-        per = full.reshape(c, n, self.sample)[:, :, :length].reshape(c, n, self.out[0], *self.rows_of[1:])
+        per = acc.reshape(c, n, self.sample)[:, :, :length].reshape(c, n, self.out[0], *self.rows_of[1:])
         return np.ascontiguousarray(per[(slice(None), slice(None), slice(None), *(slice(o) for o in self.out[1:]))].swapaxes(0, 1))
 
 
@@ -184,30 +185,32 @@ def flat_grid(x: np.ndarray, pads: Pads, kernel: tuple[int, ...], stride: tuple[
     return FlatGrid(rows, shifts, span, n, tuple(sub), out)
 
 
-def matmul_taps(rows: np.ndarray, w: np.ndarray, groups: int, span: int, shifts: list[int]) -> np.ndarray:
-    """rows (C, L) and w (out, C/g, *k) → (out, span): Σ over taps of W_tap @ rows[:, shift:],
-    a block of columns at a time so that the sum being built stays in cache."""
+def matmul_taps(rows: np.ndarray, w: np.ndarray, groups: int, span: int, width: int, shifts: list[int]) -> np.ndarray:
+    """rows (C, L) and w (out, C/g, *k) → (out, width), the first span columns Σ over taps of
+    W_tap @ rows[:, shift:], a block of columns at a time so that the sum being built stays in cache."""
     cout, cg = w.shape[:2]
     taps = np.ascontiguousarray(w.reshape(groups, cout // groups, cg, -1).transpose(3, 0, 1, 2))  # (K, g, out/g, C/g)
     grouped = rows.reshape(groups, cg, -1)
-    out = np.empty((groups, cout // groups, span), dtype=rows.dtype)
-    width = max(BLOCK // cout, 256)
-    for a in range(0, span, width):
-        b = min(a + width, span)
+    out = np.empty((groups, cout // groups, width), dtype=rows.dtype)
+    block = max(BLOCK // cout, 256)
+    for a in range(0, span, block):
+        b = min(a + block, span)
         acc = np.matmul(taps[0], grouped[..., shifts[0] + a : shifts[0] + b])
         for t in range(1, len(shifts)):
             acc += np.matmul(taps[t], grouped[..., shifts[t] + a : shifts[t] + b])
         out[..., a:b] = acc
-    return out.reshape(cout, span)
+    return out.reshape(cout, width)
 
 
-def depthwise_taps(rows: np.ndarray, taps: np.ndarray, span: int, shifts: list[int]) -> np.ndarray:
-    """rows (C, L) correlated per channel with taps (C, K) → (C, span): per block of channels, a
-    multiply-add of each tap's slice (two passes per tap: numpy has no fused multiply-add)."""
-    out = np.empty((rows.shape[0], span), dtype=rows.dtype)
+def depthwise_taps(rows: np.ndarray, taps: np.ndarray, span: int, width: int, shifts: list[int]) -> np.ndarray:
+    """rows (C, L) correlated per channel with taps (C, K) → (C, width), the first span columns
+    computed: per block of channels, a multiply-add of each tap's slice (two passes per tap:
+    numpy has no fused multiply-add)."""
+    out = np.empty((rows.shape[0], width), dtype=rows.dtype)
 
     def work(r: slice) -> None:
-        acc, scratch = out[r], np.empty_like(out[r])
+        acc = out[r, :span]
+        scratch = np.empty_like(acc)
         for t, shift in enumerate(shifts):
             np.multiply(rows[r, shift : shift + span], taps[r, t : t + 1], out=acc if t == 0 else scratch)
             if t:

@@ -302,7 +302,7 @@ class LayerScale(Transparent):
     def numpy_fn(self, shape: Shape, w: list[Any]) -> Any:
         from ..backends import numpy_ops as ops
 
-        return lambda x: ops.affine(x, w[0], None)
+        return lambda x: ops.affine(x, w[0])
 
     def torch_module(self, shape: Shape) -> Any:
         from ..backends import torch_build as tb
