@@ -21,6 +21,9 @@ PRECISIONS = ("fp32", "tf32", "fp16", "bf16", "int8")
 #: TF32 tensor cores can set its fp32 rate to the tf32 one)
 FOR_DTYPE = {"float32": "fp32", "float16": "fp16", "bfloat16": "bf16", "int8": "int8"}
 T, G = 10**12, 10**9
+#: layer classes a profile can carry an efficiency for (roofline.layer_class); grouped ones also per
+#: width, as ``grouped:4`` / ``grouped1x1:4`` (4 channels per group)
+CLASSES = ("conv", "pointwise", "depthwise", "grouped", "grouped1x1", "transposed", "linear", "memory")
 
 
 class Profile(NamedTuple):
@@ -219,6 +222,10 @@ def from_data(data: Any, default_id: str, where: str) -> Profile:
     if not isinstance(efficiency, dict):
         raise ConvcostError(f"{where}: efficiency: expected a mapping of layer classes to fractions in (0, 1]")
     for cls, value in efficiency.items():
+        base, _, width = str(cls).partition(":")
+        if base not in CLASSES or (width and (base not in ("grouped", "grouped1x1") or not width.isdigit() or int(width) < 1)):
+            raise ConvcostError(f"{where}: efficiency.{cls}: unknown layer class{closest(str(cls), CLASSES)}; expected one of "
+                                f"{', '.join(CLASSES)}, or grouped:N / grouped1x1:N (N channels per group)")  # fmt: skip
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
             raise ConvcostError(f"{where}: efficiency.{cls}: expected a fraction in (0, 1], found {value!r}")
     if any(v is not None and v <= 0 for v in (*peak.values(), bandwidth)):

@@ -17,9 +17,6 @@ from .analysis import Report
 from .graph import Leaf, Stack, leaves
 from .profiles import Profile
 
-#: classes of layers a calibrated profile can carry an efficiency for
-CLASSES = ("conv", "pointwise", "depthwise", "grouped", "grouped1x1", "transposed", "linear", "memory")
-
 
 class Predicted(NamedTuple):
     ms: float

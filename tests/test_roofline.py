@@ -80,7 +80,9 @@ def test_profile_files_and_lookup(tmp_path: Path) -> None:
     with pytest.raises(ConvcostError, match="did you mean 'h100'"):
         find("h10")
     for text, words in (("peak: {fp32: 10}\nbandwidth: 1 GB/s\n", "with its unit"), ("peak: {fp33: 1 TFLOP/s}\nbandwidth: 1 GB/s\n", "unknown precision"),
-                        ("peak: {fp32: 1 TFLOP/s}\n", "bandwidth"), ("peak: {fp32: 1 TFLOP/s}\nbandwidth: 1 GB/s\nefficiency: {conv: 2}\n", "(0, 1]")):  # fmt: skip
+                        ("peak: {fp32: 1 TFLOP/s}\n", "bandwidth"), ("peak: {fp32: 1 TFLOP/s}\nbandwidth: 1 GB/s\nefficiency: {conv: 2}\n", "(0, 1]"),
+                        ("peak: {fp32: 1 TFLOP/s}\nbandwidth: 1 GB/s\nefficiency: {convv: 0.5}\n", "unknown layer class"),
+                        ("peak: {fp32: 1 TFLOP/s}\nbandwidth: 1 GB/s\nefficiency: {'depthwise:4': 0.5}\n", "unknown layer class")):  # fmt: skip
         path.write_text(text)
         with pytest.raises(ConvcostError, match=words.replace("(", r"\(").replace("]", r"\]")):
             find(str(path))
