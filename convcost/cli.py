@@ -192,7 +192,7 @@ def shape_failures(wrong: list[str]) -> None:
         fail("executed shapes differ from the analysis: " + "; ".join(wrong), ExitCode.FAIL)
 
 
-def refuse_overwriting_inputs(output: Path | None, inputs: list[Path]) -> None:
+def refuse_overwriting_inputs(output: Path | None, inputs: list[Path], flag: str = "--output") -> None:
     if output is None:
         return
     for model in inputs:
@@ -201,7 +201,7 @@ def refuse_overwriting_inputs(output: Path | None, inputs: list[Path]) -> None:
         except OSError:
             same = False
         if same:
-            fail(f"--output {output}: that is an input model; refusing to overwrite it")
+            fail(f"{flag} {output}: that is an input model; refusing to overwrite it")
 
 
 def render(fmt: str, output: Path | None, table: Callable[[int | None], Any], **texts: Callable[[], str]) -> None:
@@ -256,7 +256,8 @@ def analyze(
     profile = want_profile(device_profile, plot)
     if profile is not None and len(models) > 1:
         fail("--device-profile: analyze one model at a time with it (for several, check --max-predicted-ms)")
-    refuse_overwriting_inputs(output, models + ([plot] if plot else []))
+    refuse_overwriting_inputs(output, models)
+    refuse_overwriting_inputs(plot, models, "--plot")
     from .analysis import analyze as run_analysis
     from .render import machine
     from .spec import load

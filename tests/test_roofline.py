@@ -123,14 +123,18 @@ def test_analyze_json_and_table_with_a_profile() -> None:
 
 def test_prediction_flags_that_cannot_take_effect_are_refused(tmp_path: Path) -> None:
     model = str(LAYERS / "resnet18.yaml")
+    copy = tmp_path / "model.svg"  # an input model that --plot would overwrite
+    copy.write_text((LAYERS / "resnet18.yaml").read_text())
     for args, words in ((["analyze", model, "--plot", str(tmp_path / "a.png")], "add --device-profile"),
                         (["analyze", model, "-p", "t4", "--plot", str(tmp_path / "a.jpg")], ".png or .svg"),
                         (["analyze", model, model, "-p", "t4"], "one model at a time"),
                         (["check", model, "--max-predicted-ms", "5"], "each takes effect only with the other"),
                         (["check", model, "-p", "t4", "--max-macs", "5G"], "each takes effect only with the other"),
-                        (["analyze", model, "-p", "nosuch"], "no such profile")):  # fmt: skip
+                        (["analyze", model, "-p", "nosuch"], "no such profile"),
+                        (["analyze", str(copy), "-p", "t4", "--plot", str(copy)], "--plot")):  # fmt: skip
         result = runner.invoke(app, args)
         assert result.exit_code == 2 and result.stderr.count("\n") == 1 and words in result.stderr, (args, result.stderr)
+    assert copy.read_text() == (LAYERS / "resnet18.yaml").read_text()  # nothing the user had is lost
 
 
 def test_compare_predicts_the_speed_up_and_says_when_mac_savings_are_not_time() -> None:
