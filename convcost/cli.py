@@ -93,8 +93,8 @@ ThreadsOpt = Annotated[Optional[int], typer.Option(min=1, max=1024, help="CPU th
                                                    rich_help_panel=EXEC, show_default=False)]  # fmt: skip
 PRED = "Prediction (roofline)"
 ProfileOpt = Annotated[Optional[str], typer.Option("--device-profile", "-p", help="Predict each layer's time on this device: a "
-                                                  "built-in id (a100, h100, h200, l4, t4, rtx4090, cpu-laptop, cpu-server; "
-                                                  "`convcost profiles`), a profile saved by `convcost calibrate`, or a profile "
+                                                  "built-in id such as h100 or t4 "
+                                                  "(`convcost profiles` lists them), a profile saved by `convcost calibrate`, or a profile "
                                                   "file (.yaml). Adds FLOPs per byte, predicted ms and the bound per layer.",
                                                   rich_help_panel=PRED, show_default=False)]  # fmt: skip
 SeedOpt = Annotated[Optional[int], typer.Option(min=0, max=2**63 - 1, help="Seed of the random weights and input. \\[default: 0]",
