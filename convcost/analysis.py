@@ -149,6 +149,8 @@ class _Walk:
             elif steps is None:
                 field = None
             self.record(node, op.kind, prod(shape), op.params(shape), op.macs(shape, node.out_shape), field)
+            if op.UNCOUNTED:
+                self.warnings.append(f"{node.name}: {op.describe_uncounted()} is not counted (no convcost kind): the totals leave it out")
             return field
         if self.memo is None:
             return self.composite(node, field)

@@ -104,3 +104,17 @@ def activation(value: Any, ndim: int = 0) -> str | None:
     if value is None or (isinstance(value, str) and value.lower() == "none") or value is False:
         return None
     return choice(*ACTIVATIONS)(value, ndim)
+
+
+def text(value: Any, ndim: int = 0) -> str:
+    """A non-empty string of up to 200 characters (an op's name as its source gives it)."""
+    if not isinstance(value, str) or not value.strip() or len(value) > 200:
+        raise ConvcostError(f"expected a string of 1 to 200 characters, found {describe(value)}")
+    return value
+
+
+def shape_list(value: Any, ndim: int) -> tuple[int, ...]:
+    """A tensor shape without the batch: channels, then one size per spatial axis."""
+    if not isinstance(value, list) or len(value) != ndim + 1:
+        raise ConvcostError(f"expected a shape: a list of {ndim + 1} (channels, then each spatial size), found {describe(value)}")
+    return tuple(pos_int(v) for v in value)

@@ -564,6 +564,75 @@ def calibrate(
     typer.echo(f"saved {target}: use it with --device-profile {profile.id if output is None else target}")
 
 
+@app.command("import")
+@guarded
+def import_(
+    source: Annotated[
+        str,
+        typer.Argument(
+            help="FILE.onnx, FILE.py:FACTORY or package.module:FACTORY (a function or class that builds the nn.Module).",
+            metavar="SOURCE",
+            show_default=False,
+        ),
+    ],
+    input_shape: Annotated[
+        Optional[str],
+        typer.Option(
+            "--input",
+            "-i",
+            help="Shape of one sample, channels first, no batch: C,H,W (C,L in 1-D, C,D,H,W in 3-D). "
+            "Required for PyTorch; for ONNX, the graph's own input shape unless given.",
+            metavar="C,H,W",
+            show_default=False,
+        ),
+    ] = None,
+    output: OutputOpt = None,
+    name: Annotated[
+        Optional[str], typer.Option("--name", help="The model's name. \\[default: the factory or file name]", show_default=False)
+    ] = None,
+    allow_unknown: Annotated[
+        bool,
+        typer.Option(
+            "--allow-unknown",
+            help="Write ops with no convcost kind as `unknown` layers (their output shape kept, "
+            "counted as 0 and marked uncounted in every table) instead of refusing.",
+        ),
+    ] = False,
+) -> None:
+    """A PyTorch model (traced with torch.fx) or an ONNX graph → a convcost YAML layer stack, with the model's own layer names. Every layer's output shape and params are checked against the model before anything is written."""
+    from .importer import parse_input, read_source, to_yaml
+    from .output import emit
+
+    if output is not None and output.exists() and output.resolve() == Path(source.rsplit(":", 1)[0] if ":" in source else source).resolve():
+        fail(f"--output {output}: that is the model being imported; refusing to overwrite it")
+    shape = parse_input(input_shape) if input_shape is not None else None
+    ops, default_name, shape = read_source(source, shape, allow_unknown)
+    header = f"# Imported by convcost from {source}, input {list(shape)}.\n# Every layer's output shape and params were checked against the model.\n"
+    text = to_yaml(ops, name or default_name, header)
+    emit(output, text)
+
+
+@app.command()
+@guarded
+def export(
+    model: Annotated[Path, typer.Argument(help="A model file (YAML).", metavar="MODEL.yaml", dir_okay=False, show_default=False)],
+    output: OutputOpt = None,
+) -> None:
+    """PyTorch source of a model: one nn.Module with the layers as attributes named after them, a forward() with residuals as + and concats as torch.cat, and def build() -> nn.Module. Needs torch (convcost\\[torch])."""
+    from .analysis import analyze as run_analysis
+    from .output import emit
+    from .spec import load
+
+    refuse_overwriting_inputs(output, [model])
+    stack = load(model)
+    try:
+        from .export import source
+    except ImportError:
+        fail("export writes PyTorch modules and needs torch to build them: pip install 'convcost[torch]'")
+    report = run_analysis(stack)
+    emit(output, source(stack, model.name, (report.totals.params, report.totals.macs)))
+
+
 @app.command()
 @guarded
 def schema(output: OutputOpt = None) -> None:

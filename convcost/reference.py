@@ -32,6 +32,8 @@ TYPES: dict[Any, tuple[str, dict[str, Any]]] = {
     _channel_padding: ("int, [before, after], same or valid", PADDING),
     conv.boolean: ("true or false", {"type": "boolean"}),
     conv.probability: ("number in [0, 1)", {"type": "number", "minimum": 0, "exclusiveMaximum": 1}),
+    conv.text: ("string", {"type": "string", "minLength": 1, "maxLength": 200}),
+    conv.shape_list: ("list: channels, then each spatial size", {"type": "array", "items": {"$ref": "#/$defs/count"}, "minItems": 2, "maxItems": 4}),
 }
 
 
@@ -146,6 +148,8 @@ def schema() -> dict[str, Any]:
         "name": {"type": "string"},
         "input": {"type": "array", "minItems": 2, "maxItems": 4, "items": {"$ref": "#/$defs/count"},
                   "description": "channels, then 1 to 3 spatial sizes"},
+        "names": {"enum": ["nested", "as-written"],
+                  "description": "as-written: explicit names are used as written, without block, repeat or branch prefixes"},
         "defaults": {"type": "object", "propertyNames": {"enum": every_arg + list(KINDS)},
                      "description": "default arguments for every kind that takes them; under a kind's name, for that kind only"},
         "budget": {"type": "object", "additionalProperties": False, "properties": {

@@ -21,7 +21,8 @@ from .units import parse_bytes, parse_count
 from .yamlio import LDict, LList, key_mark, mark_of, parse_yaml, read_text
 
 MAX_LAYERS = 250_000  #: leaves; SPEC says 1,000,000, but today a layer costs ~6 KB and ~0.2 ms (a million: 6 GB, minutes)
-TOP_KEYS = ("name", "input", "defaults", "budget", "blocks", "layers")
+TOP_KEYS = ("name", "input", "names", "defaults", "budget", "blocks", "layers")
+NAMES = ("nested", "as-written")  #: how explicit names combine with the namespaces they sit in
 BUDGET_KEYS = {"params": parse_count, "macs": parse_count, "flops": parse_count, "peak_memory": parse_bytes,
                "min_rf": lambda v: pos_int(v), "no_gridding": lambda v: boolean(v)}  # fmt: skip
 
@@ -74,7 +75,12 @@ def from_data(data: Any, *, default_name: str = "model", source: str | None = No
         raise ConvcostError(f"the stack would expand past {MAX_NODES:,} layers, lists and merges (repeats, blocks or aliases that "
                             "multiply); refusing before expanding it", path=f"layers[{too_large}]",
                             mark=mark_of(layers, too_large) or mark_of(data, "layers"))  # fmt: skip
-    nodes = _Expander(blocks, defaults, ndim).many(layers, "layers", {}, (), Space())
+    naming = data.get("names", "nested")
+    if naming not in NAMES:
+        raise _fail(f"expected one of {', '.join(NAMES)}, found {describe(naming)}", data, "names", "names")
+    expander = _Expander(blocks, defaults, ndim)
+    expander.as_written = naming == "as-written"
+    nodes = expander.many(layers, "layers", {}, (), Space())
     if not nodes:
         raise _fail("the stack expands to no layers at all (empty repeats and blocks only)", data, "layers", "layers")
     bound, _ = bind(_named(nodes), shape)
@@ -208,6 +214,14 @@ class _Expander:
         self.blocks, self.defaults, self.ndim, self.count = blocks, defaults, ndim, 0
         self.work = 0  #: lists and items expanded so far (empty ones too), bounded by MAX_NODES
         self.depth = 0
+        self.as_written = False  #: explicit names are used as written, without block, repeat or branch prefixes
+
+    def label(self, space: Space, local: Name) -> Name:
+        """A node's full name: its namespace's prefix and its own part (an explicit name alone when
+        the file says ``names: as-written``, as an import writes the source's qualified names)."""
+        if self.as_written and isinstance(local[0], str):
+            return local
+        return space.prefix + local
 
     def many(self, items: Any, path: str, params: dict[str, Any], stack: tuple[str, ...], space: Space,
              alone: bool = True, where: Mark | None = None) -> tuple[Node, ...]:  # fmt: skip
@@ -309,7 +323,7 @@ class _Expander:
             op = cls.parse(merged, self.ndim)
         except ConvcostError as exc:
             raise exc.located(f"{path}.{kind}", marks.get(exc.path, mark) if exc.path else mark) from None
-        label = space.prefix + _local(name, space, kind)
+        label = self.label(space, _local(name, space, kind))
         nodes: list[Node] = [Leaf(path, label, op, mark, arg_marks=marks)]  # type: ignore[arg-type]  # name parts until _named
         if bn:
             nodes.append(Leaf(f"{path}.bn", label + ("bn",), BatchNorm(ndim=self.ndim), mark))  # type: ignore[arg-type]  # name parts until _named renders them
@@ -340,7 +354,7 @@ class _Expander:
         short_space = space.child(*_omitting(local), "shortcut")
         shortcut = self.many(args.get("shortcut") or LList(), f"{path}.shortcut", params, stack, short_space,
                              where=mark_of(args, "shortcut") or mark)  # fmt: skip
-        return Residual(path, space.prefix + local, body, shortcut, mark)  # type: ignore[arg-type]  # name parts until _named renders them
+        return Residual(path, self.label(space, local), body, shortcut, mark)  # type: ignore[arg-type]  # name parts until _named renders them
 
     def _concat(self, args: Any, mark: Mark | None, path: str, params: dict[str, Any], stack: tuple[str, ...], space: Space) -> Node:
         name = None
@@ -354,7 +368,7 @@ class _Expander:
         branches = tuple(self.many(b if b is not None else LList(), f"{path}.branch[{i}]", params, stack,
                                    space.child(*_omitting(local), f"branch{i + 1}"), where=mark_of(args, i) or mark)
                          for i, b in enumerate(args))  # fmt: skip
-        return Concat(path, space.prefix + local, branches, mark)  # type: ignore[arg-type]  # name parts until _named renders them
+        return Concat(path, self.label(space, local), branches, mark)  # type: ignore[arg-type]  # name parts until _named renders them
 
     def _repeat(self, args: dict[str, Any], mark: Mark | None, path: str, params: dict[str, Any], stack: tuple[str, ...],
                 space: Space) -> list[Node]:  # fmt: skip

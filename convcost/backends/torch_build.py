@@ -8,6 +8,7 @@ explicit (``F.pad`` before, or a crop after a transposed conv); no torchvision.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import torch
@@ -24,6 +25,22 @@ ACT = {
 }  # fmt: skip
 
 
+class Helper(nn.Module):
+    """A building block of this module: it keeps its constructor's arguments (``init_args``), so
+    ``convcost export`` can write the call back as source."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        init = cls.__init__
+
+        @functools.wraps(init)
+        def recorded(self: nn.Module, *args: Any, **kw: Any) -> None:
+            init(self, *args, **kw)
+            self.__dict__["init_args"] = (args, kw)
+
+        cls.__init__ = recorded  # type: ignore[method-assign]  # wrapping every subclass's own __init__
+
+
 def nd(prefix: str, ndim: int) -> Any:
     return getattr(nn, f"{prefix}{ndim}d")
 
@@ -33,7 +50,7 @@ def _flat_pads(pads: tuple[tuple[int, int], ...]) -> list[int]:
     return [p for lo_hi in reversed(pads) for p in lo_hi]
 
 
-class Padded(nn.Module):
+class Padded(Helper):
     """Explicit (possibly asymmetric) padding, then the wrapped module."""
 
     def __init__(self, pads: tuple[tuple[int, int], ...], inner: nn.Module, value: float = 0.0) -> None:
@@ -51,7 +68,7 @@ def window(pads: tuple[tuple[int, int], ...], make: Any, value: float = 0.0) -> 
     return Padded(pads, make((0,) * len(pads)), value)
 
 
-class Cropped(nn.Module):
+class Cropped(Helper):
     """A transposed conv with asymmetric padding: pad 0, then crop (lo, hi) per axis."""
 
     def __init__(self, inner: nn.Module, pads: tuple[tuple[int, int], ...]) -> None:
@@ -64,7 +81,7 @@ class Cropped(nn.Module):
         return y[tuple(index)]
 
 
-class ChannelConv(nn.Module):
+class ChannelConv(Helper):
     """Channel-wise convs (ChannelNets) as a 2-D conv over (channels, positions)."""
 
     def __init__(self, outputs: int, kernel: int, stride: int, pads: tuple[int, int]) -> None:
@@ -78,7 +95,7 @@ class ChannelConv(nn.Module):
         return y.reshape(n, -1, *spatial)
 
 
-class ConvClassifier(nn.Module):
+class ConvClassifier(Helper):
     """One conv of kernel (C − n + 1) × spatial over (channels, positions): [N, n]."""
 
     def __init__(self, c: int, classes: int, positions: int) -> None:
@@ -89,7 +106,7 @@ class ConvClassifier(nn.Module):
         return self.conv(x.reshape(x.shape[0], 1, x.shape[1], -1)).reshape(x.shape[0], -1)
 
 
-class DeformConv2d(nn.Module):
+class DeformConv2d(Helper):
     """Deformable conv v1/v2 (Dai et al. 2017; Zhu et al. 2019), 2-D, via bilinear gathers.
 
     An offset conv predicts (dy, dx) per kernel tap and offset group (and a sigmoid mask when
@@ -98,21 +115,23 @@ class DeformConv2d(nn.Module):
     in one matmul.
     """
 
-    def __init__(self, op: Any, c: int) -> None:
+    def __init__(self, c: int, out: int, kernel: tuple[int, int], stride: tuple[int, int], padding: tuple[tuple[int, int], ...],
+                 dilation: tuple[int, int], groups: int, offset_groups: int, modulated: bool, bias: bool) -> None:  # fmt: skip
         super().__init__()
-        self.op = op
-        self.offset = nn.Conv2d(c, op.offset_channels(), op.kernel, op.stride, 0, op.dilation, bias=True)
-        self.main = nn.Conv2d(c, op.out, op.kernel, op.kernel, 0, 1, op.groups, bias=op.bias)
+        self.kernel, self.stride, self.padding, self.dilation = kernel, stride, padding, dilation
+        self.groups, self.offset_groups, self.modulated = groups, offset_groups, modulated
+        offsets = (3 if modulated else 2) * kernel[0] * kernel[1] * offset_groups
+        self.offset = nn.Conv2d(c, offsets, kernel, stride, 0, dilation, bias=True)
+        self.main = nn.Conv2d(c, out, kernel, kernel, 0, 1, groups, bias=bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        op = self.op
-        (kh, kw), (sh, sw), (dh, dw), og = op.kernel, op.stride, op.dilation, op.offset_groups
-        x = F.pad(x, _flat_pads(op.padding))
+        (kh, kw), (sh, sw), (dh, dw), og = self.kernel, self.stride, self.dilation, self.offset_groups
+        x = F.pad(x, _flat_pads(self.padding))
         n, c, h, w = x.shape
         raw = self.offset(x)
         ho, wo, taps = raw.shape[2], raw.shape[3], kh * kw
         off = raw[:, : 2 * taps * og].reshape(n, og, taps, 2, ho, wo)
-        mask = torch.sigmoid(raw[:, 2 * taps * og :].reshape(n, og, taps, 1, ho, wo)) if op.modulated else None
+        mask = torch.sigmoid(raw[:, 2 * taps * og :].reshape(n, og, taps, 1, ho, wo)) if self.modulated else None
         ky, kx = torch.meshgrid(torch.arange(kh) * dh, torch.arange(kw) * dw, indexing="ij")
         oy, ox = torch.meshgrid(torch.arange(ho) * sh, torch.arange(wo) * sw, indexing="ij")
         base_y = (oy[None] + ky.reshape(-1, 1, 1)).to(x)  # (taps, ho, wo)
@@ -121,7 +140,7 @@ class DeformConv2d(nn.Module):
         sampled = _bilinear(x.reshape(n, og, c // og, h, w), py, px)  # (n, og, taps, ho, wo, c/og)
         if mask is not None:
             sampled = sampled * mask.reshape(n, og, taps, ho, wo, 1)
-        groups, weight = op.groups, self.main.weight
+        groups, weight = self.groups, self.main.weight
         cols = sampled.permute(0, 1, 5, 2, 3, 4).reshape(n, groups, c // groups * taps, ho * wo)
         y = torch.matmul(weight.reshape(groups, weight.shape[0] // groups, -1), cols).reshape(n, weight.shape[0], ho, wo)
         return y if self.main.bias is None else y + self.main.bias.reshape(-1, 1, 1)
@@ -146,55 +165,60 @@ def _bilinear(x: torch.Tensor, py: torch.Tensor, px: torch.Tensor) -> torch.Tens
     return out.reshape(n, g, *pos, c)
 
 
-class SqueezeExcite(nn.Module):
-    def __init__(self, c: int, hidden: int, act: nn.Module, gate: nn.Module) -> None:
+class SqueezeExcite(Helper):
+    """gap → fc1 → act → fc2 → gate → channel scale, over ``ndim`` spatial axes (traceable by torch.fx)."""
+
+    def __init__(self, c: int, hidden: int, act: nn.Module, gate: nn.Module, ndim: int = 2) -> None:
         super().__init__()
         self.fc1, self.fc2, self.act, self.gate = nn.Linear(c, hidden), nn.Linear(hidden, c), act, gate
+        self.dims, self.ones = tuple(range(2, 2 + ndim)), (1,) * ndim
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        s = x.mean(dim=tuple(range(2, x.dim()))) if x.dim() > 2 else x
+        s = x.mean(dim=self.dims) if self.dims else x
         s = self.gate(self.fc2(self.act(self.fc1(s))))
-        return x * s.reshape(*s.shape, *([1] * (x.dim() - 2)))
+        return x * s.reshape(s.shape[0], s.shape[1], *self.ones)
 
 
-class ChannelLayerNorm(nn.Module):
+class ChannelLayerNorm(Helper):
     """LayerNorm over the channels at every position (ConvNeXt's LayerNorm2d, eps 1e-6)."""
 
-    def __init__(self, c: int) -> None:
+    def __init__(self, c: int, ndim: int = 2) -> None:
         super().__init__()
-        self.weight, self.bias = nn.Parameter(torch.ones(c)), nn.Parameter(torch.zeros(c))
+        self.c, self.weight, self.bias = c, nn.Parameter(torch.ones(c)), nn.Parameter(torch.zeros(c))
+        self.to_last, self.to_first = (0, *range(2, 2 + ndim), 1), (0, 1 + ndim, *range(1, 1 + ndim))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = F.layer_norm(x.movedim(1, -1), (x.shape[1],), self.weight, self.bias, 1e-6)
-        return y.movedim(-1, 1)
+        y = F.layer_norm(x.permute(*self.to_last), (self.c,), self.weight, self.bias, 1e-6)
+        return y.permute(*self.to_first)
 
 
-class ChannelScale(nn.Module):
-    def __init__(self, c: int) -> None:
+class ChannelScale(Helper):
+    def __init__(self, c: int, ndim: int = 2) -> None:
         super().__init__()
-        self.gamma = nn.Parameter(torch.ones(c))
+        self.gamma, self.ones = nn.Parameter(torch.ones(c)), (1,) * ndim
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x * self.gamma.reshape(-1, *([1] * (x.dim() - 2)))
+        return x * self.gamma.reshape(-1, *self.ones)
 
 
-class Shuffle(nn.Module):
+class Shuffle(Helper):
     def __init__(self, groups: int) -> None:
         super().__init__()
         self.groups = groups
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        n, c = x.shape[:2]
-        return x.reshape(n, self.groups, c // self.groups, *x.shape[2:]).transpose(1, 2).reshape(x.shape)
+        return x.unflatten(1, (self.groups, -1)).transpose(1, 2).flatten(1, 2)
 
 
-class Lambda(nn.Module):
-    def __init__(self, fn: Any) -> None:
+class Chunk(Helper):
+    """torch.chunk(x, chunks, dim=1)[index]."""
+
+    def __init__(self, chunks: int, index: int) -> None:
         super().__init__()
-        self.fn = fn
+        self.chunks, self.index = chunks, index
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fn(x)  # type: ignore[no-any-return]  # a user function
+        return x.chunk(self.chunks, 1)[self.index]
 
 
 def leaf_module(op: Kind, shape: Shape) -> nn.Module:

@@ -19,6 +19,7 @@ from .misc import (
     Linear,
     PReLU,
     Shuffle,
+    Unknown,
 )
 from .pool import GAP, GMP, AdaptiveAvgPool, AdaptiveMaxPool, AvgPool, MaxPool, Upsample
 
@@ -52,6 +53,7 @@ KINDS: dict[str, type[Kind]] = {
     "shuffle": Shuffle,
     "chunk": Chunk,
     "upsample": Upsample,
+    "unknown": Unknown,
 }
 
 #: Kinds that hold other layers; handled by the spec, not by a Kind class.

@@ -84,6 +84,7 @@ class Kind:
     ARG_DOCS: ClassVar[dict[str, str]] = {}  #: meanings of this kind's arguments where they differ from ARGUMENT_DOCS
     SHORTHAND: ClassVar[bool] = False  #: takes ``bn:`` and ``act:``
     GLOBAL: ClassVar[bool] = False  #: sees the whole input at once: no receptive field
+    UNCOUNTED: ClassVar[bool] = False  #: stands for an op whose cost is not known (analysis warns)
     FIELDS: ClassVar[dict[str, Field]] = {}
     ndim: int
 
@@ -181,6 +182,10 @@ class Kind:
     def numpy_fn(self, shape: Shape, weights: list[Any]) -> Any:
         """A numpy function of x (N, C, *spatial) with these weights."""
         raise NotImplementedError(f"kind '{self.kind}' has no numpy function")
+
+    def describe_uncounted(self) -> str:
+        """What an UNCOUNTED layer stands for, in its warning."""
+        return f"kind {self.kind}"
 
     def torch_module(self, shape: Shape) -> Any:
         """An equivalent torch module (its parameters in ``param_shapes`` order)."""

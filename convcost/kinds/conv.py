@@ -304,7 +304,8 @@ class DeformConv(ConvLike):
 
         if self.ndim != 2:
             raise NotImplementedError("deformconv executes in 2-D only")
-        return tb.DeformConv2d(self, shape[0])
+        return tb.DeformConv2d(shape[0], self.out, self.kernel, self.stride, self.padding, self.dilation, self.ngroups(shape[0]),
+                               self.offset_groups, self.modulated, self.bias)  # fmt: skip
 
     def run_taps(self) -> tuple[tuple[int, int], ...] | None:
         return None  # learned offsets: the sampling grid is not fixed

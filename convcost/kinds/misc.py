@@ -5,7 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any, ClassVar
 
-from ..args import ACTIVATIONS, boolean, choice, nonneg_int, pos_int, probability
+from ..args import ACTIVATIONS, boolean, choice, nonneg_int, pos_int, probability, shape_list, text
 from ..arith import prod
 from ..expr import divisible
 from .base import Costless, Kind, Shape, arg, fit_error, need_divisible
@@ -264,7 +264,7 @@ class SE(Kind):
     def torch_module(self, shape: Shape) -> Any:
         from ..backends import torch_build as tb
 
-        return tb.SqueezeExcite(shape[0], self.hidden(shape[0]), tb.ACT[self.act](), tb.ACT[self.gate]())
+        return tb.SqueezeExcite(shape[0], self.hidden(shape[0]), tb.ACT[self.act](), tb.ACT[self.gate](), len(shape) - 1)
 
 
 class LayerNorm(ScaleShift):
@@ -282,7 +282,7 @@ class LayerNorm(ScaleShift):
     def torch_module(self, shape: Shape) -> Any:
         from ..backends import torch_build as tb
 
-        return tb.ChannelLayerNorm(shape[0])
+        return tb.ChannelLayerNorm(shape[0], len(shape) - 1)
 
 
 class LayerScale(Transparent):
@@ -307,7 +307,7 @@ class LayerScale(Transparent):
     def torch_module(self, shape: Shape) -> Any:
         from ..backends import torch_build as tb
 
-        return tb.ChannelScale(shape[0])
+        return tb.ChannelScale(shape[0], len(shape) - 1)
 
 
 class DropPath(Dropout):
@@ -367,5 +367,27 @@ class Chunk(Costless):
     def torch_module(self, shape: Shape) -> Any:
         from ..backends import torch_build as tb
 
-        chunks, index = self.chunks, self.index
-        return tb.Lambda(lambda x: x.chunk(chunks, 1)[index])
+        return tb.Chunk(self.chunks, self.index)
+
+
+class Unknown(Costless):
+    """An op with no convcost kind (``convcost import --allow-unknown``): its output shape is
+    kept, its cost is not counted and every table says so."""
+
+    kind: ClassVar[str] = "unknown"
+    COST = "not counted (0 params, 0 MACs, a warning names it); output = shape; no receptive field"
+    EXAMPLE = "unknown: {op: torch.roll, shape: [16, 32, 32]}"
+    ARG_DOCS: ClassVar[dict[str, str]] = {
+        "op": "the op as its source names it",
+        "shape": "its output shape: channels, then each spatial size",
+    }
+    GLOBAL: ClassVar[bool] = True
+    UNCOUNTED: ClassVar[bool] = True
+    op: Any = arg(text)
+    shape: Any = arg(shape_list)
+
+    def describe_uncounted(self) -> str:
+        return f"op {self.op}"
+
+    def out_shape(self, shape: Shape) -> Shape:
+        return tuple(self.shape)

@@ -1,0 +1,186 @@
+"""A Stack → readable PyTorch source: one ``nn.Module`` whose attributes are the layers (named
+after them), a ``forward`` that reads like hand-written code (residuals as ``+``, concats as
+``torch.cat``), and ``def build() -> nn.Module``.
+
+Each layer is its kind's own ``torch_module`` (the module ``--execute`` runs and the tests hold
+against convcost's counts), written back as its constructor call: torch.nn modules from their
+attributes, convcost's helpers (``backends.torch_build.Helper``) from the arguments they keep,
+with their class source copied into the file so it needs nothing but torch.
+"""
+
+from __future__ import annotations
+
+import inspect
+import keyword
+import re
+from typing import Any
+
+from torch import nn
+
+from .backends import torch_build as tb
+from .errors import ConvcostError
+from .graph import Concat, Leaf, Node, Residual, Stack, leaves
+
+#: Module-level functions of torch_build that helpers call.
+HELPER_FUNCTIONS = {"Padded": ("_flat_pads",), "DeformConv2d": ("_flat_pads", "_bilinear")}
+SKIP_INIT = {"device", "dtype"}
+
+
+def _literal(value: Any, helpers: dict[str, type]) -> str:
+    if isinstance(value, nn.Module):
+        return module_source(value, helpers)
+    if isinstance(value, tuple):
+        items = [_literal(v, helpers) for v in value]
+        return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+    if isinstance(value, list):
+        return f"[{', '.join(_literal(v, helpers) for v in value)}]"
+    if isinstance(value, float) and value in (float("inf"), float("-inf")):
+        return f'float("{value}")'
+    if isinstance(value, float) and value.is_integer():
+        return f"{value:.1f}"
+    return repr(value)
+
+
+def _collapse(value: Any) -> Any:
+    """(3, 3) → 3, as one would write it (torch accepts either)."""
+    if isinstance(value, tuple) and value and all(v == value[0] for v in value) and not isinstance(value[0], tuple):
+        return value[0]
+    return value
+
+
+def module_source(module: nn.Module, helpers: dict[str, type]) -> str:
+    """The constructor call that builds ``module`` (``helpers`` collects convcost's classes used)."""
+    cls = type(module)
+    if isinstance(module, tb.Helper):
+        helpers[cls.__name__] = cls
+        args, kwargs = module.__dict__["init_args"]
+        parts = [_literal(a, helpers) for a in args] + [f"{k}={_literal(v, helpers)}" for k, v in kwargs.items()]
+        return f"{cls.__name__}({', '.join(parts)})"
+    if not cls.__module__.startswith("torch.nn"):
+        raise ConvcostError(f"export: {cls.__module__}.{cls.__name__} is not a torch.nn module convcost can write")
+    if isinstance(module, nn.Sequential):
+        return f"nn.Sequential({', '.join(module_source(m, helpers) for m in module)})"
+    parts, keywords_only = [], False
+    for param in list(inspect.signature(cls.__init__).parameters.values())[1:]:
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD) or param.name in SKIP_INIT:
+            continue
+        if param.name == "bias" and not isinstance(getattr(module, "bias", None), bool):
+            value: Any = getattr(module, "bias", None) is not None
+        elif param.name in ("affine", "elementwise_affine") or hasattr(module, param.name):
+            value = getattr(module, param.name)
+        else:
+            keywords_only = True
+            continue
+        value = _collapse(tuple(value) if isinstance(value, list) else value)
+        default = _collapse(param.default) if param.default is not param.empty else param.empty
+        if default is not param.empty and value == default:
+            keywords_only = True
+            continue
+        if default is param.empty and not keywords_only:
+            parts.append(_literal(value, helpers))
+        else:
+            keywords_only = True
+            parts.append(f"{param.name}={_literal(value, helpers)}")
+    return f"nn.{cls.__name__}({', '.join(parts)})"
+
+
+def attribute(name: str, taken: set[str]) -> str:
+    """A layer name as a Python attribute: ``layer1.0.conv1`` → ``layer1_0_conv1``."""
+    text = re.sub(r"\W", "_", name, flags=re.ASCII).strip("_") or "layer"
+    if text[0].isdigit():
+        text = f"_{text}"
+    if keyword.iskeyword(text) or text in ("forward", "training") or hasattr(nn.Module, text):
+        text += "_"
+    base, n = text, 1
+    while text in taken:
+        n += 1
+        text = f"{base}_{n}"
+    taken.add(text)
+    return text
+
+
+def class_name(name: str) -> str:
+    words = re.findall(r"[A-Za-z0-9]+", name)
+    text = "".join(w[:1].upper() + w[1:] for w in words) or "Model"
+    return f"Net{text}" if text[0].isdigit() else text
+
+
+class _Forward:
+    """forward()'s lines: each leaf one call, residuals and concats on fresh variables."""
+
+    def __init__(self, attrs: dict[int, str]) -> None:
+        self.attrs, self.count = attrs, 0
+        self.lines: list[str] = []
+
+    def fresh(self) -> str:
+        self.count += 1
+        return f"y{self.count}"
+
+    def run(self, nodes: tuple[Node, ...], src: str, dst: str) -> str:
+        """Lines computing ``nodes`` on ``src`` into ``dst``; the variable holding the result."""
+        current = src
+        for node in nodes:
+            if isinstance(node, Leaf):
+                self.lines.append(f"{dst} = self.{self.attrs[id(node)]}({current})")
+            elif isinstance(node, Residual):
+                self.lines.append(f"# {node.name}")
+                body = self.run(node.body, current, self.fresh())
+                shortcut = self.run(node.shortcut, current, self.fresh()) if node.shortcut else current
+                self.lines.append(f"{dst} = {body} + {shortcut}")
+            else:
+                assert isinstance(node, Concat)
+                self.lines.append(f"# {node.name}")
+                outs = [self.run(branch, current, self.fresh()) if branch else current for branch in node.branches]
+                self.lines.append(f"{dst} = torch.cat([{', '.join(outs)}], dim=1)")
+            current = dst
+        return current
+
+
+def source(stack: Stack, model_file: str, totals: tuple[int, int]) -> str:
+    """The whole file (see the module's docstring); ``totals``: convcost's params and MACs."""
+    helpers: dict[str, type] = {}
+    taken: set[str] = set()
+    attrs: dict[int, str] = {}
+    inits = []
+    for leaf in leaves(stack.layers):
+        try:
+            module = tb.leaf_module(leaf.op, leaf.in_shape)
+        except NotImplementedError as exc:
+            raise ConvcostError(f"export: {leaf.name} ({leaf.op.kind}): {exc}") from None
+        attrs[id(leaf)] = attr = attribute(leaf.name, taken)
+        inits.append(f"        self.{attr} = {module_source(module, helpers)}")
+    forward = _Forward(attrs)
+    result = forward.run(stack.layers, "x", "x")
+    name = class_name(stack.name)
+    params, macs = totals
+    shape = ", ".join(map(str, stack.input))
+    lines = [
+        f'"""{stack.name}: PyTorch source written by `convcost export` from {model_file}.',
+        "",
+        f"Input [{shape}] (channels first, without the batch). convcost counts {params:,} params and",
+        f"{macs:,} MACs; sum(p.numel() for p in build().parameters()) gives the same params.",
+        '"""',
+        "",
+        "from __future__ import annotations",
+        "",
+        "import torch",
+    ]
+    texts = [inspect.getsource(getattr(tb, fn)) for fn in sorted({fn for h in helpers for fn in HELPER_FUNCTIONS.get(h, ())})]
+    texts += [
+        inspect.getsource(cls).replace(f"class {cls.__name__}(Helper):", f"class {cls.__name__}(nn.Module):", 1) for cls in helpers.values()
+    ]
+    if any("F." in text for text in texts):
+        lines.append("import torch.nn.functional as F")
+    lines += ["from torch import nn", "", ""]
+    for text in texts:
+        lines += [text.rstrip(), "", ""]
+    lines += [f"class {name}(nn.Module):", "    def __init__(self) -> None:", "        super().__init__()", *inits, ""]
+    lines += [
+        "    def forward(self, x: torch.Tensor) -> torch.Tensor:",
+        *(f"        {line}" for line in forward.lines),
+        f"        return {result}",
+    ]
+    lines += ["", "", "def build() -> nn.Module:", f'    """{stack.name}, input [{shape}]."""', f"    return {name}()", "", ""]
+    lines += ['if __name__ == "__main__":', "    model = build().eval()",
+              f"    print(sum(p.numel() for p in model.parameters()), tuple(model(torch.zeros(1, {shape})).shape))", ""]  # fmt: skip
+    return "\n".join(lines)

@@ -1,0 +1,100 @@
+"""Bring your own model: a torch ``nn.Module`` (traced with torch.fx) or an ONNX graph → a
+convcost YAML layer stack, checked against the source before it is written.
+
+The readers (``from_torch``, ``from_onnx``) give ops; ``graph`` nests them into
+residual/concat; this module names them uniquely, writes the YAML and reads it back: every
+layer must have the source's output shape and learned-parameter count, or the import fails
+naming the layer — a wrong count is never written.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import ConvcostError
+from .graph import Op, structure
+
+
+def _args(entry: dict[str, Any]) -> dict[str, Any]:
+    ((_, args),) = entry.items()
+    return args  # type: ignore[no-any-return]  # every entry a reader makes carries its name
+
+
+def _unique(ops: list[Op]) -> None:
+    seen: set[str] = set()
+    for op in ops:
+        for entry in op.layers:
+            args = _args(entry)
+            base = name = str(args["name"])
+            n = 1
+            while name in seen:
+                n += 1
+                name = f"{base}_{n}"
+            seen.add(name)
+            args["name"] = name
+
+
+def to_yaml(ops: list[Op], name: str, header: str) -> str:
+    """The ops as YAML text, verified (see the module's docstring)."""
+    from ..yamlio import dump
+
+    ops, entries = structure(ops)
+    _unique(ops)
+    data = {"name": name, "input": list(ops[0].shape), "names": "as-written", "layers": entries}
+    text = dump(data, header)
+    verify(text, ops)
+    return text
+
+
+def verify(text: str, ops: list[Op]) -> None:
+    """Read ``text`` back: every op's layers must give its output shape and its params."""
+    from ..analysis import analyze
+    from ..spec import loads
+
+    try:
+        report = analyze(loads(text))
+    except ConvcostError as exc:
+        raise ConvcostError(f"the written YAML does not analyse ({exc}); this is a convcost bug, please report it") from None
+    records = {r.name: r for r in report.layers}
+    for op in ops:
+        mine = [records[_args(e)["name"]] for e in op.layers if _args(e)["name"] in records]
+        if not mine:
+            continue
+        if tuple(mine[-1].output) != tuple(op.shape):
+            raise ConvcostError(f"{op.source} '{op.name}': convcost gives output {list(mine[-1].output)} where the model gives {list(op.shape)}; "
+                                "it has no exact kind")  # fmt: skip
+        params = sum(r.params for r in mine)
+        if op.params is not None and params != op.params and not any("unknown" in e for e in op.layers):
+            raise ConvcostError(f"{op.source} '{op.name}': convcost counts {params:,} params where the model has {op.params:,}; "
+                                "it has no exact kind")  # fmt: skip
+
+
+def parse_input(text: str) -> tuple[int, ...]:
+    """``--input 3,224,224`` → (3, 224, 224): channels, then 1 to 3 spatial sizes."""
+    parts = text.replace(" ", "").split(",")
+    if not 2 <= len(parts) <= 4 or not all(p.isascii() and p.isdigit() and len(p) <= 9 and int(p) > 0 for p in parts):
+        raise ConvcostError(f"--input '{text}': expected C,H,W — channels then 1 to 3 spatial sizes, positive integers (e.g. 3,224,224)")
+    return tuple(int(p) for p in parts)
+
+
+def read_source(source: str, input_shape: tuple[int, ...] | None, allow_unknown: bool) -> tuple[list[Op], str, tuple[int, ...]]:
+    """FILE.onnx, FILE.py:FACTORY or package.module:FACTORY → (ops, a default model name, the input shape)."""
+    if source.lower().endswith(".onnx"):
+        try:
+            from . import from_onnx
+        except ImportError:
+            raise ConvcostError(f"{source}: importing ONNX needs the onnx package: pip install 'convcost[onnx]'") from None
+        ops = from_onnx.read(source, input_shape, allow_unknown=allow_unknown)
+        return ops, source.replace("\\", "/").rsplit("/", 1)[-1][: -len(".onnx")], ops[0].shape
+    if ":" not in source:
+        raise ConvcostError(f"'{source}': expected FILE.onnx, FILE.py:FACTORY or package.module:FACTORY")
+    if input_shape is None:
+        raise ConvcostError(f"{source}: a PyTorch model needs --input C,H,W (the shape of one sample, without the batch)")
+    try:
+        import torch  # noqa: F401 — only to say what is missing
+
+        from . import from_torch
+    except ImportError:
+        raise ConvcostError(f"{source}: importing a PyTorch model needs torch: pip install 'convcost[torch]'") from None
+    model = from_torch.load_factory(source)
+    return from_torch.read(model, input_shape, allow_unknown=allow_unknown), source.rsplit(":", 1)[1], input_shape

@@ -1,0 +1,335 @@
+"""An ONNX graph → ops (``graph.Op``): shapes from ONNX shape inference, weights' shapes from the
+initializers, names from the exporter's scopes (``/layer1/layer1.0/conv1/Conv`` → ``layer1.0.conv1``).
+
+Each op's params are the elements of the learned initializers it reads (weights, biases, norm
+scale and shift; not running statistics), the source's own count the import checks against.
+A batch norm folded into its conv by the exporter stays folded: the conv has a bias instead.
+"""
+
+from __future__ import annotations
+
+from math import prod
+from typing import Any
+
+try:
+    import onnx
+    from onnx import numpy_helper, shape_inference
+except ModuleNotFoundError as exc:  # the extra is not installed: importer.read_source says how to get it
+    raise ImportError(str(exc)) from None
+
+from ..errors import ConvcostError
+from .graph import ADD, CAT, INPUT, LAYER, MUL, Entry, Op, Shape, named
+from .kinds_map import Unknown, adaptive, conv_entry, pool_entry, upsample_entry
+
+ACTS = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "LeakyRelu": "leakyrelu", "HardSwish": "hswish",
+        "HardSigmoid": "hsigmoid", "Gelu": "gelu"}  # fmt: skip
+PASS = {"Identity", "Cast", "Contiguous"}
+RESHAPES = {"Reshape", "Squeeze", "Unsqueeze", "Flatten"}
+POOLS = {"MaxPool": True, "AveragePool": False}
+
+
+def _attrs(node: Any) -> dict[str, Any]:
+    return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+
+
+def scope_name(node: Any, index: int) -> tuple[str, str]:
+    """(the module path of the node's scope, its op) from a torch exporter's node name
+    ``/layer1/layer1.0/conv1/Conv``; other names are used as they are."""
+    name = node.name or f"{node.op_type.lower()}{index}"
+    if not name.startswith("/"):
+        return name, ""
+    parts = [p for p in name.split("/") if p]
+    segments: list[str] = []
+    for part in parts[:-1]:
+        if segments and part.startswith(segments[-1] + "."):
+            segments[-1] = part
+        else:
+            segments.append(part)
+    return ".".join(segments) or node.op_type.lower(), parts[-1]
+
+
+class _Reader:
+    def __init__(self, model: Any, input_shape: Shape | None, allow_unknown: bool, source: str) -> None:
+        self.allow_unknown, self.source = allow_unknown, source
+        graph = model.graph
+        self.inits = {i.name: i for i in graph.initializer}
+        inputs = [i for i in graph.input if i.name not in self.inits]
+        if len(inputs) != 1:
+            raise ConvcostError(
+                f"{source}: the graph takes {len(inputs)} inputs ({', '.join(i.name for i in inputs)}); convcost models have one"
+            )
+        self.input = inputs[0].name
+        dims = [d.dim_value if d.HasField("dim_value") else None for d in inputs[0].type.tensor_type.shape.dim]
+        if input_shape is not None:
+            if len(dims) != len(input_shape) + 1:
+                raise ConvcostError(f"--input {','.join(map(str, input_shape))}: the graph's input '{self.input}' has {len(dims)} axes, "
+                                    f"so --input needs {len(dims) - 1} (channels, then each spatial size)")  # fmt: skip
+            shape_proto = inputs[0].type.tensor_type.shape
+            for d, value in zip(shape_proto.dim[1:], input_shape):
+                d.Clear()
+                d.dim_value = value
+            del graph.value_info[:]  # shapes recorded for the old input: inferred again
+            for out in graph.output:
+                out.type.tensor_type.ClearField("shape")
+        elif not 3 <= len(dims) <= 5 or any(d is None for d in dims[1:]):
+            raise ConvcostError(f"{source}: the graph's input '{self.input}' has shape {['?' if d is None else d for d in dims]}; "
+                                "give the shape of one sample with --input C,H,W")  # fmt: skip
+        else:
+            input_shape = tuple(d for d in dims[1:] if d is not None)
+        try:
+            model = shape_inference.infer_shapes(model, strict_mode=True, data_prop=True)
+        except Exception as exc:  # noqa: BLE001 — onnx raises its own errors for graphs that do not check
+            raise ConvcostError(
+                f"{source}: ONNX shape inference fails ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
+            ) from None
+        self.graph = model.graph
+        self.opset = max((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), default=13)
+        self.shapes: dict[str, Shape | None] = {}
+        for info in [*self.graph.value_info, *self.graph.output, *self.graph.input]:
+            dims = [d.dim_value if d.HasField("dim_value") else None for d in info.type.tensor_type.shape.dim]
+            self.shapes[info.name] = None if not dims or any(d is None for d in dims[1:]) else tuple(int(d or 0) for d in dims[1:])
+        self.constants: dict[str, Any] = {}  # Constant nodes' values; small initializers are read when asked (value())
+        self.ops: list[Op] = [Op("input", "input", INPUT, (), tuple(input_shape))]
+        self.index: dict[str, int] = {self.input: 0}
+        self.linear_bias: dict[int, str] = {}
+
+    def read(self) -> list[Op]:
+        data, work = {self.input}, []
+        for i, node in enumerate(self.graph.node):
+            ins = [x for x in node.input if x in data]
+            if not ins:
+                self.constant(node)
+            elif node.op_type not in ("Shape", "Size"):  # shape arithmetic: not data
+                data.update(o for o in node.output if o)
+                work.append((node, ins, scope_name(node, i)[0]))
+        scopes: dict[str, int] = {}
+        for _, _, scope in work:
+            scopes[scope] = scopes.get(scope, 0) + 1
+        for node, ins, scope in work:
+            name = (
+                scope if scopes.get(scope, 0) <= 1 and node.op_type not in ("Add", "Mul", "Concat") else f"{scope}.{node.op_type.lower()}"
+            )
+            try:
+                self.node(node, ins, name.lstrip("."))
+            except Unknown as why:
+                self.unknown(node, ins, name, str(why))
+        outs = [o.name for o in self.graph.output]
+        if len(outs) != 1:
+            raise ConvcostError(f"{self.source}: the graph has {len(outs)} outputs; convcost models have one")
+        last = self.index[outs[0]]
+        self.ops.append(Op("output", "output", LAYER, (last,), self.ops[last].shape))
+        return self.ops
+
+    def constant(self, node: Any) -> None:
+        if node.op_type == "Constant":
+            value = _attrs(node).get("value")
+            if value is not None:
+                self.constants[node.output[0]] = numpy_helper.to_array(value)
+        elif node.op_type == "Identity" and node.input[0] in self.inits:  # an exporter's alias of a weight
+            self.inits[node.output[0]] = self.inits[node.input[0]]
+        elif node.op_type == "Identity" and self.value(node.input[0]) is not None:
+            self.constants[node.output[0]] = self.value(node.input[0])
+
+    def value(self, name: str) -> Any:
+        """A constant input (axes, clip bounds) as numpy, or None; weights' data is never read."""
+        if name in self.constants:
+            return self.constants[name]
+        tensor = self.inits.get(name)
+        if tensor is None or tensor.data_location == onnx.TensorProto.EXTERNAL or prod(tensor.dims) > 64:
+            return None
+        return numpy_helper.to_array(tensor)
+
+    def shape(self, value: str, node: Any) -> Shape:
+        shape = self.shapes.get(value)
+        if shape is None:
+            raise ConvcostError(f"{node.op_type} '{node.name}': ONNX shape inference left the shape of '{value}' unknown")
+        return shape
+
+    def learned(self, names: list[str]) -> int:
+        return sum(prod(self.inits[n].dims) for n in names if n in self.inits)
+
+    def add(self, node: Any, op: Op) -> None:
+        self.index[node.output[0]] = len(self.ops)
+        self.ops.append(op)
+
+    def unknown(self, node: Any, ins: list[str], name: str, why: str) -> None:
+        if not self.allow_unknown or len(ins) != 1:
+            extra = "" if self.allow_unknown else "; --allow-unknown writes it as an uncounted layer"
+            raise ConvcostError(f"{node.op_type} '{name}' has no convcost kind: {why}{extra}")
+        shape = self.shape(node.output[0], node)
+        entry = {"unknown": {"name": name, "op": node.op_type, "shape": list(shape)}}
+        self.add(node, Op(name, node.op_type, LAYER, (self.index[ins[0]],), shape, [entry], None))
+
+    def node(self, node: Any, ins: list[str], name: str) -> None:
+        kind, attrs = node.op_type, _attrs(node)
+        shape = self.shape(node.output[0], node)
+        inputs = tuple(self.index[x] for x in ins)
+        in_shape = self.ops[inputs[0]].shape
+        if kind in ("Add", "Mul") and len(ins) == 2:
+            self.add(node, Op(name, kind, ADD if kind == "Add" else MUL, inputs, shape))
+            return
+        if kind == "Concat":
+            if attrs.get("axis") not in (1, -len(in_shape) - 1):
+                raise Unknown(f"concatenation along axis {attrs.get('axis')}; convcost concatenates channels (axis 1)")
+            self.add(node, Op(name, kind, CAT, inputs, shape))
+            return
+        if len(ins) != 1:
+            raise Unknown(f"it takes {len(ins)} tensors")
+        if kind == "Transpose" and self.shuffle(node, attrs, inputs[0], name):
+            return
+        if kind == "Add" and inputs[0] in self.linear_bias and node.input[1] in self.inits:
+            self.bias(node, inputs[0], name)
+            return
+        params = self.learned([x for x in node.input[1:] if x])
+        if kind == "BatchNormalization":
+            params = self.learned(list(node.input[1:3]))  # scale and shift; mean and variance are statistics
+        entries = self.entries(node, attrs, in_shape, shape)
+        self.add(node, Op(name, kind, LAYER, inputs, shape, named(entries, name), params))
+        if kind == "MatMul":
+            self.linear_bias[len(self.ops) - 1] = name
+
+    def shuffle(self, node: Any, attrs: dict[str, Any], producer: int, name: str) -> bool:
+        """Reshape to (g, C/g, …), Transpose (0, 2, 1, …), Reshape back: ShuffleNet's channel shuffle.
+        The op gets the shape after the reshape back, which must follow (graph.nest checks)."""
+        split = self.ops[producer]
+        if split.role != LAYER or split.layers or not split.inputs:
+            return False
+        before = self.ops[split.inputs[0]].shape
+        perm = list(attrs.get("perm", ()))
+        if (
+            len(split.shape) != len(before) + 1
+            or split.shape[0] * split.shape[1] != before[0]
+            or perm[:3] != [0, 2, 1]
+            or perm[3:] != list(range(3, len(perm)))
+        ):
+            return False
+        self.add(
+            node,
+            Op(name, "Reshape/Transpose/Reshape", LAYER, split.inputs, before, named([{"shuffle": {"groups": split.shape[0]}}], name), 0),
+        )
+        return True
+
+    def bias(self, node: Any, producer: int, name: str) -> None:
+        """MatMul then Add of a vector: one linear with a bias."""
+        op = self.ops[producer]
+        ((_, args),) = op.layers[0].items()
+        args["bias"] = True
+        op.params = (op.params or 0) + self.learned([node.input[1]])
+        self.index[node.output[0]] = producer
+
+    def entries(self, node: Any, attrs: dict[str, Any], in_shape: Shape, shape: Shape) -> list[Entry]:
+        kind = node.op_type
+        if kind in ("Conv", "ConvTranspose"):
+            return [self.conv(node, attrs, in_shape, shape)]
+        if kind in ("Gemm", "MatMul"):
+            weight = self.inits.get(node.input[1])
+            if weight is None or len(in_shape) != 1 or attrs.get("transA"):
+                raise Unknown("a product with a weight that is not an initializer, or of a tensor that is not flat")
+            return [{"linear": {"out": shape[0], "bias": kind == "Gemm" and len(node.input) > 2 and bool(node.input[2])}}]
+        if kind == "BatchNormalization":
+            return [{"bn": None}]
+        if kind == "Mul" and self.learned([x for x in node.input if x in self.inits]) == in_shape[0]:
+            return [{"layerscale": None}]
+        if kind in ACTS:
+            return [{ACTS[kind]: None}]
+        if kind == "Clip":
+            low, high = self.clip_bounds(node, attrs)
+            if (low, high) == (0.0, 6.0):
+                return [{"relu6": None}]
+            if (low, high) == (0.0, None):
+                return [{"relu": None}]
+            raise Unknown(f"Clip({low}, {high}); only Clip(0, 6) is relu6")
+        if kind == "Softmax":
+            axis = attrs.get("axis", -1 if self.opset >= 13 else 1)
+            if axis in (1, -len(in_shape) - 1) or (len(in_shape) == 1 and axis == -1):
+                return [{"softmax": None}]
+            raise Unknown(f"softmax over axis {axis}; convcost's is over the channels")
+        if kind == "PRelu":
+            slopes = self.learned([node.input[1]])
+            return [{"prelu": {"per_channel": True} if slopes > 1 else None}]
+        if kind == "Dropout":
+            return [{"dropout": None}]
+        if kind in PASS:
+            return []
+        if kind in POOLS:
+            return [self.pool(node, attrs, in_shape, shape, POOLS[kind])]
+        if kind in ("GlobalAveragePool", "GlobalMaxPool"):
+            return adaptive(kind == "GlobalMaxPool", shape, in_shape)
+        if kind == "ReduceMean":
+            axes = attrs.get("axes")
+            if axes is None and len(node.input) > 1 and self.value(node.input[1]) is not None:
+                axes = [int(a) for a in self.value(node.input[1]).reshape(-1)]
+            rank = len(in_shape) + 1
+            if axes is None or {a % rank for a in axes} != set(range(2, rank)):
+                raise Unknown(f"ReduceMean over axes {axes}; only the mean over all spatial axes is gap")
+            return [{"gap": None}] if attrs.get("keepdims", 1) else [{"gap": None}, {"flatten": None}]
+        if kind in RESHAPES:
+            if shape == in_shape:
+                return []
+            if prod(shape) == prod(in_shape):
+                return [{"flatten": None}] if len(shape) == 1 else []  # other reshapes: only inside an SE gate (graph.nest)
+            raise Unknown(f"a reshape from {list(in_shape)} to {list(shape)}")
+        if kind in ("Resize", "Upsample"):
+            mode = attrs.get("mode", b"nearest")
+            return [upsample_entry(mode.decode() if isinstance(mode, bytes) else mode, in_shape, shape)]
+        raise Unknown(f"op {kind}")
+
+    def clip_bounds(self, node: Any, attrs: dict[str, Any]) -> tuple[float | None, float | None]:
+        if "min" in attrs or "max" in attrs:
+            return attrs.get("min"), attrs.get("max")
+        found = [self.value(x) if x else None for x in list(node.input[1:3])]
+        values = [None if v is None else float(v.reshape(-1)[0]) for v in found]
+        values += [None] * (2 - len(values))
+        return values[0], values[1]
+
+    def conv(self, node: Any, attrs: dict[str, Any], in_shape: Shape, shape: Shape) -> Entry:
+        weight = self.inits.get(node.input[1])
+        if weight is None:
+            raise Unknown("its weights are not an initializer")
+        transposed, nd = node.op_type == "ConvTranspose", len(in_shape) - 1
+        dims, groups = list(weight.dims), attrs.get("group", 1)
+        out = dims[1] * groups if transposed else dims[0]
+        kernel = tuple(dims[2:])
+        stride, dilation = tuple(attrs.get("strides", (1,) * nd)), tuple(attrs.get("dilations", (1,) * nd))
+        padding = self.pads(node, attrs, nd)
+        bias = len(node.input) > 2 and bool(node.input[2])
+        if transposed:
+            if "output_shape" in attrs:
+                raise Unknown("ConvTranspose with output_shape; export it with pads and output_padding")
+            return conv_entry(
+                in_shape[0], out, kernel, stride, padding, dilation, groups, bias, tuple(attrs.get("output_padding", (0,) * nd))
+            )
+        return conv_entry(in_shape[0], out, kernel, stride, padding, dilation, groups, bias)
+
+    def pads(self, node: Any, attrs: dict[str, Any], nd: int) -> Any:
+        auto = attrs.get("auto_pad", b"NOTSET")
+        auto = auto.decode() if isinstance(auto, bytes) else auto
+        if auto == "SAME_UPPER":
+            return "same"
+        if auto == "VALID":
+            return 0
+        if auto not in ("NOTSET", ""):
+            raise Unknown(f"auto_pad {auto}; convcost's 'same' puts the odd padding at the end (SAME_UPPER)")
+        pads = list(attrs.get("pads", (0,) * (2 * nd)))
+        return tuple((pads[i], pads[i + nd]) for i in range(nd))
+
+    def pool(self, node: Any, attrs: dict[str, Any], in_shape: Shape, shape: Shape, maximum: bool) -> Entry:
+        nd = len(in_shape) - 1
+        kernel = tuple(attrs["kernel_shape"])
+        stride = tuple(attrs.get("strides", (1,) * nd))
+        return pool_entry(maximum, kernel, stride, self.pads(node, attrs, nd), tuple(attrs.get("dilations", (1,) * nd)),
+                          bool(attrs.get("ceil_mode", 0)), nd)  # fmt: skip
+
+
+def read(path: str, input_shape: Shape | None, *, allow_unknown: bool = False) -> list[Op]:
+    """The ONNX file at ``path`` as ops."""
+    try:
+        model = onnx.load(path, load_external_data=False)  # only the graph and the weights' shapes are read
+    except FileNotFoundError:
+        raise ConvcostError(f"{path}: no such file") from None
+    except Exception as exc:  # noqa: BLE001 — a file that is not an ONNX model raises protobuf's errors
+        raise ConvcostError(f"{path}: not an ONNX model ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})") from None
+    try:
+        return _Reader(model, input_shape, allow_unknown, path).read()
+    except (KeyError, IndexError, ValueError, TypeError, AttributeError) as exc:  # a graph that breaks ONNX's own rules
+        raise ConvcostError(f"{path}: cannot read the graph ({type(exc).__name__}: {exc})") from None

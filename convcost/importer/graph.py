@@ -1,0 +1,231 @@
+"""A model read from torch.fx or ONNX, as a DAG of ops, nested into convcost's residual/concat.
+
+Both readers produce the same thing: ops in execution order, op 0 the input, the last op the
+output. An op is a layer (one data input, zero or more convcost entries), an addition (two
+inputs), a channel concatenation, or an elementwise product (only ever as the gate of a
+squeeze-and-excitation, which ``fold_se`` turns into one ``se`` layer).
+
+``nest`` writes the DAG as a layer list: walking back from the output, an addition or a
+concatenation becomes a ``residual``/``concat`` whose branches start at the op that dominates
+it (every path from the input passes through it). A value used outside its branch (a long skip
+that does not nest) is refused with the op's name: a count is never guessed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from ..errors import ConvcostError
+
+Entry = dict[str, Any]  #: one YAML layer: {kind: args}
+Shape = tuple[int, ...]
+
+#: What an op does with its inputs.
+INPUT, LAYER, ADD, CAT, MUL = "input", "layer", "add", "cat", "mul"
+
+
+@dataclass
+class Op:
+    name: str  #: the user's name for it (a module path, an ONNX node name)
+    source: str  #: the op as the source names it (``Conv2d``, ``Conv``, ``torch.cat``), for messages
+    role: str  #: INPUT, LAYER, ADD, CAT or MUL
+    inputs: tuple[int, ...]  #: producer ops of the data inputs
+    shape: Shape  #: output shape without the batch
+    layers: list[Entry] = field(default_factory=list)  #: convcost entries (LAYER); [] passes through
+    params: int | None = None  #: learned parameters by the source's own count (None: not known)
+
+
+def named(entries: list[Entry], name: str) -> list[Entry]:
+    """Name the entries of one op: the first (or only) by the op, the rest by kind under it."""
+    out = []
+    for i, entry in enumerate(entries):
+        ((kind, args),) = entry.items()
+        out.append({kind: {"name": name if i == 0 else f"{name}.{kind}", **(args or {})}})
+    return out
+
+
+def located(op: Op, message: str) -> ConvcostError:
+    return ConvcostError(f"{op.source} '{op.name}': {message}")
+
+
+def prune(ops: list[Op]) -> list[Op]:
+    """Only the ops the output depends on (shape arithmetic and dead branches dropped), renumbered."""
+    live = [False] * len(ops)
+    live[-1] = live[0] = True
+    for i in range(len(ops) - 1, -1, -1):
+        if live[i]:
+            for j in ops[i].inputs:
+                live[j] = True
+    index: dict[int, int] = {}
+    kept: list[Op] = []
+    for i, op in enumerate(ops):
+        if live[i]:
+            index[i] = len(kept)
+            kept.append(replace(op, inputs=tuple(index[j] for j in op.inputs)))
+    return kept
+
+
+GATES = {"sigmoid", "hsigmoid"}
+ACTS = {"relu", "relu6", "silu", "hswish", "gelu", "sigmoid", "tanh", "identity"}
+
+
+def _sole_kind(op: Op) -> str | None:
+    return next(iter(op.layers[0])) if op.role == LAYER and len(op.layers) == 1 else None
+
+
+def _kinds(chain: list[Op]) -> list[tuple[str, dict[str, Any]]]:
+    """The entries of a chain of ops, in execution order, flattens dropped."""
+    found = []
+    for op in reversed(chain):
+        for entry in op.layers:
+            ((kind, args),) = entry.items()
+            if kind != "flatten":
+                found.append((kind, args if isinstance(args, dict) else {}))
+    return found
+
+
+def _se_shape(kinds: list[tuple[str, dict[str, Any]]]) -> bool:
+    names = [k for k, _ in kinds]
+    if len(names) != 5 or names[0] != "gap" or names[2] not in ACTS or names[4] not in GATES:
+        return False
+    fcs = (kinds[1], kinds[3])
+    return all(k in ("linear", "pwconv") and a.get("bias") is not False and a.get("groups", 1) == 1 for k, a in fcs)
+
+
+def fold_se(ops: list[Op]) -> list[Op]:
+    """x · gate(fc2(act(fc1(gap(x))))) (linear or 1×1 convs with bias, reshapes between) → one
+    ``se`` layer on x, named by what its parts' names share. Other products are refused."""
+    out = list(ops)
+    for i, op in enumerate(ops):
+        if op.role != MUL:
+            continue
+        silu = [x for x, g in (op.inputs, op.inputs[::-1]) if _sole_kind(ops[g]) == "sigmoid" and ops[g].inputs == (x,)]
+        if silu:  # x · sigmoid(x), as ONNX exporters write SiLU
+            out[i] = Op(op.name, f"{op.source} (x · sigmoid(x))", LAYER, (silu[0],), op.shape, named([{"silu": None}], op.name), 0)
+            continue
+        for x, g in (op.inputs, op.inputs[::-1]):
+            chain: list[Op] = []
+            j = g
+            while j != x and out[j].role == LAYER and len(chain) < 12:  # out: products before this one already folded (a SiLU inside)
+                chain.append(out[j])
+                j = out[j].inputs[0]
+            kinds = _kinds(chain)
+            if j != x or not _se_shape(kinds):
+                continue
+            parts = [c.name for c in chain if c.layers]
+            se = {"name": _shared_prefix(parts) or op.name, "squeeze": kinds[1][1]["out"], "act": kinds[2][0], "gate": kinds[4][0]}
+            params = sum(c.params or 0 for c in chain) if all(c.params is not None for c in chain) else None
+            out[i] = Op(se["name"], f"{op.source} (squeeze-and-excitation)", LAYER, (x,), op.shape, [{"se": se}], params)
+            break
+        else:
+            raise located(op, "an elementwise product of two tensors is understood only as a squeeze-and-excitation gate "
+                              "(x · sigmoid(fc(act(fc(mean(x)))))); this one has no kind")  # fmt: skip
+    return prune(out)
+
+
+def _shared_prefix(names: list[str]) -> str:
+    parts = [n.split(".") for n in names]
+    shared: list[str] = []
+    for group in zip(*parts):
+        if len(set(group)) != 1:
+            break
+        shared.append(group[0])
+    return ".".join(shared)
+
+
+def chain_concats(ops: list[Op]) -> list[Op]:
+    """cat(x, a, b) where cat(x, a) is computed too (DenseNet's growing feature list) reads as
+    cat(cat(x, a), b): channel concatenation is associative, and the nesting needs it."""
+    seen: dict[tuple[int, ...], int] = {}
+    out = list(ops)
+    for i, op in enumerate(ops):
+        if op.role != CAT:
+            continue
+        if len(op.inputs) == 1:  # torch.cat([x]): x itself
+            out[i] = replace(op, role=LAYER)
+            continue
+        inputs = op.inputs
+        for cut in range(len(inputs) - 1, 1, -1):
+            prior = seen.get(inputs[:cut])
+            if prior is not None:
+                inputs = (prior, *inputs[cut:])
+                break
+        out[i] = replace(op, inputs=inputs)
+        seen.setdefault(op.inputs, i)
+    return out
+
+
+def dominators(ops: list[Op]) -> list[int]:
+    """Immediate dominator of every op (ops in execution order; op 0 the only entry)."""
+    idom = [0] * len(ops)
+    for i in range(1, len(ops)):
+        preds = ops[i].inputs
+        d = preds[0]
+        for p in preds[1:]:
+            a, b = d, p
+            while a != b:
+                while a > b:
+                    a = idom[a]
+                while b > a:
+                    b = idom[b]
+            d = a
+        idom[i] = d
+    return idom
+
+
+def nest(ops: list[Op]) -> list[Entry]:
+    """The whole DAG as one layer list (see the module's docstring)."""
+    idom = dominators(ops)
+    placed = [False] * len(ops)
+
+    def region(start: int, end: int) -> list[Entry]:
+        entries: list[Entry] = []
+        v = end
+        while v != start:
+            op = ops[v]
+            if placed[v]:
+                raise located(op, "its output is used on two paths that do not nest as a residual or a concat "
+                                  "(a long skip); convcost cannot write this graph")  # fmt: skip
+            placed[v] = True
+            if op.role == INPUT:
+                raise located(op, "a branch reaches the input without passing its fork")
+            if op.role == LAYER:
+                if not op.layers and op.shape != ops[op.inputs[0]].shape:
+                    raise located(op, f"a reshape from {list(ops[op.inputs[0]].shape)} to {list(op.shape)} has no kind "
+                                      "(convcost reshapes only by flatten)")  # fmt: skip
+                entries.extend(reversed(op.layers))
+                v = op.inputs[0]
+                continue
+            fork = idom[v]
+            branches = [region(fork, j) for j in op.inputs]
+            if op.role == ADD:
+                if len(branches) != 2:
+                    raise located(op, f"an addition of {len(branches)} tensors has no kind (residual adds two)")
+                body, shortcut = sorted(branches, key=len, reverse=True)
+                op.layers = [{"residual": {"name": op.name, "body": body, "shortcut": shortcut}}]
+            elif op.role == CAT:
+                op.layers = [{"concat": {"name": op.name, "branches": branches}}]
+            else:
+                raise located(op, "has no kind")
+            entries.append(op.layers[0])
+            v = fork
+        entries.reverse()
+        return entries
+
+    entries = region(0, len(ops) - 1)
+    for i, op in enumerate(ops[1:], 1):
+        if not placed[i]:
+            raise located(op, "its output is used on two paths that do not nest as a residual or a concat (a long skip); "
+                              "convcost cannot write this graph")  # fmt: skip
+    return entries
+
+
+def structure(ops: list[Op]) -> tuple[list[Op], list[Entry]]:
+    """Reader output → (the ops kept, the layer list): dead ops dropped, SE gates folded,
+    concats chained, nested. The entries are the ops' own dicts."""
+    ops = prune(ops)
+    if any(op.role == MUL for op in ops):
+        ops = fold_se(ops)
+    ops = chain_concats(ops)
+    return ops, nest(ops)

@@ -1,0 +1,121 @@
+"""The convcost entry for an op, from the arguments both readers find (torch modules, ONNX
+attributes): one place that knows how a conv, a pool or an upsampling is written in YAML."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .graph import Entry, Shape
+
+
+class Unknown(Exception):
+    """An op with no convcost kind; the message says what it is and why."""
+
+
+def compact(values: Any) -> Any:
+    """(3, 3) → 3; (3, 1) → [3, 1]; nested pairs → lists."""
+    if isinstance(values, (list, tuple)):
+        items = [compact(v) for v in values]
+        return items[0] if items and all(v == items[0] for v in items) and not isinstance(items[0], list) else items
+    return values
+
+
+def per_axis(value: Any, nd: int) -> tuple[Any, ...]:
+    return tuple(value) if isinstance(value, (list, tuple)) else (value,) * nd
+
+
+def padding_arg(padding: Any) -> Any:
+    """torch/ONNX padding → convcost's: 'same'/'valid', an int, per axis, or [before, after] pairs."""
+    if isinstance(padding, str):
+        return padding
+    if padding and isinstance(padding[0], (list, tuple)):
+        pairs = [tuple(p) for p in padding]
+        if all(lo == hi for lo, hi in pairs):
+            return compact([lo for lo, _ in pairs])
+        return [list(p) for p in pairs]
+    return compact(padding)
+
+
+def conv_entry(cin: int, out: int, kernel: Shape, stride: Shape, padding: Any, dilation: Shape, groups: int, bias: bool,
+               output_padding: Shape | None = None) -> Entry:  # fmt: skip
+    """A conv (or, with ``output_padding``, a transposed conv) as the kind a person would write:
+    dwconv when groups = C_in, pwconv for a plain 1×1, conv otherwise."""
+    pad = padding_arg(padding)
+    if output_padding is not None:
+        args: dict[str, Any] = {"out": out, "kernel": compact(kernel), "stride": compact(stride), "padding": pad,
+                                "output_padding": compact(output_padding), "dilation": compact(dilation), "groups": groups}  # fmt: skip
+        return {"convtranspose": _drop_defaults(args, bias)}
+    if groups == cin and groups > 1 and out % cin == 0:
+        args = {
+            "kernel": compact(kernel),
+            "stride": compact(stride),
+            "padding": pad,
+            "dilation": compact(dilation),
+            "multiplier": out // cin,
+        }
+        return {"dwconv": _drop_defaults(args, bias)}
+    if all(k == 1 for k in kernel) and all(s == 1 for s in stride) and pad in (0, "valid", "same"):
+        return {"pwconv": _drop_defaults({"out": out, "groups": groups}, bias)}
+    args = {
+        "out": out,
+        "kernel": compact(kernel),
+        "stride": compact(stride),
+        "padding": pad,
+        "dilation": compact(dilation),
+        "groups": groups,
+    }
+    return {"conv": _drop_defaults(args, bias)}
+
+
+DEFAULTS = {"stride": 1, "padding": 0, "dilation": 1, "groups": 1, "multiplier": 1, "output_padding": 0}
+
+
+def _drop_defaults(args: dict[str, Any], bias: bool) -> dict[str, Any]:
+    kept = {k: v for k, v in args.items() if DEFAULTS.get(k, object()) != v}
+    kept["bias"] = bias
+    return kept
+
+
+def pool_entry(maximum: bool, kernel: Any, stride: Any, padding: Any, dilation: Any, ceil_mode: bool, nd: int) -> Entry:
+    kernel, stride = per_axis(kernel, nd), per_axis(stride if stride else kernel, nd)
+    args: dict[str, Any] = {"kernel": compact(kernel)}
+    if stride != kernel:
+        args["stride"] = compact(stride)
+    pad = padding_arg(
+        padding
+        if isinstance(padding, str) or (isinstance(padding, (list, tuple)) and padding and isinstance(padding[0], (list, tuple)))
+        else per_axis(padding, nd)
+    )
+    if pad != 0:
+        args["padding"] = pad
+    if maximum and compact(per_axis(dilation, nd)) != 1:
+        args["dilation"] = compact(per_axis(dilation, nd))
+    if ceil_mode:
+        args["ceil_mode"] = True
+    return {"maxpool" if maximum else "avgpool": args}
+
+
+def adaptive(maximum: bool, shape: Shape, in_shape: Shape) -> list[Entry]:
+    """Adaptive pooling to ``shape``'s spatial size: gap/gmp when that is all ones."""
+    size = shape[1:]
+    if all(s == 1 for s in size):
+        return [{"gmp" if maximum else "gap": None}]
+    return [{"adaptivemaxpool" if maximum else "adaptiveavgpool": {"size": compact(size)}}]
+
+
+LINEAR_MODES = {"linear", "bilinear", "trilinear"}
+
+
+def upsample_entry(mode: str, in_shape: Shape, shape: Shape) -> Entry:
+    """Resizing to ``shape``: an integer scale per axis, nearest or (bi/tri)linear."""
+    scales = []
+    for before, after in zip(in_shape[1:], shape[1:]):
+        if after % before:
+            raise Unknown(f"resizing {list(in_shape[1:])} to {list(shape[1:])}: not an integer scale")
+        scales.append(after // before)
+    if mode not in LINEAR_MODES and mode != "nearest":
+        raise Unknown(f"resizing with mode '{mode}' (convcost: nearest or bilinear)")
+    args: dict[str, Any] = {"scale": compact(scales)}
+    if mode in LINEAR_MODES:
+        args["mode"] = "bilinear"
+    return {"upsample": args}

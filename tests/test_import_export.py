@@ -1,0 +1,384 @@
+"""convcost import (torch.fx, ONNX) and convcost export (PyTorch source), held against torch's own
+counts: sum(p.numel()), FlopCounterMode / 2 and the output shape of the model that was imported
+or exported — never against convcost's YAML."""
+
+from __future__ import annotations
+
+import sys
+import types
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from convcost.analysis import analyze
+from convcost.cli import app
+from convcost.errors import ConvcostError
+from convcost.spec import load, loads
+
+from .conftest import LAYERS, ROOT
+
+torch = pytest.importorskip("torch")
+from torch import nn  # noqa: E402
+from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
+
+from convcost.export import source  # noqa: E402
+from convcost.importer import from_torch, to_yaml  # noqa: E402
+
+from . import nets  # noqa: E402
+
+runner = CliRunner()
+
+
+def truth(model: nn.Module, shape: tuple[int, ...]) -> tuple[int, int, tuple[int, ...]]:
+    """params, MACs (FlopCounterMode / 2) and output shape, by torch."""
+    model = model.eval()
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        y = model(torch.zeros(1, *shape))
+    flops = counter.get_total_flops()
+    assert flops % 2 == 0
+    return sum(p.numel() for p in model.parameters()), flops // 2, tuple(y.shape[1:])
+
+
+def counted(text: str) -> tuple[int, int, tuple[int, ...]]:
+    report = analyze(loads(text))
+    return report.totals.params, report.totals.macs, tuple(report.layers[-1].output)
+
+
+def imported(model: nn.Module, shape: tuple[int, ...]) -> str:
+    return to_yaml(from_torch.read(model, shape), "model", "")
+
+
+# (factory, input): every net written from its paper in tests/nets.py that torch.fx can trace
+TORCH_NETS = [
+    (nets.resnet50, (3, 96, 96)),
+    (nets.resnet18, (3, 64, 64)),
+    (nets.mobilenet_v2, (3, 96, 96)),
+    (nets.densenet121_block1, (64, 28, 28)),
+    (nets.inception_3a, (192, 28, 28)),
+    (nets.unet, (1, 64, 64)),
+    (nets.se_resnet_block, (256, 28, 28)),
+    (nets.shufflenet_v2, (3, 96, 96)),
+    (nets.mobilenet_v3_large, (3, 96, 96)),
+    (nets.efficientnet_b0, (3, 96, 96)),
+    (nets.regnet_y_400mf, (3, 96, 96)),
+    (nets.convnext_tiny, (3, 64, 64)),
+    (nets.resnext50_32x4d, (3, 64, 64)),
+    (nets.vgg16, (3, 64, 64)),
+    (nets.tc_resnet8, (40, 101)),
+    (nets.mobilenet_v1, (3, 96, 96)),
+    pytest.param(nets.c3d, (3, 16, 112, 112), marks=pytest.mark.slow),  # its classifier fixes the input size
+    pytest.param(nets.deeplab_v3_head, (1024, 33, 33), marks=pytest.mark.slow),
+]
+
+
+def _ids(cases: list[Any]) -> list[str]:
+    return [(c.values[0] if hasattr(c, "values") else c[0]).__name__ for c in cases]
+
+
+@pytest.mark.parametrize(("factory", "shape"), TORCH_NETS, ids=_ids(TORCH_NETS))
+def test_torch_import_counts_what_torch_counts(factory: Any, shape: tuple[int, ...]) -> None:
+    model = factory()
+    text = imported(model, shape)
+    assert counted(text) == truth(model, shape)
+    modules = dict(model.named_modules())
+    names = [r.name for r in analyze(loads(text)).layers if r.kind in ("conv", "pwconv", "dwconv", "linear", "bn", "convtranspose")]
+    assert names and all(n in modules for n in names), [n for n in names if n not in modules][:3]  # the user's own module names
+
+
+def test_import_keeps_torchvision_names_and_nests_long_skips() -> None:
+    sys.path.insert(0, str(ROOT / "examples" / "import"))
+    try:
+        import torch_models  # type: ignore[import-not-found]  # examples/import, on sys.path here
+    finally:
+        sys.path.pop(0)
+    text = imported(torch_models.resnet18(), (3, 224, 224))
+    assert counted(text) == (11_689_512, 1_814_073_344, (1000,))  # torchvision's published resnet18 figures
+    names = [r.name for r in analyze(loads(text)).layers]
+    assert names[:4] == ["conv1", "bn1", "relu", "maxpool"] and "layer2.1.conv2" in names and "layer2.0.downsample.0" in names
+    unet = torch_models.unet()
+    text = imported(unet, (1, 128, 128))
+    assert counted(text) == truth(unet, (1, 128, 128))
+    assert text.count("concat:") == 2  # the encoder's features reach the decoder through nested concats
+
+
+def test_densenet_feature_lists_read_as_chained_concats() -> None:
+    class Dense(nn.Module):  # torchvision _DenseBlock: every layer reads cat(all earlier features)
+        def __init__(self) -> None:
+            super().__init__()
+            self.layers = nn.ModuleList(
+                nn.Sequential(nn.BatchNorm2d(16 + 8 * i), nn.ReLU(), nn.Conv2d(16 + 8 * i, 8, 3, padding=1, bias=False)) for i in range(4)
+            )
+
+        def forward(self, x: Any) -> Any:
+            features = [x]
+            for layer in self.layers:
+                features.append(layer(torch.cat(features, 1)))
+            return torch.cat(features, 1)
+
+    model = Dense()
+    text = imported(model, (16, 20, 20))
+    assert counted(text) == truth(model, (16, 20, 20)) and text.count("concat:") == 4
+
+
+def test_a_skip_that_does_not_nest_is_refused_by_name() -> None:
+    class Crossing(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.a, self.b, self.c = nn.Conv2d(4, 4, 3, padding=1), nn.Conv2d(4, 4, 1), nn.Conv2d(4, 4, 1)
+
+        def forward(self, x: Any) -> Any:
+            a = self.a(x)
+            return torch.cat([a + self.b(x), self.c(a)], 1)
+
+    with pytest.raises(ConvcostError, match="'a'.*long skip"):
+        imported(Crossing(), (4, 8, 8))
+
+
+class Rolled(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv, self.head = nn.Conv2d(3, 8, 3, padding=1), nn.Conv2d(8, 4, 1)
+
+    def forward(self, x: Any) -> Any:
+        return self.head(torch.roll(self.conv(x), 1, 2))
+
+
+def test_unknown_ops_are_refused_or_marked_uncounted(tmp_path: Path) -> None:
+    with pytest.raises(ConvcostError, match="roll 'roll' has no convcost kind.*--allow-unknown"):
+        imported(Rolled(), (3, 16, 16))
+    text = to_yaml(from_torch.read(Rolled(), (3, 16, 16), allow_unknown=True), "rolled", "")
+    report = analyze(loads(text))
+    assert [r.kind for r in report.layers] == ["conv", "unknown", "pwconv"]
+    assert report.totals.params == 224 + 36 and any("roll: op torch.roll is not counted" in w for w in report.warnings)
+    path = tmp_path / "rolled.yaml"
+    path.write_text(text)
+    result = runner.invoke(app, ["analyze", str(path), "--execute"])
+    assert result.exit_code == 2 and "unknown" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_reshape_flatten_layer_scale_and_padding_map_to_kinds() -> None:
+    class Mixed(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv = nn.Conv2d(3, 8, 3, stride=2, bias=False)
+            self.gamma = nn.Parameter(torch.ones(8, 1, 1))
+            self.pool = nn.MaxPool2d(2, ceil_mode=True)
+            self.fc = nn.Linear(8 * 4 * 4, 10)
+
+        def forward(self, x: Any) -> Any:
+            y = self.conv(nn.functional.pad(x, (0, 1, 0, 1)))  # TensorFlow's 'same' for stride 2
+            y = self.pool(self.gamma * nn.functional.hardtanh(y, 0.0, 6.0))
+            return nn.functional.softmax(self.fc(y.view(y.size(0), -1)), dim=1)
+
+    model = Mixed()
+    text = imported(model, (3, 15, 15))
+    assert counted(text) == truth(model, (3, 15, 15))
+    kinds = [r.kind for r in analyze(loads(text)).layers]
+    assert kinds == ["conv", "relu6", "layerscale", "maxpool", "flatten", "linear", "softmax"]
+    assert next(iter(loads(text).layers)).op.padding == ((0, 1), (0, 1))  # F.pad before the conv is the conv's own padding
+
+
+# ---- export ---------------------------------------------------------------------------------
+
+
+def built(path: Path) -> tuple[Any, Any]:
+    stack = load(path)
+    report = analyze(stack)
+    module = types.ModuleType("exported")
+    exec(compile(source(stack, path.name, (report.totals.params, report.totals.macs)), str(path), "exec"), module.__dict__)  # noqa: S102 — the file under test
+    return stack, module.build()
+
+
+ZOO = sorted(LAYERS.glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", ZOO, ids=[p.stem for p in ZOO])
+def test_export_builds_what_convcost_counted(path: Path) -> None:
+    """YAML → export → torch: torch's params, FLOPs / 2 and output shape are the analysis's."""
+    stack, model = built(path)
+    report = analyze(stack)
+    assert truth(model, stack.input) == (report.totals.params, report.totals.macs, tuple(stack.output))
+
+
+UNTRACEABLE = {"channelnet_style", "deformable_head"}  # channel-wise convs and deformable sampling have no fx-readable form
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", ZOO, ids=[p.stem for p in ZOO])
+def test_export_then_import_gives_the_same_numbers(path: Path) -> None:
+    stack, model = built(path)
+    report = analyze(stack)
+    if path.stem in UNTRACEABLE:
+        with pytest.raises(ConvcostError, match="torch.fx cannot trace"):
+            imported(model, stack.input)
+        return
+    assert counted(imported(model, stack.input)) == (report.totals.params, report.totals.macs, tuple(stack.output))
+
+
+def test_exported_source_reads_like_pytorch(tmp_path: Path) -> None:
+    out = tmp_path / "resnet18.py"
+    result = runner.invoke(app, ["export", str(LAYERS / "resnet18.yaml"), "-o", str(out)])
+    assert result.exit_code == 0, result.stderr
+    text = out.read_text()
+    assert "def build() -> nn.Module:" in text and "class Resnet18(nn.Module):" in text
+    assert "self.down1_conv1 = nn.Conv2d(64, 128, 3, stride=2, padding=1, bias=False)" in text
+    assert "x = y3 + y4" in text and "import convcost" not in text
+    assert max(len(line) for line in text.splitlines()) < 160
+    result = runner.invoke(app, ["export", str(LAYERS / "resnet18.yaml"), "-o", str(LAYERS / "resnet18.yaml")])
+    assert result.exit_code == 2 and "input model" in result.stderr
+
+
+def test_export_of_rewritten_design(tmp_path: Path) -> None:
+    """compare --emit-yaml + export: the rewritten network as code, with the rewrite's counts."""
+    result = runner.invoke(app, ["compare", str(LAYERS / "mobilenet_v2.yaml"), "-r", "grouped:4", "--emit-yaml", str(tmp_path)])
+    assert result.exit_code == 0, result.stderr
+    (rewritten,) = tmp_path.glob("*.yaml")
+    stack, model = built(rewritten)
+    report = analyze(stack)
+    assert truth(model, stack.input) == (report.totals.params, report.totals.macs, tuple(stack.output))
+
+
+# ---- ONNX -----------------------------------------------------------------------------------
+
+
+def onnx_of(model: nn.Module, shape: tuple[int, ...], path: Path, keep_bn: bool = True) -> Path:
+    pytest.importorskip("onnx")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mode = torch.onnx.TrainingMode.TRAINING if keep_bn else torch.onnx.TrainingMode.EVAL
+        # batch 2: batch norm in training mode needs more than one value per channel
+        torch.onnx.export(model.eval(), (torch.zeros(2, *shape),), str(path), dynamo=False, training=mode)
+    return path
+
+
+def onnx_imported(path: Path, shape: tuple[int, ...] | None = None) -> str:
+    from convcost.importer import from_onnx
+
+    return to_yaml(from_onnx.read(str(path), shape), "model", "")
+
+
+ONNX_NETS = [
+    (nets.resnet18, (3, 64, 64)),
+    (nets.mobilenet_v2, (3, 64, 64)),
+    (nets.densenet121_block1, (64, 16, 16)),
+    (nets.inception_3a, (192, 14, 14)),
+    (nets.unet, (1, 32, 32)),
+    (nets.se_resnet_block, (256, 14, 14)),
+    (nets.efficientnet_b0, (3, 64, 64)),
+    (nets.mobilenet_v3_large, (3, 64, 64)),
+    (nets.tc_resnet8, (40, 101)),
+    (nets.regnet_y_400mf, (3, 64, 64)),
+]
+
+
+@pytest.mark.parametrize(("factory", "shape"), ONNX_NETS, ids=_ids(ONNX_NETS))
+def test_onnx_import_counts_what_torch_counts(factory: Any, shape: tuple[int, ...], tmp_path: Path) -> None:
+    model = factory()
+    path = onnx_of(model, shape, tmp_path / "m.onnx")
+    assert counted(onnx_imported(path)) == truth(model, shape)
+
+
+def test_onnx_with_batch_norm_folded_into_convs(tmp_path: Path) -> None:
+    """An eval-mode export folds each BN into its conv: the MACs stay, each BN's 2·C params
+    become C conv biases."""
+    model = nets.resnet18()
+    path = onnx_of(model, (3, 64, 64), tmp_path / "m.onnx", keep_bn=False)
+    params, macs, shape = truth(model, (3, 64, 64))
+    folded = sum(m.num_features for m in model.modules() if isinstance(m, nn.BatchNorm2d))
+    text = onnx_imported(path)
+    assert counted(text) == (params - folded, macs, shape) and "bn:" not in text
+
+
+@pytest.mark.parametrize("path", [LAYERS / f"{n}.yaml" for n in ("resnet18", "mobilenet_v3_small", "unet_decoder", "inception_3a", "kws_tc_resnet8")],
+                         ids=lambda p: p.stem)  # fmt: skip
+def test_export_onnx_import_round_trip(path: Path, tmp_path: Path) -> None:
+    stack, model = built(path)
+    report = analyze(stack)
+    onnx_file = onnx_of(model, stack.input, tmp_path / "m.onnx")
+    assert counted(onnx_imported(onnx_file)) == (report.totals.params, report.totals.macs, tuple(stack.output))
+
+
+def test_bundled_onnx_example_without_weights(tmp_path: Path) -> None:
+    pytest.importorskip("onnx")
+    bundled = ROOT / "examples" / "import" / "resnet18.onnx"
+    assert bundled.stat().st_size < 100_000  # the graph and weights' shapes only
+    assert counted(onnx_imported(bundled)) == (11_689_512, 1_814_073_344, (1000,))
+    sys.path.insert(0, str(bundled.parent))
+    try:
+        import torch_models  # type: ignore[import-not-found]  # examples/import, on sys.path here
+    finally:
+        sys.path.pop(0)
+    assert counted(onnx_imported(bundled, (3, 112, 112))) == truth(torch_models.resnet18(), (3, 112, 112))  # --input overrides the graph's
+    result = runner.invoke(app, ["import", str(bundled), "-o", str(tmp_path / "r.yaml")])
+    assert result.exit_code == 0 and (tmp_path / "r.yaml").read_text().startswith("# Imported by convcost")
+
+
+# ---- the command line -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["tests/nets.py:resnet18"], "needs --input C,H,W"),
+        (["tests/nets.py:resnet18", "-i", "3,x"], "--input '3,x': expected C,H,W"),
+        (["tests/nets.py:nope", "-i", "3,32,32"], "has no callable 'nope'"),
+        (["tests/missing.py:f", "-i", "3,32,32"], "no such Python file"),
+        (["tests/nets.py:conv_bn", "-i", "3,32,32"], "building the model raised TypeError"),
+        (["tests/nets.py:channelnet_style", "-i", "3,224,224"], "torch.fx cannot trace"),
+        (["tests/nets.py:resnet18", "-i", "5,32,32"], "the model fails on this input"),
+        (["README.md"], "expected FILE.onnx, FILE.py:FACTORY"),
+        (["missing.onnx"], "no such file"),
+    ],
+)
+def test_import_errors_are_one_line(args: list[str], message: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    result = runner.invoke(app, ["import", *args])
+    assert result.exit_code == 2 and message in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_import_by_module_path_writes_a_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(ROOT)
+    out = tmp_path / "r.yaml"
+    result = runner.invoke(app, ["import", "tests.nets:resnet18", "--input", "3,32,32", "-o", str(out), "--name", "r18"])
+    assert result.exit_code == 0, result.stderr
+    assert load(out).name == "r18" and counted(out.read_text()) == truth(nets.resnet18(), (3, 32, 32))
+
+
+def test_without_the_extras_the_commands_say_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    import convcost
+    import convcost.importer
+
+    for module in ("onnx", "convcost.importer.from_onnx"):
+        monkeypatch.setitem(sys.modules, module, None)
+    monkeypatch.delattr(convcost.importer, "from_onnx", raising=False)
+    monkeypatch.delattr(convcost.importer, "from_torch", raising=False)
+    monkeypatch.delattr(convcost, "export", raising=False)
+    result = runner.invoke(app, ["import", str(ROOT / "examples" / "import" / "resnet18.onnx")])
+    assert result.exit_code == 2 and "pip install 'convcost[onnx]'" in result.stderr
+    for module in ("torch", "convcost.importer.from_torch", "convcost.export"):
+        monkeypatch.setitem(sys.modules, module, None)
+    result = runner.invoke(app, ["import", "tests/nets.py:resnet18", "-i", "3,32,32"])
+    assert result.exit_code == 2 and "pip install 'convcost[torch]'" in result.stderr
+    result = runner.invoke(app, ["export", str(LAYERS / "resnet18.yaml")])
+    assert result.exit_code == 2 and "pip install 'convcost[torch]'" in result.stderr
+
+
+def test_names_as_written() -> None:
+    text = """
+input: [3, 8, 8]
+names: as-written
+layers:
+  - concat:
+      name: stem.cat
+      branches:
+        - [conv: {name: stem.a, out: 4, kernel: 1}]
+        - [conv: {out: 4, kernel: 1}]
+"""
+    names = [r.name for r in analyze(loads(text)).layers]
+    assert names == ["stem.a", "stem.cat.branch2.conv", "stem.cat"]  # explicit names as written; automatic ones keep their namespace
+    with pytest.raises(ConvcostError, match="names: expected one of nested, as-written"):
+        loads("input: [3, 8, 8]\nnames: flat\nlayers: [relu]")
