@@ -33,7 +33,10 @@ TYPES: dict[Any, tuple[str, dict[str, Any]]] = {
     conv.boolean: ("true or false", {"type": "boolean"}),
     conv.probability: ("number in [0, 1)", {"type": "number", "minimum": 0, "exclusiveMaximum": 1}),
     conv.text: ("string", {"type": "string", "minLength": 1, "maxLength": 200}),
-    conv.shape_list: ("list: channels, then each spatial size", {"type": "array", "items": {"$ref": "#/$defs/count"}, "minItems": 2, "maxItems": 4}),
+    conv.shape_list: (
+        "list: channels, then each spatial size",
+        {"type": "array", "items": {"$ref": "#/$defs/count"}, "minItems": 2, "maxItems": 4},
+    ),
 }
 
 

@@ -53,7 +53,7 @@ def imported(model: nn.Module, shape: tuple[int, ...]) -> str:
 
 # (factory, input): every net written from its paper in tests/nets.py that torch.fx can trace
 TORCH_NETS = [
-    (nets.resnet50, (3, 96, 96)),
+    pytest.param(nets.resnet50, (3, 96, 96), marks=pytest.mark.slow),
     (nets.resnet18, (3, 64, 64)),
     (nets.mobilenet_v2, (3, 96, 96)),
     (nets.densenet121_block1, (64, 28, 28)),
@@ -61,14 +61,14 @@ TORCH_NETS = [
     (nets.unet, (1, 64, 64)),
     (nets.se_resnet_block, (256, 28, 28)),
     (nets.shufflenet_v2, (3, 96, 96)),
-    (nets.mobilenet_v3_large, (3, 96, 96)),
-    (nets.efficientnet_b0, (3, 96, 96)),
-    (nets.regnet_y_400mf, (3, 96, 96)),
+    pytest.param(nets.mobilenet_v3_large, (3, 96, 96), marks=pytest.mark.slow),
+    pytest.param(nets.efficientnet_b0, (3, 96, 96), marks=pytest.mark.slow),
+    pytest.param(nets.regnet_y_400mf, (3, 96, 96), marks=pytest.mark.slow),
     (nets.convnext_tiny, (3, 64, 64)),
-    (nets.resnext50_32x4d, (3, 64, 64)),
-    (nets.vgg16, (3, 64, 64)),
+    pytest.param(nets.resnext50_32x4d, (3, 64, 64), marks=pytest.mark.slow),
+    pytest.param(nets.vgg16, (3, 64, 64), marks=pytest.mark.slow),
     (nets.tc_resnet8, (40, 101)),
-    (nets.mobilenet_v1, (3, 96, 96)),
+    pytest.param(nets.mobilenet_v1, (3, 96, 96), marks=pytest.mark.slow),
     pytest.param(nets.c3d, (3, 16, 112, 112), marks=pytest.mark.slow),  # its classifier fixes the input size
     pytest.param(nets.deeplab_v3_head, (1024, 33, 33), marks=pytest.mark.slow),
 ]
@@ -193,9 +193,14 @@ def built(path: Path) -> tuple[Any, Any]:
 
 
 ZOO = sorted(LAYERS.glob("*.yaml"))
+HEAVY = {"vgg16", "c3d", "alexnet", "deeplab_v3_head", "resnet50", "resnext50_32x4d"}  # seconds each in torch: CI runs them
 
 
-@pytest.mark.parametrize("path", ZOO, ids=[p.stem for p in ZOO])
+def _zoo() -> list[Any]:
+    return [pytest.param(p, marks=pytest.mark.slow) if p.stem in HEAVY else p for p in ZOO]
+
+
+@pytest.mark.parametrize("path", _zoo(), ids=[p.stem for p in ZOO])
 def test_export_builds_what_convcost_counted(path: Path) -> None:
     """YAML → export → torch: torch's params, FLOPs / 2 and output shape are the analysis's."""
     stack, model = built(path)
@@ -262,15 +267,16 @@ def onnx_imported(path: Path, shape: tuple[int, ...] | None = None) -> str:
 
 ONNX_NETS = [
     (nets.resnet18, (3, 64, 64)),
-    (nets.mobilenet_v2, (3, 64, 64)),
+    pytest.param(nets.mobilenet_v2, (3, 64, 64), marks=pytest.mark.slow),
     (nets.densenet121_block1, (64, 16, 16)),
     (nets.inception_3a, (192, 14, 14)),
     (nets.unet, (1, 32, 32)),
-    (nets.se_resnet_block, (256, 14, 14)),
-    (nets.efficientnet_b0, (3, 64, 64)),
-    (nets.mobilenet_v3_large, (3, 64, 64)),
+    pytest.param(nets.se_resnet_block, (256, 14, 14), marks=pytest.mark.slow),
+    pytest.param(nets.efficientnet_b0, (3, 64, 64), marks=pytest.mark.slow),
+    pytest.param(nets.mobilenet_v3_large, (3, 64, 64), marks=pytest.mark.slow),
     (nets.tc_resnet8, (40, 101)),
-    (nets.regnet_y_400mf, (3, 64, 64)),
+    pytest.param(nets.regnet_y_400mf, (3, 64, 64), marks=pytest.mark.slow),
+    (nets.convnext_tiny, (3, 64, 64)),
 ]
 
 
@@ -324,6 +330,7 @@ def test_bundled_onnx_example_without_weights(tmp_path: Path) -> None:
     [
         (["tests/nets.py:resnet18"], "needs --input C,H,W"),
         (["tests/nets.py:resnet18", "-i", "3,x"], "--input '3,x': expected C,H,W"),
+        (["tests/nets.py:resnet18", "-i", "100000,100000,100000"], "may have at most 268,435,456"),
         (["tests/nets.py:nope", "-i", "3,32,32"], "has no callable 'nope'"),
         (["tests/missing.py:f", "-i", "3,32,32"], "no such Python file"),
         (["tests/nets.py:conv_bn", "-i", "3,32,32"], "building the model raised TypeError"),

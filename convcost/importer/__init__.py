@@ -9,10 +9,13 @@ naming the layer — a wrong count is never written.
 
 from __future__ import annotations
 
+from math import prod
 from typing import Any
 
 from ..errors import ConvcostError
 from .graph import Op, structure
+
+MAX_INPUT = 2**28  #: elements of one sample: the torch import runs the model on it once
 
 
 def _args(entry: dict[str, Any]) -> dict[str, Any]:
@@ -74,7 +77,11 @@ def parse_input(text: str) -> tuple[int, ...]:
     parts = text.replace(" ", "").split(",")
     if not 2 <= len(parts) <= 4 or not all(p.isascii() and p.isdigit() and len(p) <= 9 and int(p) > 0 for p in parts):
         raise ConvcostError(f"--input '{text}': expected C,H,W — channels then 1 to 3 spatial sizes, positive integers (e.g. 3,224,224)")
-    return tuple(int(p) for p in parts)
+    shape = tuple(int(p) for p in parts)
+    if prod(shape) > MAX_INPUT:
+        raise ConvcostError(f"--input '{text}': {prod(shape):,} elements; the import runs the model once on one sample, "
+                            f"which may have at most {MAX_INPUT:,} (1 GiB of float32)")  # fmt: skip
+    return shape
 
 
 def read_source(source: str, input_shape: tuple[int, ...] | None, allow_unknown: bool) -> tuple[list[Op], str, tuple[int, ...]]:

@@ -26,6 +26,8 @@ ACTS = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "LeakyRelu": "leak
 PASS = {"Identity", "Cast", "Contiguous"}
 RESHAPES = {"Reshape", "Squeeze", "Unsqueeze", "Flatten"}
 POOLS = {"MaxPool": True, "AveragePool": False}
+#: What a channels-last tensor may go through: per position, over the channels.
+PER_POSITION = {"MatMul", "Add", "LayerNormalization", "Mul", "Dropout", "Identity", *ACTS}
 
 
 def _attrs(node: Any) -> dict[str, Any]:
@@ -92,6 +94,7 @@ class _Reader:
         self.ops: list[Op] = [Op("input", "input", INPUT, (), tuple(input_shape))]
         self.index: dict[str, int] = {self.input: 0}
         self.linear_bias: dict[int, str] = {}
+        self.last: set[int] = set()  # ops whose output is channels-last (after Transpose (0, 2, 3, 1)); their shapes stay channels-first
 
     def read(self) -> list[Op]:
         data, work = {self.input}, []
@@ -165,6 +168,17 @@ class _Reader:
         shape = self.shape(node.output[0], node)
         inputs = tuple(self.index[x] for x in ins)
         in_shape = self.ops[inputs[0]].shape
+        last = inputs[0] in self.last
+        if last:
+            shape = (shape[-1], *shape[:-1])
+        turn = self.permute(attrs, len(in_shape) + 1, last) if kind == "Transpose" else None
+        if turn is not None:
+            self.add(node, Op(name, kind, LAYER, inputs, in_shape))
+            if turn:
+                self.last.add(len(self.ops) - 1)
+            return
+        if last and (len(ins) != 1 or kind not in PER_POSITION):
+            raise Unknown(f"{kind} of a channels-last tensor (after a Transpose)")
         if kind in ("Add", "Mul") and len(ins) == 2:
             self.add(node, Op(name, kind, ADD if kind == "Add" else MUL, inputs, shape))
             return
@@ -177,16 +191,38 @@ class _Reader:
             raise Unknown(f"it takes {len(ins)} tensors")
         if kind == "Transpose" and self.shuffle(node, attrs, inputs[0], name):
             return
-        if kind == "Add" and inputs[0] in self.linear_bias and node.input[1] in self.inits:
-            self.bias(node, inputs[0], name)
+        constants = [x for x in node.input if x and x not in ins]
+        if kind == "Add" and inputs[0] in self.linear_bias and len(constants) == 1 and constants[0] in self.inits:
+            self.bias(constants[0], node, inputs[0])
             return
-        params = self.learned([x for x in node.input[1:] if x])
+        params = self.learned(constants)
         if kind == "BatchNormalization":
             params = self.learned(list(node.input[1:3]))  # scale and shift; mean and variance are statistics
-        entries = self.entries(node, attrs, in_shape, shape)
+        if last and kind == "MatMul" and node.input[1] in self.inits:  # a Linear over the channels at every position
+            entries: list[Entry] = [{"pwconv": {"out": shape[0], "bias": False}}]
+        elif (
+            kind == "LayerNormalization"
+            and (last or len(in_shape) == 1)
+            and attrs.get("axis", -1) in (-1, len(in_shape) if not last else -1)
+        ):
+            entries = [{"layernorm": None}]
+        else:
+            entries = self.entries(node, attrs, in_shape, shape)
         self.add(node, Op(name, kind, LAYER, inputs, shape, named(entries, name), params))
+        if last:
+            self.last.add(len(self.ops) - 1)
         if kind == "MatMul":
             self.linear_bias[len(self.ops) - 1] = name
+
+    @staticmethod
+    def permute(attrs: dict[str, Any], rank: int, last: bool) -> bool | None:
+        """None: not a move of the channels; True: to the end (0, 2, …, 1); False: back."""
+        perm = tuple(attrs.get("perm", ()))
+        if not last and perm == (0, *range(2, rank), 1):
+            return True
+        if last and perm == (0, rank - 1, *range(1, rank - 1)):
+            return False
+        return None
 
     def shuffle(self, node: Any, attrs: dict[str, Any], producer: int, name: str) -> bool:
         """Reshape to (g, C/g, …), Transpose (0, 2, 1, …), Reshape back: ShuffleNet's channel shuffle.
@@ -209,12 +245,12 @@ class _Reader:
         )
         return True
 
-    def bias(self, node: Any, producer: int, name: str) -> None:
-        """MatMul then Add of a vector: one linear with a bias."""
+    def bias(self, vector: str, node: Any, producer: int) -> None:
+        """MatMul then Add of a vector: one linear (or per-position pwconv) with a bias."""
         op = self.ops[producer]
         ((_, args),) = op.layers[0].items()
         args["bias"] = True
-        op.params = (op.params or 0) + self.learned([node.input[1]])
+        op.params = (op.params or 0) + self.learned([vector])
         self.index[node.output[0]] = producer
 
     def entries(self, node: Any, attrs: dict[str, Any], in_shape: Shape, shape: Shape) -> list[Entry]:
