@@ -24,6 +24,7 @@ from .kinds_map import Unknown, adaptive, conv_entry, pool_entry, upsample_entry
 ACTS = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "LeakyRelu": "leakyrelu", "HardSwish": "hswish",
         "HardSigmoid": "hsigmoid", "Gelu": "gelu"}  # fmt: skip
 PASS = {"Identity", "Cast", "Contiguous"}
+SMALL = 64  #: elements of an initializer read as a constant (axes, bounds); larger ones are weights
 RESHAPES = {"Reshape", "Squeeze", "Unsqueeze", "Flatten"}
 POOLS = {"MaxPool": True, "AveragePool": False}
 #: What a channels-last tensor may go through: per position, over the channels.
@@ -138,7 +139,7 @@ class _Reader:
         if name in self.constants:
             return self.constants[name]
         tensor = self.inits.get(name)
-        if tensor is None or tensor.data_location == onnx.TensorProto.EXTERNAL or prod(tensor.dims) > 64:
+        if tensor is None or tensor.data_location == onnx.TensorProto.EXTERNAL or prod(tensor.dims) > SMALL:
             return None
         return numpy_helper.to_array(tensor)
 
@@ -357,6 +358,21 @@ class _Reader:
                           bool(attrs.get("ceil_mode", 0)), nd)  # fmt: skip
 
 
+DATA_FIELDS = ("raw_data", "float_data", "int32_data", "string_data", "int64_data", "double_data", "uint64_data")
+
+
+def _drop_weight_data(model: Any) -> None:
+    """Only the weights' shapes matter: their data is dropped before shape inference copies the
+    model (a 100 MB ResNet-50 then takes 0.3 GB less), marked external so the dims still count."""
+    for tensor in model.graph.initializer:
+        if prod(tensor.dims) > SMALL and tensor.data_location != onnx.TensorProto.EXTERNAL:
+            for name in DATA_FIELDS:
+                tensor.ClearField(name)
+            tensor.data_location = onnx.TensorProto.EXTERNAL
+            entry = tensor.external_data.add()
+            entry.key, entry.value = "location", "dropped-by-convcost"
+
+
 def read(path: str, input_shape: Shape | None, *, allow_unknown: bool = False) -> list[Op]:
     """The ONNX file at ``path`` as ops."""
     try:
@@ -365,6 +381,7 @@ def read(path: str, input_shape: Shape | None, *, allow_unknown: bool = False) -
         raise ConvcostError(f"{path}: no such file") from None
     except Exception as exc:  # noqa: BLE001 — a file that is not an ONNX model raises protobuf's errors
         raise ConvcostError(f"{path}: not an ONNX model ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})") from None
+    _drop_weight_data(model)
     try:
         return _Reader(model, input_shape, allow_unknown, path).read()
     except (KeyError, IndexError, ValueError, TypeError, AttributeError) as exc:  # a graph that breaks ONNX's own rules
