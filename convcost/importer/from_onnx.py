@@ -158,7 +158,11 @@ class _Reader:
 
     def unknown(self, node: Any, ins: list[str], name: str, why: str) -> None:
         if not self.allow_unknown or len(ins) != 1:
-            extra = "" if self.allow_unknown else "; --allow-unknown writes it as an uncounted layer"
+            extra = (
+                "; --allow-unknown writes it as an uncounted layer"
+                if not self.allow_unknown
+                else " (an op of several tensors cannot be written even as unknown)"
+            )
             raise ConvcostError(f"{node.op_type} '{name}' has no convcost kind: {why}{extra}")
         shape = self.shape(node.output[0], node)
         entry = {"unknown": {"name": name, "op": node.op_type, "shape": list(shape)}}

@@ -152,13 +152,11 @@ class _Reader:
                 return
             self.chunks[node] = (_first(node), chunks)
             return
-        meta = _meta(node)
-        if meta is None:
-            if node.op == "call_function" and node.target is operator.getitem and node.args[0] in self.chunks:
-                return self.chunk_item(node, used)
-            return  # shape arithmetic (x.size(0)) and other non-tensor values
         if node.op == "call_function" and node.target is operator.getitem and node.args[0] in self.chunks:
             return self.chunk_item(node, used)
+        meta = _meta(node)
+        if meta is None:
+            return  # shape arithmetic (x.size(0)) and other non-tensor values
         if node in self.index:
             return  # the end of a pattern already read (a channel shuffle)
         data = [n for n in _nodes_in((node.args, node.kwargs)) if n in self.index or n in self.pads]
@@ -253,7 +251,11 @@ class _Reader:
         meta = _meta(node)
         data = [self.index[n] for n in _nodes_in((node.args, node.kwargs)) if n in self.index]
         if not self.allow_unknown or meta is None or len(data) != 1:
-            extra = "" if self.allow_unknown else "; --allow-unknown writes it as an uncounted layer"
+            extra = (
+                "; --allow-unknown writes it as an uncounted layer"
+                if not self.allow_unknown
+                else " (an op of several tensors cannot be written even as unknown)"
+            )
             raise ConvcostError(f"{source} '{name}' has no convcost kind: {why}{extra}")
         shape = tuple(meta.shape[1:])
         params = sum(p.numel() for p in self.modules_of(node).parameters()) if node.op == "call_module" else None
