@@ -337,6 +337,9 @@ def test_bundled_onnx_example_without_weights(tmp_path: Path) -> None:
         (["tests/nets.py:channelnet_style", "-i", "3,224,224"], "torch.fx cannot trace"),
         (["tests/nets.py:resnet18", "-i", "5,32,32"], "the model fails on this input"),
         (["README.md"], "expected FILE.onnx, FILE.py:FACTORY"),
+        (["torch.nn:Identity", "-i", "3,8,8"], "the model has no layers"),
+        (["torch.nn:Module", "-i", "3,8,8"], "torch.fx cannot trace"),
+        (["README.md.onnx"], "no such file"),
         (["missing.onnx"], "no such file"),
     ],
 )

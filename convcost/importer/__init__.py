@@ -42,6 +42,8 @@ def to_yaml(ops: list[Op], name: str, header: str) -> str:
     from ..yamlio import dump
 
     ops, entries = structure(ops)
+    if not entries:
+        raise ConvcostError("the model has no layers: it returns its input unchanged")
     _unique(ops)
     data = {"name": name, "input": list(ops[0].shape), "names": "as-written", "layers": entries}
     text = dump(data, header)

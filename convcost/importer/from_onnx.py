@@ -385,6 +385,8 @@ def read(path: str, input_shape: Shape | None, *, allow_unknown: bool = False) -
         raise ConvcostError(f"{path}: no such file") from None
     except Exception as exc:  # noqa: BLE001 — a file that is not an ONNX model raises protobuf's errors
         raise ConvcostError(f"{path}: not an ONNX model ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})") from None
+    if not model.graph.node:
+        raise ConvcostError(f"{path}: an empty ONNX graph (no nodes)")
     _drop_weight_data(model)
     try:
         return _Reader(model, input_shape, allow_unknown, path).read()
