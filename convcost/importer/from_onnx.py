@@ -24,6 +24,7 @@ from .kinds_map import Unknown, adaptive, conv_entry, pool_entry, upsample_entry
 ACTS = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "LeakyRelu": "leakyrelu", "HardSwish": "hswish",
         "HardSigmoid": "hsigmoid", "Gelu": "gelu"}  # fmt: skip
 PASS = {"Identity", "Cast", "Contiguous"}
+FLOATS = {onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16, onnx.TensorProto.BFLOAT16, onnx.TensorProto.DOUBLE}
 SMALL = 64  #: elements of an initializer read as a constant (axes, bounds); larger ones are weights
 RESHAPES = {"Reshape", "Squeeze", "Unsqueeze", "Flatten"}
 POOLS = {"MaxPool": True, "AveragePool": False}
@@ -79,12 +80,8 @@ class _Reader:
                                 "give the shape of one sample with --input C,H,W")  # fmt: skip
         else:
             input_shape = tuple(d for d in dims[1:] if d is not None)
-        try:
-            model = shape_inference.infer_shapes(model, strict_mode=True, data_prop=True)
-        except Exception as exc:  # noqa: BLE001 — onnx raises its own errors for graphs that do not check
-            raise ConvcostError(
-                f"{source}: ONNX shape inference fails ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
-            ) from None
+        model = fold_shapes(model, source)
+        self.inits = {i.name: i for i in model.graph.initializer}  # with the folded shape arithmetic
         self.graph = model.graph
         self.opset = max((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), default=13)
         self.shapes: dict[str, Shape | None] = {}
@@ -150,7 +147,8 @@ class _Reader:
         return shape
 
     def learned(self, names: list[str]) -> int:
-        return sum(prod(self.inits[n].dims) for n in names if n in self.inits)
+        """Elements of the floating-point initializers among ``names`` (weights, not shapes or axes)."""
+        return sum(prod(self.inits[n].dims) for n in names if n in self.inits and self.inits[n].data_type in FLOATS)
 
     def add(self, node: Any, op: Op) -> None:
         self.index[node.output[0]] = len(self.ops)
@@ -196,6 +194,9 @@ class _Reader:
             raise Unknown(f"it takes {len(ins)} tensors")
         if kind == "Transpose" and self.shuffle(node, attrs, inputs[0], name):
             return
+        if kind == "Split":
+            self.split(node, attrs, inputs[0], in_shape, name)
+            return
         constants = [x for x in node.input if x and x not in ins]
         if kind == "Add" and inputs[0] in self.linear_bias and len(constants) == 1 and constants[0] in self.inits:
             self.bias(constants[0], node, inputs[0])
@@ -218,6 +219,41 @@ class _Reader:
             self.last.add(len(self.ops) - 1)
         if kind == "MatMul":
             self.linear_bias[len(self.ops) - 1] = name
+
+    def split(self, node: Any, attrs: dict[str, Any], producer: int, in_shape: Shape, name: str) -> None:
+        """Split into equal channel groups: one ``chunk`` per output."""
+        outputs = [o for o in node.output if o]
+        sizes = attrs.get("split")
+        if sizes is None and len(node.input) > 1 and node.input[1]:
+            found = self.value(node.input[1])
+            sizes = None if found is None else [int(v) for v in found.reshape(-1)]
+        sizes = sizes or [in_shape[0] // len(outputs)] * len(outputs)
+        if attrs.get("axis", 0) not in (1, -len(in_shape) - 1) or len(set(sizes)) != 1 or sum(sizes) != in_shape[0]:
+            raise Unknown(f"a split into {sizes} along axis {attrs.get('axis', 0)}; convcost splits channels into equal chunks")
+        for i, out in enumerate(outputs):
+            part = f"{name}.{i}"
+            entry = {"chunk": {"chunks": len(outputs), "index": i}}
+            self.index[out] = len(self.ops)
+            self.ops.append(Op(part, "Split", LAYER, (producer,), (sizes[0], *in_shape[1:]), named([entry], part), 0))
+
+    def chunk(self, node: Any, in_shape: Shape) -> Entry:
+        """A Slice of the channels that is one of equal chunks (torch's chunk as exported)."""
+        found: list[list[int] | None] = [None, None, None, None]
+        for i, x in enumerate(list(node.input[1:5])):
+            value = self.value(x) if x else None
+            found[i] = None if value is None else [int(v) for v in value.reshape(-1)]
+        starts, ends, axes, steps = found
+        if starts is None or ends is None:
+            raise Unknown("a slice whose bounds are not constants")
+        axes = axes if axes is not None else list(range(len(starts)))
+        steps = steps if steps is not None else [1] * len(starts)
+        c = in_shape[0]
+        if len(starts) == 1 and axes[0] in (1, -len(in_shape) - 1) and steps == [1]:
+            lo, hi = min(max(starts[0], 0), c), min(ends[0], c)
+            size = hi - lo
+            if size > 0 and c % size == 0 and lo % size == 0:
+                return {"chunk": {"chunks": c // size, "index": lo // size}}
+        raise Unknown(f"a slice {starts}:{ends} on axes {axes}; convcost slices only equal channel chunks")
 
     @staticmethod
     def permute(attrs: dict[str, Any], rank: int, last: bool) -> bool | None:
@@ -310,6 +346,8 @@ class _Reader:
             if prod(shape) == prod(in_shape):
                 return [{"flatten": None}] if len(shape) == 1 else []  # other reshapes: only inside an SE gate (graph.nest)
             raise Unknown(f"a reshape from {list(in_shape)} to {list(shape)}")
+        if kind == "Slice":
+            return [self.chunk(node, in_shape)]
         if kind in ("Resize", "Upsample"):
             mode = attrs.get("mode", b"nearest")
             return [upsample_entry(mode.decode() if isinstance(mode, bytes) else mode, in_shape, shape)]
@@ -360,6 +398,94 @@ class _Reader:
         stride = tuple(attrs.get("strides", (1,) * nd))
         return pool_entry(maximum, kernel, stride, self.pads(node, attrs, nd), tuple(attrs.get("dilations", (1,) * nd)),
                           bool(attrs.get("ceil_mode", 0)), nd)  # fmt: skip
+
+
+def _infer(model: Any, source: str) -> Any:
+    try:
+        return shape_inference.infer_shapes(model, strict_mode=True, data_prop=True)
+    except Exception as exc:  # noqa: BLE001 — onnx raises its own errors for graphs that do not check
+        raise ConvcostError(
+            f"{source}: ONNX shape inference fails ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
+        ) from None
+
+
+def _fold(node: Any, values: list[Any], attrs: dict[str, Any]) -> Any:
+    """One node of shape arithmetic on known values (numpy), or None."""
+    import numpy as np
+
+    kind = node.op_type
+    if kind == "Gather":
+        return np.take(values[0], values[1], axis=attrs.get("axis", 0))
+    if kind == "Unsqueeze":
+        axes = attrs.get("axes", values[1].tolist() if len(values) > 1 else [])
+        return np.expand_dims(values[0], tuple(axes))
+    if kind == "Concat":
+        return np.concatenate([np.atleast_1d(v) for v in values], axis=attrs.get("axis", 0))
+    if kind in ("Add", "Sub", "Mul", "Div"):
+        a, b = values
+        if kind == "Div":
+            return a // b if a.dtype.kind in "iu" and b.dtype.kind in "iu" else a / b
+        return {"Add": np.add, "Sub": np.subtract, "Mul": np.multiply}[kind](a, b)
+    if kind in ("Cast", "Identity"):
+        return values[0]
+    if kind == "Mod":
+        return np.fmod(values[0], values[1]) if attrs.get("fmod") else np.mod(values[0], values[1])
+    if kind == "Reshape":
+        target = [d if d != 0 else values[0].shape[i] for i, d in enumerate(values[1].tolist())]
+        return values[0].reshape(target)
+    if kind == "Slice" and len(values) >= 3:
+        starts, ends = values[1].tolist(), values[2].tolist()
+        axes = values[3].tolist() if len(values) > 3 else list(range(len(starts)))
+        index = [slice(None)] * values[0].ndim
+        steps = values[4].tolist() if len(values) > 4 else [1] * len(starts)
+        for a, lo, hi, step in zip(axes, starts, ends, steps):
+            index[a] = slice(lo, hi, step)
+        return values[0][tuple(index)]
+    return None
+
+
+ROUNDS = 100  #: rounds of inference and folding: a chain of n reshapes computed from shapes takes about 2n
+FOLDED = {"Gather", "Unsqueeze", "Concat", "Add", "Sub", "Mul", "Div", "Cast", "Identity", "Slice", "Mod", "Reshape"}
+
+
+def fold_shapes(model: Any, source: str) -> Any:
+    """Shape inference, with shape arithmetic folded first: an exporter that computes a slice's
+    bounds or a reshape's target from Shape(x) (torch's chunk, view with x.size()) leaves
+    shapes unknown until Shape(x) of a known x and the integer ops after it become constants."""
+    for _ in range(ROUNDS):  # each round folds what the shapes inferred so far allow
+        inferred = _infer(model, source)
+        dims = {}
+        for info in [*inferred.graph.value_info, *inferred.graph.input, *inferred.graph.output]:
+            found = [d.dim_value if d.HasField("dim_value") else None for d in info.type.tensor_type.shape.dim]
+            if found and None not in found:
+                dims[info.name] = found
+        known: dict[str, Any] = {}
+        for tensor in model.graph.initializer:
+            if prod(tensor.dims) <= SMALL and tensor.data_location != onnx.TensorProto.EXTERNAL:
+                known[tensor.name] = numpy_helper.to_array(tensor)
+        kept, folded = [], []
+        for node in model.graph.node:
+            attrs = _attrs(node)
+            value = None
+            if node.op_type == "Constant" and "value" in attrs:
+                known[node.output[0]] = numpy_helper.to_array(attrs["value"])
+            elif node.op_type == "Shape" and node.input[0] in dims and not attrs:
+                import numpy as np
+
+                value = np.array(dims[node.input[0]], dtype=np.int64)
+            elif node.op_type in FOLDED and node.input and all(x in known for x in node.input if x):
+                value = _fold(node, [known[x] for x in node.input if x], attrs)
+            if value is None:
+                kept.append(node)
+                continue
+            known[node.output[0]] = value
+            folded.append(numpy_helper.from_array(value, node.output[0]))
+        if not folded:
+            return inferred
+        del model.graph.node[:]
+        model.graph.node.extend(kept)
+        model.graph.initializer.extend(folded)
+    return _infer(model, source)
 
 
 DATA_FIELDS = ("raw_data", "float_data", "int32_data", "string_data", "int64_data", "double_data", "uint64_data")
