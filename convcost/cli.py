@@ -603,8 +603,7 @@ def import_(
     from .importer import parse_input, read_source, to_yaml
     from .output import emit
 
-    if output is not None and output.exists() and output.resolve() == Path(source.rsplit(":", 1)[0] if ":" in source else source).resolve():
-        fail(f"--output {output}: that is the model being imported; refusing to overwrite it")
+    refuse_overwriting_inputs(output, [Path(source.rsplit(":", 1)[0] if ":" in source else source)])
     shape = parse_input(input_shape) if input_shape is not None else None
     ops, default_name, shape = read_source(source, shape, allow_unknown)
     header = f"# Imported by convcost from {source}, input {list(shape)}.\n# Every layer's output shape and params were checked against the model.\n"

@@ -13,7 +13,6 @@ import importlib.util
 import io
 import operator
 import sys
-from math import prod
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ from torch.fx.passes.shape_prop import ShapeProp, TensorMetadata
 
 from ..errors import ConvcostError
 from .graph import ADD, CAT, INPUT, LAYER, MUL, Entry, Op, Shape, named
-from .kinds_map import Unknown, adaptive, conv_entry, padding_arg, per_axis, pool_entry, upsample_entry
+from .kinds_map import Unknown, adaptive, conv_entry, mean_entries, padding_arg, per_axis, pool_entry, reshape_entries, upsample_entry
 
 #: Modules that map to one kind each (exact types: subclasses may change what they compute).
 ACT_MODULES: dict[type[nn.Module], str] = {
@@ -502,7 +501,7 @@ def _function_entries(node: fx.Node, in_shape: Shape, shape: Shape, params: int)
     if not method and target in (F.dropout, F.dropout2d, F.dropout1d, F.dropout3d):
         return [{"dropout": None}]
     if method and target == "mean" or not method and target is torch.mean:
-        return _mean(node, in_shape, shape)
+        return _mean(node, in_shape)
     if not method and target in (F.max_pool1d, F.max_pool2d, F.max_pool3d, F.avg_pool1d, F.avg_pool2d, F.avg_pool3d):
         maximum = "max" in _fn_name(node)
         names = (
@@ -536,23 +535,14 @@ def _function_entries(node: fx.Node, in_shape: Shape, shape: Shape, params: int)
         mode: Any = node.kwargs.get("mode", node.args[3] if len(node.args) > 3 else "nearest")
         return [upsample_entry(mode, in_shape, shape)]
     if (method and str(target) in RESHAPES) or (not method and target in FN_RESHAPES):
-        if shape == in_shape:
-            return []
-        if prod(shape) == prod(in_shape):
-            # to one axis: flatten; other reshapes pass through, understood only inside an SE gate (graph.nest)
-            return [{"flatten": None}] if len(shape) == 1 else []
+        return reshape_entries(in_shape, shape)
     raise Unknown(f"{'method' if method else 'function'} {_fn_name(node)}")
 
 
-def _mean(node: fx.Node, in_shape: Shape, shape: Shape) -> list[Entry]:
+def _mean(node: fx.Node, in_shape: Shape) -> list[Entry]:
     dims: Any = node.args[1] if len(node.args) > 1 else node.kwargs.get("dim")
     keep = node.kwargs.get("keepdim", node.args[2] if len(node.args) > 2 else False)
-    rank = len(in_shape) + 1
-    spatial = set(range(2, rank))
-    got = {d % rank for d in (dims if isinstance(dims, (list, tuple)) else [dims])} if dims is not None else None
-    if got != spatial or not spatial:
-        raise Unknown(f"mean over dims {dims}; only the mean over all spatial axes is gap")
-    return [{"gap": None}] if keep else [{"gap": None}, {"flatten": None}]
+    return mean_entries(dims, in_shape, bool(keep))
 
 
 def read(model: nn.Module, input_shape: Shape, *, allow_unknown: bool = False) -> list[Op]:

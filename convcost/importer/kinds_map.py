@@ -3,6 +3,7 @@ attributes): one place that knows how a conv, a pool or an upsampling is written
 
 from __future__ import annotations
 
+from math import prod
 from typing import Any
 
 from .graph import Entry, Shape
@@ -28,7 +29,7 @@ def padding_arg(padding: Any) -> Any:
     """torch/ONNX padding → convcost's: 'same'/'valid', an int, per axis, or [before, after] pairs."""
     if isinstance(padding, str):
         return padding
-    if padding and isinstance(padding[0], (list, tuple)):
+    if isinstance(padding, (list, tuple)) and padding and isinstance(padding[0], (list, tuple)):
         pairs = [tuple(p) for p in padding]
         if all(lo == hi for lo, hi in pairs):
             return compact([lo for lo, _ in pairs])
@@ -81,11 +82,7 @@ def pool_entry(maximum: bool, kernel: Any, stride: Any, padding: Any, dilation: 
     args: dict[str, Any] = {"kernel": compact(kernel)}
     if stride != kernel:
         args["stride"] = compact(stride)
-    pad = padding_arg(
-        padding
-        if isinstance(padding, str) or (isinstance(padding, (list, tuple)) and padding and isinstance(padding[0], (list, tuple)))
-        else per_axis(padding, nd)
-    )
+    pad = padding_arg(padding)  # an int, one per axis, pairs or a string
     if pad != 0:
         args["padding"] = pad
     if maximum and compact(per_axis(dilation, nd)) != 1:
@@ -119,3 +116,24 @@ def upsample_entry(mode: str, in_shape: Shape, shape: Shape) -> Entry:
     if mode in LINEAR_MODES:
         args["mode"] = "bilinear"
     return {"upsample": args}
+
+
+def reshape_entries(in_shape: Shape, shape: Shape) -> list[Entry]:
+    """A reshape: nothing when the shape is kept, ``flatten`` to one axis; other reshapes of the
+    same elements pass through, understood only inside an SE gate (``graph.nest`` refuses them
+    elsewhere)."""
+    if shape == in_shape:
+        return []
+    if prod(shape) == prod(in_shape):
+        return [{"flatten": None}] if len(shape) == 1 else []
+    raise Unknown(f"a reshape from {list(in_shape)} to {list(shape)}")
+
+
+def mean_entries(axes: Any, in_shape: Shape, keep: bool) -> list[Entry]:
+    """A mean over ``axes`` (with the batch axis 0): ``gap`` when they are all the spatial axes,
+    then ``flatten`` unless the dims are kept."""
+    rank = len(in_shape) + 1
+    found = None if axes is None else {a % rank for a in (axes if isinstance(axes, (list, tuple)) else [axes])}
+    if rank < 3 or found != set(range(2, rank)):
+        raise Unknown(f"a mean over axes {axes}; only the mean over all spatial axes is gap")
+    return [{"gap": None}] if keep else [{"gap": None}, {"flatten": None}]
