@@ -408,3 +408,28 @@ def test_every_zoo_model_through_onnx(path: Path, tmp_path: Path) -> None:
             onnx_imported(onnx_file)
         return
     assert counted(onnx_imported(onnx_file)) == (report.totals.params, report.totals.macs, tuple(stack.output))
+
+
+def test_onnx_constants_of_other_ops_are_not_params(tmp_path: Path) -> None:
+    """Clip's bounds stored as float initializers (as some exporters write ReLU6) are not learned:
+    the conv's 8·3·3·3 + 8 weights are the only params."""
+    onnx = pytest.importorskip("onnx")
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+
+    inits = [numpy_helper.from_array(np.zeros((8, 3, 3, 3), np.float32), "w"), numpy_helper.from_array(np.zeros(8, np.float32), "b"),
+             numpy_helper.from_array(np.array(0.0, np.float32), "lo"), numpy_helper.from_array(np.array(6.0, np.float32), "hi")]  # fmt: skip
+    graph = helper.make_graph(
+        [
+            helper.make_node("Conv", ["x", "w", "b"], ["c"], name="/conv/Conv", pads=[1, 1, 1, 1]),
+            helper.make_node("Clip", ["c", "lo", "hi"], ["y"], name="/act/Clip"),
+        ],  # fmt: skip
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 16, 16])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 8, 16, 16])],
+        inits,
+    )
+    path = tmp_path / "clip.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    text = onnx_imported(path)
+    assert counted(text) == (8 * 27 + 8, 8 * 27 * 16 * 16, (8, 16, 16)) and "relu6" in text

@@ -19,11 +19,14 @@ except ModuleNotFoundError as exc:  # the extra is not installed: importer.read_
 
 from ..errors import ConvcostError
 from .graph import ADD, CAT, INPUT, LAYER, MUL, Entry, Op, Shape, named
-from .kinds_map import Unknown, adaptive, conv_entry, pool_entry, upsample_entry
+from .kinds_map import Unknown, adaptive, conv_entry, mean_entries, pool_entry, reshape_entries, upsample_entry
 
 ACTS = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "LeakyRelu": "leakyrelu", "HardSwish": "hswish",
         "HardSigmoid": "hsigmoid", "Gelu": "gelu"}  # fmt: skip
 PASS = {"Identity", "Cast", "Contiguous"}
+#: Ops whose constant inputs are learned (BatchNormalization: scale and shift; mean and variance
+#: are statistics). Other ops' constants — Clip bounds, Resize scales, Pad values — are not params.
+WEIGHTED = {"Conv", "ConvTranspose", "Gemm", "MatMul", "BatchNormalization", "LayerNormalization", "PRelu", "Mul", "Add"}
 FLOATS = {onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16, onnx.TensorProto.BFLOAT16, onnx.TensorProto.DOUBLE}
 SMALL = 64  #: elements of an initializer read as a constant (axes, bounds); larger ones are weights
 RESHAPES = {"Reshape", "Squeeze", "Unsqueeze", "Flatten"}
@@ -56,8 +59,8 @@ class _Reader:
     def __init__(self, model: Any, input_shape: Shape | None, allow_unknown: bool, source: str) -> None:
         self.allow_unknown, self.source = allow_unknown, source
         graph = model.graph
-        self.inits = {i.name: i for i in graph.initializer}
-        inputs = [i for i in graph.input if i.name not in self.inits]
+        weights = {i.name for i in graph.initializer}
+        inputs = [i for i in graph.input if i.name not in weights]
         if len(inputs) != 1:
             raise ConvcostError(
                 f"{source}: the graph takes {len(inputs)} inputs ({', '.join(i.name for i in inputs)}); convcost models have one"
@@ -136,9 +139,7 @@ class _Reader:
         if name in self.constants:
             return self.constants[name]
         tensor = self.inits.get(name)
-        if tensor is None or tensor.data_location == onnx.TensorProto.EXTERNAL or prod(tensor.dims) > SMALL:
-            return None
-        return numpy_helper.to_array(tensor)
+        return None if tensor is None else _small(tensor)
 
     def shape(self, value: str, node: Any) -> Shape:
         shape = self.shapes.get(value)
@@ -201,9 +202,7 @@ class _Reader:
         if kind == "Add" and inputs[0] in self.linear_bias and len(constants) == 1 and constants[0] in self.inits:
             self.bias(constants[0], node, inputs[0])
             return
-        params = self.learned(constants)
-        if kind == "BatchNormalization":
-            params = self.learned(list(node.input[1:3]))  # scale and shift; mean and variance are statistics
+        params = self.learned(list(node.input[1:3]) if kind == "BatchNormalization" else constants) if kind in WEIGHTED else 0
         if last and kind == "MatMul" and node.input[1] in self.inits:  # a Linear over the channels at every position
             entries: list[Entry] = [{"pwconv": {"out": shape[0], "bias": False}}]
         elif (
@@ -334,18 +333,12 @@ class _Reader:
             return adaptive(kind == "GlobalMaxPool", shape, in_shape)
         if kind == "ReduceMean":
             axes = attrs.get("axes")
-            if axes is None and len(node.input) > 1 and self.value(node.input[1]) is not None:
-                axes = [int(a) for a in self.value(node.input[1]).reshape(-1)]
-            rank = len(in_shape) + 1
-            if axes is None or {a % rank for a in axes} != set(range(2, rank)):
-                raise Unknown(f"ReduceMean over axes {axes}; only the mean over all spatial axes is gap")
-            return [{"gap": None}] if attrs.get("keepdims", 1) else [{"gap": None}, {"flatten": None}]
+            given = self.value(node.input[1]) if axes is None and len(node.input) > 1 else None
+            if given is not None:
+                axes = [int(a) for a in given.reshape(-1)]
+            return mean_entries(axes, in_shape, bool(attrs.get("keepdims", 1)))
         if kind in RESHAPES:
-            if shape == in_shape:
-                return []
-            if prod(shape) == prod(in_shape):
-                return [{"flatten": None}] if len(shape) == 1 else []  # other reshapes: only inside an SE gate (graph.nest)
-            raise Unknown(f"a reshape from {list(in_shape)} to {list(shape)}")
+            return reshape_entries(in_shape, shape)
         if kind == "Slice":
             return [self.chunk(node, in_shape)]
         if kind in ("Resize", "Upsample"):
@@ -398,6 +391,14 @@ class _Reader:
         stride = tuple(attrs.get("strides", (1,) * nd))
         return pool_entry(maximum, kernel, stride, self.pads(node, attrs, nd), tuple(attrs.get("dilations", (1,) * nd)),
                           bool(attrs.get("ceil_mode", 0)), nd)  # fmt: skip
+
+
+def _small(tensor: Any) -> Any:
+    """A small initializer's value (axes, bounds, shapes) as numpy; None for weights, whose data
+    is never read."""
+    if prod(tensor.dims) > SMALL or tensor.data_location == onnx.TensorProto.EXTERNAL:
+        return None
+    return numpy_helper.to_array(tensor)
 
 
 def _infer(model: Any, source: str) -> Any:
@@ -459,10 +460,7 @@ def fold_shapes(model: Any, source: str) -> Any:
             found = [d.dim_value if d.HasField("dim_value") else None for d in info.type.tensor_type.shape.dim]
             if found and None not in found:
                 dims[info.name] = found
-        known: dict[str, Any] = {}
-        for tensor in model.graph.initializer:
-            if prod(tensor.dims) <= SMALL and tensor.data_location != onnx.TensorProto.EXTERNAL:
-                known[tensor.name] = numpy_helper.to_array(tensor)
+        known = {t.name: value for t in model.graph.initializer if (value := _small(t)) is not None}
         kept, folded = [], []
         for node in model.graph.node:
             attrs = _attrs(node)
