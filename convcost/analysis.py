@@ -54,6 +54,7 @@ class Totals(NamedTuple):
     rf: Rf | None
     coverage: Fraction | None
     measured: Mapping[str, Any] | None = None
+    output: tuple[int, ...] = ()  #: the model's output shape (per sample)
 
     @property
     def flops(self) -> int:
@@ -277,5 +278,6 @@ def _analyze(stack: Stack, batch: int, dtype: str, memo: dict[Any, Any] | None) 
         bytes_moved=sum(r.bytes_moved for r in records),
         rf=rf,
         coverage=coverage,
+        output=tuple(stack.output),
     )
     return Report(stack.name, stack.input, dtype, batch, records, totals, tuple(walk.warnings))

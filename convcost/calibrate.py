@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from .errors import printable
 from .profiles import Profile
 
 #: class → a representative layer (YAML), run at the calibration batch size
@@ -105,6 +106,6 @@ def calibrate(name: str, backend: str, device: str, batch: int, seconds: float, 
     say(f"peak {peak / 1e9:,.1f} GFLOP/s, bandwidth {bandwidth / 1e9:,.1f} GB/s; efficiency (roofline ÷ measured): "
         + ", ".join(f"{k} {v:.3f}" for k, v in efficiency.items()))  # fmt: skip
     when = datetime.date.today().isoformat()
-    source = (f"convcost calibrate on {platform.node() or 'this machine'} ({platform.processor() or platform.machine()}), "
-              f"{backend}/{device}, batch {batch}, {when}")  # fmt: skip
+    host, cpu = printable(platform.node() or "this machine")[:100], printable(platform.processor() or platform.machine())[:200]
+    source = f"convcost calibrate on {host} ({cpu}), {backend}/{device}, batch {batch}, {when}"  # printable: the saved file must load
     return Profile(name.lower(), f"this machine ({backend}/{device})", {"fp32": peak}, bandwidth, source, efficiency)

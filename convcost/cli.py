@@ -97,6 +97,15 @@ ProfileOpt = Annotated[Optional[str], typer.Option("--device-profile", "-p", hel
                                                   "(`convcost profiles` lists them), a profile saved by `convcost calibrate`, or a profile "
                                                   "file (.yaml). Adds FLOPs per byte, predicted ms and the bound per layer.",
                                                   rich_help_panel=PRED, show_default=False)]  # fmt: skip
+ROWS = "Rows (one model)"
+DepthOpt = Annotated[Optional[int], typer.Option("--depth", min=1, max=64, help="Collapse the layers of each block below depth N into "
+                                                 "one row named after the block (as torchinfo's depth=; depth = the parts of a "
+                                                 "layer's name between dots).", rich_help_panel=ROWS, show_default=False)]  # fmt: skip
+FoldOpt = Annotated[bool, typer.Option("--fold", help="Fold norms, activations and residual adds into the row of the layer they follow "
+                                       "(conv+bn+relu).", rich_help_panel=ROWS)]  # fmt: skip
+TopOpt = Annotated[Optional[int], typer.Option("--top", min=1, max=10**9, help="Only the N costliest rows: by MACs, or by predicted "
+                                               "time with --device-profile.", rich_help_panel=ROWS, show_default=False)]  # fmt: skip
+SummaryOpt = Annotated[bool, typer.Option("--summary", help="Totals and warnings only, no per-layer rows.", rich_help_panel=ROWS)]
 SeedOpt = Annotated[Optional[int], typer.Option(min=0, max=2**63 - 1, help="Seed of the random weights and input. \\[default: 0]",
                                                 rich_help_panel=EXEC, show_default=False)]  # fmt: skip
 
@@ -250,14 +259,28 @@ def analyze(
             show_default=False,
         ),
     ] = None,  # fmt: skip
+    depth: DepthOpt = None,
+    fold: FoldOpt = False,
+    top: TopOpt = None,
+    summary_only: SummaryOpt = False,
 ) -> None:
     """Per layer: output shape, params, MACs, activations, receptive field and coverage; totals with peak memory and bytes moved. --execute runs it too; --device-profile predicts its time."""
     run = Run(execute, backend=backend, device=device, warmup=warmup, repeat=repeat, threads=threads, seed=seed)
     profile = want_profile(device_profile, plot)
     if profile is not None and len(models) > 1:
         fail("--device-profile: analyze one model at a time with it (for several, check --max-predicted-ms)")
+    rows_asked = [flag for flag, given in (("--depth", depth is not None), ("--fold", fold), ("--top", top is not None),
+                                           ("--summary", summary_only)) if given]  # fmt: skip
+    if rows_asked and len(models) > 1:
+        fail(f"{rows_asked[0]}: chooses the rows of one model's table; several models already get one summary row each")
+    if summary_only and len(rows_asked) > 1:
+        fail(f"--summary: shows no rows, so {rows_asked[0] if rows_asked[0] != '--summary' else rows_asked[1]} cannot take effect; drop one")
     refuse_overwriting_inputs(output, models)
     refuse_overwriting_inputs(plot, models, "--plot")
+    from .output import same_file
+
+    if plot is not None and output is not None and same_file(plot, output):
+        fail(f"--plot {plot}: is also the --output file; give them different paths")
     from .analysis import analyze as run_analysis
     from .render import machine
     from .spec import load
@@ -289,9 +312,13 @@ def analyze(
                 from .plot import write_plot
 
                 write_plot(plot, report, prediction)
-        render(fmt.value, output, lambda width: report_table(report, width, prediction),
-               json=lambda: machine.versioned(machine.report_dict(report, prediction=prediction)),
-               csv=lambda: machine.report_csv(report, prediction), markdown=lambda: machine.report_markdown(report, prediction))  # fmt: skip
+        from .render.rows import select
+
+        view = select(report, prediction, folded=fold, depth_n=depth, top_n=top, only_summary=summary_only)
+        shown, shown_prediction = view.report, view.prediction
+        render(fmt.value, output, lambda width: report_table(report, width, prediction, view),
+               json=lambda: machine.versioned(machine.report_dict(shown, prediction=shown_prediction)),
+               csv=lambda: machine.report_csv(shown, shown_prediction), markdown=lambda: machine.report_markdown(shown, shown_prediction))  # fmt: skip
     shape_failures(wrong)
 
 
@@ -372,7 +399,7 @@ def compare(
     if emit_yaml is not None:
         from .emit import write_rewrites
 
-        write_rewrites(model, result, emit_yaml)
+        write_rewrites(model, result, emit_yaml, output)
     render(fmt.value, output, lambda width: show.compare_table(result, width), json=lambda: versioned(show.compare_dict(result)),
            csv=lambda: show.compare_csv(result), markdown=lambda: show.compare_markdown(result))  # fmt: skip
     shape_failures(wrong)
@@ -544,7 +571,7 @@ def calibrate(
     from .backends.execute import backend as make_backend
     from .calibrate import calibrate as measure
     from .output import atomic_writer
-    from .profiles import config_dir, to_data
+    from .profiles import check_new_name, config_dir, to_data
     from .yamlio import dump
 
     if backend == Backend.numpy and device == Device.cuda:
@@ -553,6 +580,8 @@ def calibrate(
     label = name or f"this-{backend.value}-{runner.device}"
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", label):
         fail(f"--name {label!r}: use letters, digits, '.', '_' and '-' (it becomes a file name)")
+    if output is None:
+        check_new_name(label)  # a saved profile under a built-in's id could never be used
     profile = measure(label, backend.value, runner.device, batch, seconds, lambda line: typer.echo(line, err=True))
     target = output or config_dir() / f"{profile.id}.yaml"
     try:
@@ -600,15 +629,17 @@ def import_(
     ] = False,
 ) -> None:
     """A PyTorch model (traced with torch.fx) or an ONNX graph → a convcost YAML layer stack, with the model's own layer names. Every layer's output shape and params are checked against the model before anything is written."""
+    from .errors import printable
     from .importer import parse_input, read_source, to_yaml
     from .output import emit
 
     refuse_overwriting_inputs(output, [Path(source.rsplit(":", 1)[0] if ":" in source else source)])
     shape = parse_input(input_shape) if input_shape is not None else None
     ops, default_name, shape = read_source(source, shape, allow_unknown)
-    header = f"# Imported by convcost from {source}, input {list(shape)}.\n# Every layer's output shape and params were checked against the model.\n"
+    header = (f"# Imported by convcost from {printable(source)}, input {list(shape)}.\n"
+              "# Every layer's output shape and params were checked against the model.\n")  # fmt: skip
     text = to_yaml(ops, name or default_name, header)
-    emit(output, text)
+    emit(output, text, utf8=True)
 
 
 @app.command()
@@ -629,7 +660,7 @@ def export(
     except ImportError:
         fail("export writes PyTorch modules and needs torch to build them: pip install 'convcost[torch]'")
     report = run_analysis(stack)
-    emit(output, source(stack, model.name, (report.totals.params, report.totals.macs)))
+    emit(output, source(stack, model.name, (report.totals.params, report.totals.macs)), utf8=True)
 
 
 @app.command()
@@ -680,10 +711,19 @@ def _ascii_fallback(error: UnicodeError) -> tuple[str, int]:
     return "".join(ASCII.get(ch, "?") for ch in text), error.end
 
 
+def _terminated(signum: int, frame: object) -> None:
+    """SIGTERM, SIGHUP: unwind like an interrupt, so a file being written is removed, not left behind."""
+    raise SystemExit(128 + signum)
+
+
 def entry() -> None:
     """Console-script entry point."""
     import codecs
+    import signal
 
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), _terminated)
     codecs.register_error("convcost-ascii", _ascii_fallback)
     for stream in (sys.stdout, sys.stderr):
         reconfigure = getattr(stream, "reconfigure", None)

@@ -37,20 +37,24 @@ def stack_data(stack: Stack) -> dict[str, Any]:
     return data
 
 
-def write_rewrites(model: Path, result: Any, folder: Path) -> list[Path]:
-    """Each rewritten design of a comparison as MODEL.REWRITE.yaml in ``folder`` (atomically)."""
+def write_rewrites(model: Path, result: Any, folder: Path, output: Path | None = None) -> list[Path]:
+    """Each rewritten design of a comparison as MODEL.REWRITE.yaml in ``folder`` (atomically); none
+    may be the --output file ``output`` (checked before anything is written)."""
     from .emit_blocks import structured
     from .errors import ConvcostError
-    from .output import atomic_writer
+    from .output import atomic_writer, same_file
     from .yamlio import dump
 
+    targets = [folder / f"{model.stem}.{variant.name.replace(':', '-').replace('+', '-')}.yaml" for variant in result.variants[1:]]
+    for target in targets:
+        if output is not None and same_file(target, output):
+            raise ConvcostError(f"--emit-yaml {folder}: would write {target}, which is also the --output file; refusing")
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ConvcostError(f"--emit-yaml: cannot create {folder}: {exc.strerror}") from None
     written = []
-    for variant, rewritten in zip(result.variants[1:], result.stacks[1:]):
-        target = folder / f"{model.stem}.{variant.name.replace(':', '-').replace('+', '-')}.yaml"
+    for target, variant, rewritten in zip(targets, result.variants[1:], result.stacks[1:]):
         data = structured(model, result.stacks[0], rewritten, variant.changed)
         how = "in the model's own blocks" if data is not None else "layer by layer: its blocks could not hold the rewrite"
         with atomic_writer(target, "--emit-yaml") as handle:

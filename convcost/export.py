@@ -12,18 +12,27 @@ from __future__ import annotations
 
 import inspect
 import keyword
+import math
 import re
 from typing import Any
 
 from torch import nn
 
 from .backends import torch_build as tb
-from .errors import ConvcostError
+from .errors import ConvcostError, printable
 from .graph import Concat, Leaf, Node, Residual, Stack, leaves
 
 #: Module-level functions of torch_build that helpers call.
 HELPER_FUNCTIONS = {"Padded": ("_flat_pads",), "DeformConv2d": ("_flat_pads", "_bilinear")}
 SKIP_INIT = {"device", "dtype"}
+
+
+def escaped(value: str) -> str:
+    """A user string (a model, layer or file name) as text inside a ``#`` comment or a docstring of
+    the generated source, and the one way such strings reach it: one line (newlines, carriage
+    returns, NUL, unicode line separators written as escapes), backslashes doubled and double
+    quotes escaped, so it can neither end the comment or the docstring nor form an escape."""
+    return printable(value.replace("\\", "\\\\")).replace('"', '\\"')
 
 
 def _literal(value: Any, helpers: dict[str, type]) -> str:
@@ -34,7 +43,7 @@ def _literal(value: Any, helpers: dict[str, type]) -> str:
         return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
     if isinstance(value, list):
         return f"[{', '.join(_literal(v, helpers) for v in value)}]"
-    if isinstance(value, float) and value in (float("inf"), float("-inf")):
+    if isinstance(value, float) and not math.isfinite(value):
         return f'float("{value}")'
     if isinstance(value, float) and value.is_integer():
         return f"{value:.1f}"
@@ -86,23 +95,23 @@ def module_source(module: nn.Module, helpers: dict[str, type]) -> str:
 
 def attribute(name: str, taken: set[str]) -> str:
     """A layer name as a Python attribute: ``layer1.0.conv1`` → ``layer1_0_conv1``."""
-    text = re.sub(r"\W", "_", name, flags=re.ASCII).strip("_") or "layer"
-    if text[0].isdigit():
-        text = f"_{text}"
-    if keyword.iskeyword(text) or text in ("forward", "training") or hasattr(nn.Module, text):
-        text += "_"
-    base, n = text, 1
-    while text in taken:
+    attr = re.sub(r"\W", "_", name, flags=re.ASCII).strip("_") or "layer"
+    if attr[0].isdigit():
+        attr = f"_{attr}"
+    if keyword.iskeyword(attr) or attr in ("forward", "training") or hasattr(nn.Module, attr):
+        attr += "_"
+    base, n = attr, 1
+    while attr in taken:
         n += 1
-        text = f"{base}_{n}"
-    taken.add(text)
-    return text
+        attr = f"{base}_{n}"
+    taken.add(attr)
+    return attr
 
 
 def class_name(name: str) -> str:
     words = re.findall(r"[A-Za-z0-9]+", name)
-    text = "".join(w[:1].upper() + w[1:] for w in words) or "Model"
-    return f"Net{text}" if text[0].isdigit() else text
+    name = "".join(w[:1].upper() + w[1:] for w in words) or "Model"
+    return f"Net{name}" if name[0].isdigit() or keyword.iskeyword(name) or name in ("Helper", "F", "Tensor") else name
 
 
 class _Forward:
@@ -123,13 +132,13 @@ class _Forward:
             if isinstance(node, Leaf):
                 self.lines.append(f"{dst} = self.{self.attrs[id(node)]}({current})")
             elif isinstance(node, Residual):
-                self.lines.append(f"# {node.name}")
+                self.lines.append(f"# {escaped(node.name)}")
                 body = self.run(node.body, current, self.fresh())
                 shortcut = self.run(node.shortcut, current, self.fresh()) if node.shortcut else current
                 self.lines.append(f"{dst} = {body} + {shortcut}")
             else:
                 assert isinstance(node, Concat)
-                self.lines.append(f"# {node.name}")
+                self.lines.append(f"# {escaped(node.name)}")
                 outs = [self.run(branch, current, self.fresh()) if branch else current for branch in node.branches]
                 self.lines.append(f"{dst} = torch.cat([{', '.join(outs)}], dim=1)")
             current = dst
@@ -155,7 +164,7 @@ def source(stack: Stack, model_file: str, totals: tuple[int, int]) -> str:
     params, macs = totals
     shape = ", ".join(map(str, stack.input))
     lines = [
-        f'"""{stack.name}: PyTorch source written by `convcost export` from {model_file}.',
+        f'"""{escaped(stack.name)}: PyTorch source written by `convcost export` from {escaped(model_file)}.',
         "",
         f"Input [{shape}] (channels first, without the batch). convcost counts {params:,} params and",
         f"{macs:,} MACs; sum(p.numel() for p in build().parameters()) gives the same params.",
@@ -180,7 +189,7 @@ def source(stack: Stack, model_file: str, totals: tuple[int, int]) -> str:
         *(f"        {line}" for line in forward.lines),
         f"        return {result}",
     ]
-    lines += ["", "", "def build() -> nn.Module:", f'    """{stack.name}, input [{shape}]."""', f"    return {name}()", "", ""]
+    lines += ["", "", "def build() -> nn.Module:", f'    """{escaped(stack.name)}, input [{shape}]."""', f"    return {name}()", "", ""]
     lines += ['if __name__ == "__main__":', "    model = build().eval()",
               f"    print(sum(p.numel() for p in model.parameters()), tuple(model(torch.zeros(1, {shape})).shape))", ""]  # fmt: skip
     return "\n".join(lines)

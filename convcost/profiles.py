@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from .errors import ConvcostError, closest
+from .errors import ConvcostError, Mark, closest, describe, printable
 
 PRECISIONS = ("fp32", "tf32", "fp16", "bf16", "int8")
 #: --dtype → the precision whose peak applies (float32 runs on the fp32 units; a profile for
@@ -137,20 +137,31 @@ BUILTIN: dict[str, Profile] = {
     )  # fmt: skip
 }
 
-_RATE = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([kKMGTP]?)(i?)\s*(FLOP/s|OP/s|B/s)\s*$")
+#: a number (one way only to match its digits: no backtracking on a long one), a prefix, the unit
+_RATE = re.compile(r"\s*((?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)\s*([kKMGTP]?)(i?)\s*(FLOP/s|OP/s|B/s)\s*")
 _SI = {"": 1, "k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15}
+MAX_RATE_TEXT = 64  #: characters of a rate's text; a longer one is refused before it is read
+#: a rate outside this range (per second) is no device's: refused, as it would overflow or vanish
+MIN_RATE, MAX_RATE = 1e3, 1e21
 
 
 def parse_rate(text: object, unit: str, where: str) -> float:
-    """'19.5 TFLOP/s' → 1.95e13; '2039 GB/s' → 2.039e12, '1.5 TiB/s' in powers of 2. A bare number is refused."""
-    m = _RATE.match(str(text)) if isinstance(text, (str, int, float)) and not isinstance(text, bool) else None
+    """'19.5 TFLOP/s' → 1.95e13; '2039 GB/s' → 2.039e12, '1.5 TiB/s' in powers of 2. A bare number is refused,
+    and so is a rate no device has (below 1 k/s, above 10^21/s, or infinite)."""
+    example = "19.5 TFLOP/s" if unit == "FLOP/s" else "2039 GB/s (or GiB/s)"
+    if isinstance(text, str) and len(text) > MAX_RATE_TEXT:
+        raise ConvcostError(f"{where}: expected a rate with its unit, like {example}, found {len(text):,} characters (no device's rate)")
+    m = _RATE.fullmatch(text) if isinstance(text, str) else None
     units = ("FLOP/s", "OP/s") if unit == "FLOP/s" else ("B/s",)
     if m is None or m.group(4) not in units or (m.group(3) and m.group(4) != "B/s"):
-        example = "19.5 TFLOP/s" if unit == "FLOP/s" else "2039 GB/s (or GiB/s)"
-        raise ConvcostError(f"{where}: expected a rate with its unit, like {example}, found {text!r}")
+        raise ConvcostError(f"{where}: expected a rate with its unit, like {example}, found {describe(text)}")
     prefix = m.group(2)
     scale = (2 ** (10 * " KMGTP".index(prefix.upper()))) if m.group(3) else _SI[prefix]
-    return float(m.group(1)) * scale
+    rate = float(m.group(1)) * scale
+    if not MIN_RATE <= rate <= MAX_RATE:  # also inf (1e999) and nan
+        raise ConvcostError(f"{where}: {m.group(0).strip()} is not a rate a device has; expected between 1 k{m.group(4)} and "
+                            f"1,000,000 P{m.group(4)} (10^21 per second)")  # fmt: skip
+    return rate
 
 
 def show_rate(value: float, unit: str) -> str:
@@ -198,40 +209,96 @@ def load(path: Path) -> Profile:
     return from_data(data, path.stem, str(path))
 
 
-def from_data(data: Any, default_id: str, where: str) -> Profile:
-    if not isinstance(data, dict):
-        raise ConvcostError(f"{where}: expected a mapping with name, peak and bandwidth")
-    unknown = set(data) - {"name", "peak", "bandwidth", "source", "efficiency"}
-    if unknown:
-        raise ConvcostError(f"{where}: unknown key '{sorted(unknown)[0]}' (a profile has name, peak, bandwidth, source, efficiency)")
+KEYS = ("name", "peak", "bandwidth", "source", "efficiency")
+MAX_TEXT = {"name": 200, "source": 2000}  #: characters of a profile's name and source
+_WIDTH = re.compile(r"0*[1-9][0-9]{0,5}")  #: channels per group in grouped:N (ASCII digits only: '²'.isdigit() is true)
+
+
+def _at(where: str, container: Any, key: Any = None, *, of_key: bool = False) -> Mark:
+    """Where ``container[key]`` (or the key itself) is in the file; the file's start when unknown."""
+    from .yamlio import key_mark, mark_of
+
+    mark = key_mark(container, key) if of_key else mark_of(container, key)
+    return mark or Mark(where, 1, 1)
+
+
+def _text(data: Any, key: str, default: str, where: str) -> str:
+    """A profile's name or source: one line of printable text (it reaches tables, headers and plots)."""
+    value = data.get(key)
+    if value is None or value == "":
+        return default
+    if not isinstance(value, str):
+        raise ConvcostError(f"expected text (quote it), found {describe(value)}", path=key, mark=_at(where, data, key))
+    if value != printable(value):
+        raise ConvcostError(f"expected one line of printable text, found control characters in {describe(value)}",
+                            path=key, mark=_at(where, data, key))  # fmt: skip
+    if len(value) > MAX_TEXT[key]:
+        raise ConvcostError(f"expected at most {MAX_TEXT[key]} characters, found {len(value):,}", path=key, mark=_at(where, data, key))
+    return value
+
+
+def _peaks(data: dict[str, Any], where: str) -> dict[str, float | None]:
     peaks = data.get("peak")
     if not isinstance(peaks, dict) or not peaks:
-        raise ConvcostError(
-            f"{where}: expected 'peak:' as a mapping of precisions ({', '.join(PRECISIONS)}) to rates, like fp32: 19.5 TFLOP/s"
-        )
+        raise ConvcostError(f"expected 'peak:' as a mapping of precisions ({', '.join(PRECISIONS)}) to rates, like fp32: 19.5 TFLOP/s",
+                            mark=_at(where, data, "peak"))  # fmt: skip
     for key in peaks:
         if key not in PRECISIONS:
-            raise ConvcostError(
-                f"{where}: peak.{key}: unknown precision{closest(str(key), PRECISIONS)}; expected one of {', '.join(PRECISIONS)}"
-            )
-    peak = {p: (parse_rate(peaks[p], "FLOP/s", f"{where}: peak.{p}") if peaks.get(p) is not None else None) for p in PRECISIONS}
-    if "bandwidth" not in data:
-        raise ConvcostError(f"{where}: expected 'bandwidth:', like 2039 GB/s")
-    bandwidth = parse_rate(data["bandwidth"], "B/s", f"{where}: bandwidth")
+            raise ConvcostError(f"peak.{printable(str(key))}: unknown precision{closest(str(key), PRECISIONS)}; expected one of "
+                                f"{', '.join(PRECISIONS)}", mark=_at(where, peaks, key, of_key=True))  # fmt: skip
+    return {p: _rate(peaks, p, "FLOP/s", f"peak.{p}", where) if peaks.get(p) is not None else None for p in PRECISIONS}
+
+
+def _rate(container: Any, key: str, unit: str, path: str, where: str) -> float:
+    try:
+        return parse_rate(container[key], unit, path)
+    except ConvcostError as exc:
+        raise exc.located(mark=_at(where, container, key)) from None
+
+
+def _efficiency(data: dict[str, Any], where: str) -> dict[str, float]:
     efficiency = data.get("efficiency") or {}
     if not isinstance(efficiency, dict):
-        raise ConvcostError(f"{where}: efficiency: expected a mapping of layer classes to fractions in (0, 1]")
+        raise ConvcostError(
+            "expected a mapping of layer classes to fractions in (0, 1]", path="efficiency", mark=_at(where, data, "efficiency")
+        )
     for cls, value in efficiency.items():
         base, _, width = str(cls).partition(":")
-        if base not in CLASSES or (width and (base not in ("grouped", "grouped1x1") or not width.isdigit() or int(width) < 1)):
-            raise ConvcostError(f"{where}: efficiency.{cls}: unknown layer class{closest(str(cls), CLASSES)}; expected one of "
-                                f"{', '.join(CLASSES)}, or grouped:N / grouped1x1:N (N channels per group)")  # fmt: skip
+        if base not in CLASSES or (width and (base not in ("grouped", "grouped1x1") or not _WIDTH.fullmatch(width))):
+            raise ConvcostError(f"efficiency.{printable(str(cls))}: unknown layer class{closest(str(cls), CLASSES)}; expected one of "
+                                f"{', '.join(CLASSES)}, or grouped:N / grouped1x1:N (N channels per group, 1 to 999999)",
+                                mark=_at(where, efficiency, cls, of_key=True))  # fmt: skip
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
-            raise ConvcostError(f"{where}: efficiency.{cls}: expected a fraction in (0, 1], found {value!r}")
-    if any(v is not None and v <= 0 for v in (*peak.values(), bandwidth)):
-        raise ConvcostError(f"{where}: rates must be positive")
-    return Profile(default_id.lower(), str(data.get("name") or default_id), peak, bandwidth, str(data.get("source") or where),
-                   {str(k): float(v) for k, v in efficiency.items()})  # fmt: skip
+            raise ConvcostError(f"expected a fraction in (0, 1], found {describe(value)}", path=f"efficiency.{cls}",
+                                mark=_at(where, efficiency, cls))  # fmt: skip
+    return {str(k): float(v) for k, v in efficiency.items()}
+
+
+def from_data(data: Any, default_id: str, where: str) -> Profile:
+    """A profile from a YAML file's data; every bad value is refused with its file, line and key."""
+    if not isinstance(data, dict):
+        raise ConvcostError("expected a mapping with name, peak and bandwidth", mark=_at(where, data))
+    unknown = [k for k in data if k not in KEYS]
+    if unknown:
+        raise ConvcostError(f"unknown key '{printable(str(unknown[0]))}'{closest(str(unknown[0]), KEYS)} (a profile has "
+                            f"{', '.join(KEYS)})", mark=_at(where, data, unknown[0], of_key=True))  # fmt: skip
+    name, source = _text(data, "name", printable(default_id), where), _text(data, "source", printable(where), where)
+    peak = _peaks(data, where)
+    if "bandwidth" not in data:
+        raise ConvcostError("expected 'bandwidth:', like 2039 GB/s", mark=_at(where, data))
+    bandwidth = _rate(data, "bandwidth", "B/s", "bandwidth", where)
+    return Profile(printable(default_id).lower(), name, peak, bandwidth, source, _efficiency(data, where))  # the id: a file's name
+
+
+def check_new_name(label: str) -> None:
+    """Refuse a name for a new (calibrated) profile that `find` could never return: a built-in id
+    wins over a saved profile, and a name ending in .yaml or .yml is taken for a file's path."""
+    key = label.strip().lower()
+    if key in BUILTIN:
+        raise ConvcostError(f"--name {label}: that is a built-in profile's id; choose another name (e.g. {key}-mine)")
+    if key.endswith((".yaml", ".yml")):
+        raise ConvcostError(f"--name {label}: a name ending in .yaml or .yml is read as a file's path; choose another name "
+                            f"(e.g. {key.rsplit('.', 1)[0] or 'mine'})")  # fmt: skip
 
 
 def to_data(profile: Profile) -> dict[str, Any]:
@@ -240,5 +307,5 @@ def to_data(profile: Profile) -> dict[str, Any]:
                             "peak": {p: show_rate(v, "FLOP/s" if p != "int8" else "OP/s") for p, v in profile.peak.items() if v},
                             "bandwidth": show_rate(profile.bandwidth, "B/s"), "source": profile.source}  # fmt: skip
     if profile.efficiency:
-        data["efficiency"] = {k: round(v, 4) for k, v in profile.efficiency.items()}
+        data["efficiency"] = {k: round(v, 4) or float(f"{v:.4g}") for k, v in profile.efficiency.items()}  # never 0: refused on load
     return data

@@ -290,7 +290,7 @@ def parse(spec: str) -> tuple[str, Rule | None]:
     number = arg.removesuffix("+shuffle") if shuffle else arg
     low, default = NUMBERED[name]
     number = number or default or ""
-    if not number.isdigit() or len(number) > 6 or int(number) < low:
+    if not (number.isascii() and number.isdigit()) or len(number) > 6 or int(number) < low:
         raise ConvcostError(f"--rewrite: expected {name}:N with an integer N from {low} to 999999, found '{spec}'")
     value = int(number)
     if name == "separable":

@@ -7,6 +7,7 @@ point at ``file:line:col``. Tags that construct objects are refused; duplicate k
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -84,9 +85,23 @@ class _Loader(_Base):  # type: ignore[misc,valid-type]  # the C loader when buil
         except ValueError as exc:
             what = "an integer of more than 4300 digits" if "digits" in str(exc) else f"a value it cannot read ({exc})"
             raise ConvcostError(f"found {what}", mark=self._mark(node)) from None
+        except (KeyError, TypeError, AttributeError):  # a scalar tag on a value it cannot read: `!!bool maybe`
+            raise ConvcostError(f"the tag {_tag_name(node)} cannot read {describe(node.value)}", mark=self._mark(node)) from None
+
+
+def _tag_name(node: yaml.Node) -> str:
+    return str(node.tag).replace("tag:yaml.org,2002:", "!!")
+
+
+def _need(loader: _Loader, node: yaml.Node, kind: type[yaml.Node], what: str) -> None:
+    """``!!seq relu``, ``!!map 3``: a collection tag on a node of another shape is a located error."""
+    if not isinstance(node, kind):
+        raise ConvcostError(f"the tag {_tag_name(node)} needs {what}, found {describe(node.value) if isinstance(node, yaml.ScalarNode) else 'another collection'}",
+                            mark=loader._mark(node))  # fmt: skip
 
 
 def _construct_map(loader: _Loader, node: yaml.MappingNode) -> LDict:
+    _need(loader, node, yaml.MappingNode, "a mapping")
     explicit = sum(1 for key_node, _ in node.value if key_node.tag != "tag:yaml.org,2002:merge")
     loader.flatten_mapping(node)  # YAML merge keys (<<: *anchor) come first; explicit keys override them
     merged = len(node.value) - explicit
@@ -107,6 +122,7 @@ def _construct_map(loader: _Loader, node: yaml.MappingNode) -> LDict:
 
 
 def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> LList:
+    _need(loader, node, yaml.SequenceNode, "a list")
     result = LList(loader._child(child) for child in node.value)
     result.mark, result.marks = loader._mark(node), [loader._mark(child) for child in node.value]
     return result
@@ -114,7 +130,7 @@ def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> LList:
 
 def _refuse_tag(loader: _Loader, node: yaml.Node) -> Any:
     plain = {"omap": "a mapping", "pairs": "a mapping", "set": "a list"}[node.tag.rsplit(":", 1)[-1]]
-    raise ConvcostError(f"the tag {node.tag.replace('tag:yaml.org,2002:', '!!')} is not used by convcost; write {plain}",
+    raise ConvcostError(f"the tag {_tag_name(node)} is not used by convcost; write {plain}",
                         mark=loader._mark(node))  # fmt: skip
 
 
@@ -178,4 +194,10 @@ def parse_yaml(text: str, filename: str | None = None) -> Any:
 
 def dump(data: Any, header: str = "") -> str:
     """Plain data → YAML text (block style, keys in the given order)."""
-    return header + yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=120, allow_unicode=True)
+    try:
+        return header + yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=120, allow_unicode=True)
+    except RecursionError:
+        raise ConvcostError(
+            "the model is nested too deeply to write as YAML (residuals or concats inside one another, "
+            f"beyond Python's {sys.getrecursionlimit():,} frames)"
+        ) from None

@@ -58,7 +58,7 @@ def _read_int(path: str) -> int | None:
             text = handle.read().strip()
     except OSError:
         return None
-    return int(text) if text.isdigit() else None
+    return int(text) if text.isascii() and text.isdigit() else None
 
 
 def available_memory() -> int | None:
@@ -319,8 +319,11 @@ def execute(stack: Stack, report: Report, *, backend_name: str = "numpy", device
     """Run ``stack`` at the report's batch size in ``dtype``; time each step and the whole."""
     runner = backend(backend_name, device, threads, dtype)
     check_memory(stack, report, runner)
+    import numpy as np
+
     try:
-        return _execute(stack, report, runner, warmup, repeat, seed, on_step, dtype)
+        with np.errstate(all="ignore"):  # random weights may overflow a deep stack: shapes and times are measured, not values
+            return _execute(stack, report, runner, warmup, repeat, seed, on_step, dtype)
     except MemoryError:
         raise ConvcostError(f"--execute: ran out of memory on {runner.device} (batch {report.batch}); lower --batch") from None
 

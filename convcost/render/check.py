@@ -141,7 +141,7 @@ def check_github(all_findings: list[Findings]) -> str:
     for f in all_findings:
         if f.error:
             where = f.error.split(": ", 1)[0].split(":")
-            line = where[1] if len(where) >= 2 and where[1].isdigit() else "1"
+            line = where[1] if len(where) >= 2 and where[1].isascii() and where[1].isdigit() else "1"
             lines.append(f"::error file={f.source},line={line},title=convcost::{_escape(f.error)}")
             continue
         for c in f.checks:

@@ -142,24 +142,28 @@ def _detail_total(c: Comparison, i: int) -> list[str]:
     return ["total", "", fmt.count(b.params), fmt.count(t.params), fmt.count(b.macs), fmt.count(t.macs), _ratio(t.macs, b.macs)]
 
 
+def prose(line: str, width: int | None) -> Any:
+    """A line of words, wrapped to ``width`` with its continuation lines indented under its text."""
+    import textwrap
+
+    from rich.text import Text
+
+    line = printable(line)
+    if width is None or len(line) <= width:
+        return Text(line)
+    indent = " " * (len(line) - len(line.lstrip()) + 2)
+    return Text("\n".join(textwrap.wrap(line, width, subsequent_indent=indent, break_on_hyphens=False)))
+
+
 def compare_table(c: Comparison, width: int | None = None) -> Any:
+    """Per design, the layers it changes; then, last, where a terminal leaves the reader, the
+    summary that answers "which design?": one row per design and a line of words each."""
     from rich.console import Group
     from rich.text import Text
 
     model = c.variants[0].report.model
-    columns = _columns(c)
-    summary = fit(columns, summary_rows(c, wrap=width is not None), width)
-    parts: list[Any] = [Text(f"{model}: designs compared (×MACs = MACs ÷ the standard's)", style="bold"), summary.table]
-    tables = [summary]
-    parts += [Text(printable(line)) for line in summary_lines(c)]
-    m = c.variants[0].report.totals.measured
-    if c.predictions:
-        from .predicted import heading
-
-        parts.append(Text(heading(c.predictions[0], c.variants[0].report.batch) + "; ×time = time ÷ the standard's"))
-    if m and _measured(c):
-        parts.append(Text(f"ms: end to end on {m['backend']}/{m['device']}, batch {m['batch']}, median of {m['repeats']}; "
-                          "×time = time ÷ the standard's"))  # fmt: skip
+    parts: list[Any] = [Text(f"{model}: {len(c.variants)} designs compared — per layer first, the summary last", style="bold")]
+    tables = []
     aligned = c.rows
     for i, v in enumerate(c.variants[1:], start=1):
         rows, same = detail_rows(c, i, aligned)
@@ -170,6 +174,18 @@ def compare_table(c: Comparison, width: int | None = None) -> Any:
             detail = fit(DETAIL, rows, width, total=_detail_total(c, i))
             parts.append(detail.table)
             tables.append(detail)
+    summary = fit(_columns(c), summary_rows(c, wrap=width is not None), width)
+    parts += [Text(""), Text(f"{model}: the designs (×MACs = MACs ÷ the standard's)", style="bold"), summary.table]
+    tables.append(summary)
+    parts += [prose(line, width) for line in summary_lines(c)]
+    m = c.variants[0].report.totals.measured
+    if c.predictions:
+        from .predicted import heading
+
+        parts.append(prose(heading(c.predictions[0], c.variants[0].report.batch) + "; ×time = time ÷ the standard's", width))
+    if m and _measured(c):
+        parts.append(prose(f"ms: end to end on {m['backend']}/{m['device']}, batch {m['batch']}, median of {m['repeats']}; "
+                           "×time = time ÷ the standard's", width))  # fmt: skip
     note = hidden_note(width, *tables)
     if note:
         parts.append(Text(note, style="yellow"))

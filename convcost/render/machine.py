@@ -131,7 +131,7 @@ def report_csv(report: Report, prediction: Prediction | None = None) -> str:
                          fmt.axes(rf.padding, "x") if rf else "", "" if r.coverage is None else fmt.number(r.coverage)]
                         + ([p.ms, p.bound, "" if p.intensity is None else p.intensity] if p else []))  # fmt: skip
     t = report.totals
-    writer.writerow(["TOTAL", report.model, "", fmt.shape(report.layers[-1].output, "x"), t.params, t.macs, t.flops,
+    writer.writerow(["TOTAL", report.model, "", fmt.shape(report.totals.output, "x"), t.params, t.macs, t.flops,
                      t.activations, t.bytes_moved, fmt.axes(t.rf.size, "x") if t.rf else "",
                      fmt.axes(t.rf.stride, "x") if t.rf else "", fmt.axes(t.rf.padding, "x") if t.rf else "",
                      "" if t.coverage is None else fmt.number(t.coverage)]
@@ -150,7 +150,7 @@ def report_markdown(report: Report, prediction: Prediction | None = None) -> str
     rows = [[r.name, r.kind, fmt.shape(r.output), fmt.count(r.params), fmt.count(r.macs), fmt.count(r.activations),
              fmt.rf_text(r.rf), fmt.percent(r.coverage)] for r in report.layers]  # fmt: skip
     t = report.totals
-    rows.append(["**total**", "", fmt.shape(report.layers[-1].output), f"**{fmt.count(t.params)}**",
+    rows.append(["**total**", "", fmt.shape(report.totals.output), f"**{fmt.count(t.params)}**",
                  f"**{fmt.count(t.macs)}**", fmt.count(t.activations), fmt.rf_text(t.rf), fmt.percent(t.coverage)])  # fmt: skip
     text = f"### {report.model} — input {fmt.shape(report.input)}, batch {report.batch}, {report.dtype}\n\n"
     text += md_table(["layer", "kind", "output", "params", "MACs", "activations", "RF /stride", "coverage"], rows, {3, 4, 5, 7})

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..analysis import Report
+from ..errors import printable
 from ..profiles import show_rate
 from ..roofline import Predicted, Prediction
 from .fit import Column, Fitted, fit
@@ -32,9 +33,10 @@ def ms(value: float) -> str:
 
 
 def heading(prediction: Prediction, batch: int) -> str:
+    """The line above the prediction table; the profile's name and id are data: escaped to one line."""
     p = prediction.profile
-    return (f"predicted on {p.name} ({p.id}), {prediction.dtype}, batch {batch}: peak {show_rate(prediction.peak, 'FLOP/s')}, "
-            f"bandwidth {show_rate(p.bandwidth, 'B/s')}" + (", calibrated" if p.efficiency else ""))  # fmt: skip
+    return printable(f"predicted on {p.name} ({p.id}), {prediction.dtype}, batch {batch}: peak {show_rate(prediction.peak, 'FLOP/s')}, "
+                     f"bandwidth {show_rate(p.bandwidth, 'B/s')}" + (", calibrated" if p.efficiency else ""))  # fmt: skip
 
 
 def rows(report: Report, prediction: Prediction) -> tuple[list[list[str]], list[str]]:

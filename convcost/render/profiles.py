@@ -6,7 +6,7 @@ import csv
 import io
 from typing import Any
 
-from ..errors import ConvcostError
+from ..errors import ConvcostError, printable
 from ..profiles import BUILTIN, PRECISIONS, Profile, load, saved
 from .fit import Column, fit, hidden_note
 from .machine import md_table, versioned
@@ -31,7 +31,9 @@ def _rate(value: float | None, scale: float) -> str:
 
 
 def rows(found: list[tuple[Profile, str]]) -> list[list[str]]:
-    return [[p.id, *(_rate(p.peak.get(k), 1e12) for k in PRECISIONS), _rate(p.bandwidth, 1e9), p.name] for p, _ in found]
+    """One row per profile; the id (a file's name) and the name are data: escaped to one line."""
+    return [[printable(p.id), *(_rate(p.peak.get(k), 1e12) for k in PRECISIONS), _rate(p.bandwidth, 1e9), printable(p.name)]
+            for p, _ in found]  # fmt: skip
 
 
 def profiles_table(found: list[tuple[Profile, str]], width: int | None = None) -> Any:
@@ -44,7 +46,7 @@ def profiles_table(found: list[tuple[Profile, str]], width: int | None = None) -
     if note:
         parts.append(Text(note, style="yellow"))
     parts.append(Text("dense peaks (no sparsity); — = no such units. Sources:", style="dim"))
-    parts += [Text(f"  {p.id}: {p.source}", style="dim") for p, _ in found]
+    parts += [Text(printable(f"  {p.id}: {p.source}"), style="dim") for p, _ in found]
     return Group(*parts)
 
 
@@ -65,5 +67,5 @@ def profiles_csv(found: list[tuple[Profile, str]]) -> str:
 
 def profiles_markdown(found: list[tuple[Profile, str]]) -> str:
     header = [c.header.replace("\n", " ") for c in COLUMNS] + ["source"]
-    body = [row + [p.source] for row, (p, _) in zip(rows(found), found)]
+    body = [row + [printable(p.source)] for row, (p, _) in zip(rows(found), found)]
     return "### Device profiles\n\n" + md_table(header, body, set(range(1, 7)))

@@ -17,6 +17,7 @@ SPREAD = 0.25  #: (max − min) / median above this is flagged as a noisy timing
 
 if TYPE_CHECKING:
     from ..roofline import Prediction
+    from .rows import View
 
 
 def noisy(m: Any) -> bool:
@@ -50,36 +51,45 @@ def layer_rows(report: Report, measured: bool, wrap: bool = True) -> tuple[list[
                fmt.rf_text(r.rf, wrap), fmt.percent(r.coverage)]  # fmt: skip
         rows.append(row + (measured_cells(r.measured) if measured else []))
     t = report.totals
-    total = ["total", "", fmt.shape(report.layers[-1].output), fmt.count(t.params), fmt.count(t.macs), fmt.count(t.activations),
+    total = ["total", "", fmt.shape(report.totals.output), fmt.count(t.params), fmt.count(t.macs), fmt.count(t.activations),
              fmt.rf_text(t.rf, wrap), fmt.percent(t.coverage)]  # fmt: skip
     if measured:
         total += measured_cells(t.measured)[:3] + [""]
     return rows, total
 
 
-def report_table(report: Report, width: int | None = None, prediction: Prediction | None = None) -> Any:
+def report_table(report: Report, width: int | None = None, prediction: Prediction | None = None, view: View | None = None) -> Any:
     """The per-layer table, totals, legend, timings, the roofline prediction and warnings, for
-    ``width`` columns (None: uncut)."""
+    ``width`` columns (None: uncut); ``view``: the rows to show, when not every layer (render.rows)."""
     from rich.console import Group
     from rich.text import Text
 
-    measured = any(r.measured for r in report.layers)
-    rows, total = layer_rows(report, measured, wrap=width is not None)
+    shown, shown_prediction = (view.report, view.prediction) if view is not None else (report, prediction)
+    measured = any(r.measured for r in shown.layers)
+    rows, total = layer_rows(shown, measured, wrap=width is not None)
     costs = len(COLUMNS)
-    fitted = fit(COLUMNS, [row[:costs] for row in rows], width, total=total[:costs])
     t = report.totals
-    parts: list[Any] = [Text(heading(report), style="bold"), fitted.table]
-    tables = [fitted]
+    parts: list[Any] = [Text(heading(report), style="bold")]
+    tables = []
+    if view is not None and view.note:
+        parts.append(Text(view.note, style="dim"))
+    if shown.layers:
+        fitted = fit(COLUMNS, [row[:costs] for row in rows], width, total=total[:costs])
+        parts.append(fitted.table)
+        tables.append(fitted)
     if measured:  # the timings in a table of their own, so that both fit a terminal
         timing = fit([COLUMNS[0], *MEASURED], [[row[0], *row[costs:]] for row in rows], width, total=[total[0], *total[costs:]])
         parts += [Text(f"measured: ms per layer (median of {t.measured['repeats'] if t.measured else '?'})", style="bold"), timing.table]
         tables.append(timing)
-    if prediction is not None:
+    if prediction is not None and shown_prediction is not None:
         from . import predicted
 
-        table = predicted.predicted_table(report, prediction, width)
-        parts += [Text(predicted.heading(prediction, report.batch), style="bold"), table.table, Text(predicted.summary_line(prediction))]
-        tables.append(table)
+        parts.append(Text(predicted.heading(prediction, report.batch), style="bold"))
+        if shown.layers:
+            table = predicted.predicted_table(shown, shown_prediction, width)
+            parts.append(table.table)
+            tables.append(table)
+        parts.append(Text(predicted.summary_line(prediction)))
     note = hidden_note(width, *tables)
     if note:
         parts.append(Text(note, style="yellow"))

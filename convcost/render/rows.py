@@ -1,0 +1,136 @@
+"""Which rows a per-layer view shows: every layer (the default), or
+
+- ``fold``: norms, activations and other shape-keeping per-position layers, and the adds that
+  close residuals, folded into the row of the layer they follow (``conv+bn+relu``);
+- ``depth=N``: the layers of each block below depth N collapsed into one row named after the
+  block, as torchinfo's ``depth=`` does (depth = dot-separated parts of a layer's name:
+  ``layer1.0.conv1`` is at depth 3);
+- ``top=N``: the N costliest rows, by MACs, or by predicted time when there is a prediction.
+
+A merged row is exact: params, MACs, activations and bytes moved are the sums of its layers;
+its output, receptive field and coverage are its last layer's; predicted and measured times
+are sums. Totals never change. Pure: no rich, no printing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+from ..analysis import LayerRecord, Report
+from ..kinds import folds_into_previous
+from ..roofline import Predicted, Prediction
+
+
+class View(NamedTuple):
+    """A report and its prediction with the rows to show (totals as they were)."""
+
+    report: Report
+    prediction: Prediction | None
+    note: str | None  #: what the rows are, when they are not every layer
+
+
+def _measured(records: Sequence[LayerRecord], macs: int) -> dict[str, Any] | None:
+    if not all(r.measured for r in records):
+        return None
+    first = dict(records[0].measured or {})
+    for key in ("ms_median", "ms_min", "ms_max"):
+        first[key] = sum(r.measured[key] for r in records)  # type: ignore[index]  # every record is measured (checked above)
+    first["shape_ok"] = all(r.measured["shape_ok"] for r in records)  # type: ignore[index]
+    first["output"] = records[-1].measured["output"]  # type: ignore[index]
+    first["gmacs_per_s"] = macs / (first["ms_median"] / 1000) / 1e9 if first["ms_median"] > 0 and macs else None
+    return first
+
+
+def merged(records: Sequence[LayerRecord], name: str, kind: str) -> LayerRecord:
+    """One row for consecutive ``records`` (see the module's docstring); its path is the first's."""
+    if len(records) == 1 and records[0].name == name and records[0].kind == kind:
+        return records[0]
+    last = records[-1]
+    macs = sum(r.macs for r in records)
+    return LayerRecord(records[0].path, name, kind, last.output, sum(r.params for r in records), macs,
+                       sum(r.activations for r in records), sum(r.bytes_moved for r in records), last.rf, last.coverage,
+                       _measured(records, macs))  # fmt: skip
+
+
+def _predicted(groups: list[list[LayerRecord]], prediction: Prediction | None) -> Prediction | None:
+    if prediction is None:
+        return None
+    layers = {}
+    for group in groups:
+        parts = [prediction.layers[r.path] for r in group]
+        flops = sum(2 * r.macs for r in group)
+        nbytes = sum(r.bytes_moved for r in group)
+        slowest = max(parts, key=lambda p: p.ms)
+        layers[group[0].path] = Predicted(sum(p.ms for p in parts), slowest.bound, flops / nbytes if nbytes else None)
+    return prediction._replace(layers=layers)
+
+
+def _regrouped(view: View, groups: list[list[LayerRecord]], rows: list[LayerRecord], note: str) -> View:
+    return View(view.report._replace(layers=tuple(rows)), _predicted(groups, view.prediction), note)
+
+
+def fold(view: View) -> View:
+    groups: list[list[LayerRecord]] = []
+    for record in view.report.layers:
+        if groups and folds_into_previous(record.kind) and record.output == groups[-1][-1].output:
+            groups[-1].append(record)
+        else:
+            groups.append([record])
+    rows = [merged(g, g[0].name, "+".join(dict.fromkeys(r.kind for r in g))) for g in groups]
+    return _regrouped(view, groups, rows, f"{len(rows)} rows for {len(view.report.layers)} layers: norms, activations and adds folded "
+                                          "into the layer before them")  # fmt: skip
+
+
+def depth(view: View, n: int) -> View:
+    groups: list[list[LayerRecord]] = []
+    keys: list[str] = []
+    for record in view.report.layers:
+        parts = record.name.split(".")
+        key = ".".join(parts[:n]) if len(parts) > n else record.name
+        if keys and key == keys[-1] and len(parts) > n:
+            groups[-1].append(record)
+        else:
+            groups.append([record])
+            keys.append(key)
+    rows = [merged(g, key, g[0].kind if len(g) == 1 else f"{len(g)} layers") for g, key in zip(groups, keys)]
+    return _regrouped(view, groups, rows, f"{len(rows)} rows for {len(view.report.layers)} layers: blocks below depth {n} collapsed "
+                                          "(depth = the parts of a name between dots)")  # fmt: skip
+
+
+def top(view: View, n: int) -> View:
+    report, prediction = view.report, view.prediction
+    by_time = prediction is not None
+
+    def cost(r: LayerRecord) -> float:
+        return prediction.layers[r.path].ms if prediction is not None else r.macs
+
+    chosen = sorted(report.layers, key=cost, reverse=True)[:n]
+    whole = sum(cost(r) for r in report.layers)
+    share = sum(cost(r) for r in chosen) / whole if whole else 0.0
+    what = "predicted time" if by_time else "MACs"
+    note = f"the {len(chosen)} costliest of {len(report.layers)} rows by {what}, costliest first: {share:.1%} of the {what}"
+    if prediction is not None:
+        prediction = prediction._replace(layers={r.path: prediction.layers[r.path] for r in chosen})
+    return View(report._replace(layers=tuple(chosen)), prediction, note if view.note is None else f"{view.note}; {note}")
+
+
+def summary(view: View) -> View:
+    """No rows at all: totals and warnings only."""
+    prediction = view.prediction._replace(layers={}) if view.prediction is not None else None
+    return View(view.report._replace(layers=()), prediction, "totals only (--summary)")
+
+
+def select(report: Report, prediction: Prediction | None, *, folded: bool = False, depth_n: int | None = None,
+           top_n: int | None = None, only_summary: bool = False) -> View:  # fmt: skip
+    """The view the options ask for: fold or depth first, then top; or the summary alone."""
+    view = View(report, prediction, None)
+    if only_summary:
+        return summary(view)
+    if depth_n is not None:
+        view = depth(view, depth_n)
+    if folded:
+        view = fold(view)
+    if top_n is not None:
+        view = top(view, top_n)
+    return view
