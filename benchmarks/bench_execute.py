@@ -16,7 +16,7 @@ import os
 
 import convcost
 from convcost.backends.execute import execute
-from convcost.compare import compare
+from convcost.comparison import compare
 
 LAYERS = {
     "standard 3×3, 64→64 @56²": "input: [64, 56, 56]\nlayers: [conv: {out: 64, kernel: 3, padding: 1, bias: false}]",

@@ -10,12 +10,14 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _API = {
-    "analyze": "analysis", "LayerRecord": "analysis", "Report": "analysis", "Rf": "analysis", "Totals": "analysis",
+    "analyze": "api", "compare": "api", "check": "api", "predict": "api", "hdc_check": "api", "summary": "api", "Summary": "api",
+    "LayerRecord": "analysis", "Report": "analysis", "Rf": "analysis", "Totals": "analysis",
     "ConvcostError": "errors", "ExitCode": "errors", "Stack": "graph", "load": "spec", "loads": "spec",
 }  # fmt: skip
 
 if TYPE_CHECKING:
-    from .analysis import LayerRecord, Report, Rf, Totals, analyze
+    from .analysis import LayerRecord, Report, Rf, Totals
+    from .api import Summary, analyze, check, compare, hdc_check, predict, summary
     from .errors import ConvcostError, ExitCode
     from .graph import Stack
     from .spec import load, loads
@@ -29,4 +31,22 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'convcost' has no attribute '{name}'")
 
 
-__all__ = ["ConvcostError", "ExitCode", "LayerRecord", "Report", "Rf", "Stack", "Totals", "analyze", "load", "loads", "__version__"]
+__all__ = [
+    "ConvcostError",
+    "ExitCode",
+    "LayerRecord",
+    "Report",
+    "Rf",
+    "Stack",
+    "Summary",
+    "Totals",
+    "analyze",
+    "check",
+    "compare",
+    "hdc_check",
+    "load",
+    "loads",
+    "predict",
+    "summary",
+    "__version__",
+]

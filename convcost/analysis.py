@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 from .arith import prod
 from .errors import ConvcostError
 from .gcpause import paused
-from .graph import Concat, Leaf, Node, Residual, Stack
+from .graph import Concat, Leaf, Node, Residual, Stack, channels_last
 from .rf import MAX_BITS, Field, merge
 from .runs import dilated_runs
 
@@ -255,6 +255,7 @@ def analyze(stack: Stack, *, batch: int = 1, dtype: str = "float32", memo: dict[
 def _analyze(stack: Stack, batch: int, dtype: str, memo: dict[Any, Any] | None) -> Report:
     nbytes = dtype_bytes(dtype)
     walk = _Walk(batch, nbytes, memo)
+    walk.warnings += filter(None, [channels_last(stack.input)])
     walk.many(stack.layers, walk.remembered(("start", stack.ndim), lambda: Field.start(stack.ndim)))
     for run in dilated_runs(stack.layers):
         if run.grids:

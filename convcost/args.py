@@ -5,7 +5,8 @@ Each raises ConvcostError("expected …, found …"); the caller adds the argume
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Container
 from typing import Any
 
 from .errors import ConvcostError, describe
@@ -19,6 +20,40 @@ Converter = Callable[[Any, int], Any]
 MAX_INT = 10**18  #: the largest size, stride, count… a layer argument may have: every count stays exact and printable
 
 ACTIVATIONS = ("relu", "relu6", "leakyrelu", "sigmoid", "tanh", "silu", "hswish", "hsigmoid", "gelu", "softmax", "identity")
+#: Other frameworks' names of those activations (for `act:` and for a kind written as a layer):
+#: each is refused with the name to write instead, never read silently.
+ACTIVATION_ALIASES = {
+    "swish": "silu",
+    "hardswish": "hswish",
+    "hard_swish": "hswish",
+    "h_swish": "hswish",
+    "relu_6": "relu6",
+    "leaky_relu": "leakyrelu",
+    "hardsigmoid": "hsigmoid",
+    "hard_sigmoid": "hsigmoid",
+    "h_sigmoid": "hsigmoid",
+}
+_DIMS = re.compile(r"^\(?\s*(\d+)((?:\s*[x×X,*]\s*\d+)+)\s*\)?$")
+
+
+def alias_hint(name: object, options: Container[str]) -> str:
+    """' (did you mean 'silu'? …)' when ``name`` is another framework's name of one of ``options``, else ''."""
+    known = ACTIVATION_ALIASES.get(str(name).lower())
+    if known is None or known not in options:
+        return ""
+    return f" (did you mean '{known}'? convcost calls {str(name).lower()} {known})"
+
+
+def dims_hint(value: object, ndim: int | None = None) -> str:
+    """'; write 3 or [3, 3]' for sizes written as text (``3x3``, ``(3, 3)``), else ''. ``ndim``:
+    the spatial axes of a window argument (which also takes one int for all); None for a shape."""
+    found = _DIMS.match(value.strip()) if isinstance(value, str) else None
+    if not found:
+        return ""
+    sizes = [found.group(1), *re.findall(r"\d+", found.group(2))]
+    if ndim is not None and len(set(sizes)) == 1:
+        return f"; write {sizes[0]} or [{', '.join(sizes[:1] * ndim)}]"
+    return f"; write [{', '.join(sizes)}]"
 
 
 def _int(value: Any, low: int, what: str) -> int:
@@ -48,6 +83,9 @@ def _axes(value: Any, ndim: int, low: int, what: str) -> tuple[int, ...]:
         if len(value) != ndim:
             raise ConvcostError(f"expected {what} or a list of {ndim} (one per spatial axis), found {describe(value)}")
         return tuple(_int(v, low, what) for v in value)
+    hint = dims_hint(value, ndim)
+    if hint:
+        raise ConvcostError(f"expected {what} or a list of {ndim} (one per spatial axis), found {describe(value)}{hint}")
     return (_int(value, low, what),) * ndim
 
 
@@ -73,7 +111,7 @@ def padding(value: Any, ndim: int) -> Pads | str:
     except ConvcostError:
         raise ConvcostError(
             f"expected a padding: a non-negative integer, a list of {ndim}, [[before, after], ...], 'same' or 'valid'; "
-            f"found {describe(value)}"
+            f"found {describe(value)}{dims_hint(value, ndim)}"
         ) from None
 
 
@@ -92,7 +130,7 @@ def probability(value: Any, ndim: int = 0) -> float:
 def choice(*options: str) -> Callable[[Any, int], str]:
     def convert(value: Any, ndim: int = 0) -> str:
         if not isinstance(value, str) or value.lower() not in options:
-            raise ConvcostError(f"expected one of {', '.join(options)}, found {describe(value)}")
+            raise ConvcostError(f"expected one of {', '.join(options)}, found {describe(value)}{alias_hint(value, options)}")
         return value.lower()
 
     convert.options = options  # type: ignore[attr-defined]  # read by the reference and the schema

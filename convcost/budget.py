@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from .analysis import Report
-from .errors import ConvcostError, Mark
+from .errors import ConvcostError, ExitCode, Mark
 from .graph import Budget
 from .runs import Run
 from .units import parse_bytes, parse_count
@@ -53,6 +53,11 @@ class Findings(NamedTuple):
     @property
     def ok(self) -> bool:
         return self.error is None and all(c.ok for c in self.checks)
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """What ``convcost check`` exits with for this file: 0 within, 1 over, 2 bad input."""
+        return ExitCode.BAD_INPUT if self.error else ExitCode.OK if self.ok else ExitCode.FAIL
 
 
 def parse_increase(text: str) -> Fraction:

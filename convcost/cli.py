@@ -229,7 +229,7 @@ def analyze(
     models: Annotated[
         list[Path],
         typer.Argument(
-            help="One or more model files (YAML). Several: one summary row per model.",
+            help="One or more model files (YAML), zoo:NAME for a bundled one, or - for standard input. Several: one summary row per model.",
             metavar="MODEL.yaml...",
             dir_okay=False,
             show_default=False,
@@ -265,6 +265,9 @@ def analyze(
     summary_only: SummaryOpt = False,
 ) -> None:
     """Per layer: output shape, params, MACs, activations, receptive field and coverage; totals with peak memory and bytes moved. --execute runs it too; --device-profile predicts its time."""
+    from .zoo import resolve
+
+    models = [resolve(str(m)) for m in models]
     run = Run(execute, backend=backend, device=device, warmup=warmup, repeat=repeat, threads=threads, seed=seed)
     profile = want_profile(device_profile, plot)
     if profile is not None and len(models) > 1:
@@ -274,9 +277,13 @@ def analyze(
     if rows_asked and len(models) > 1:
         fail(f"{rows_asked[0]}: chooses the rows of one model's table; several models already get one summary row each")
     if summary_only and len(rows_asked) > 1:
-        fail(f"--summary: shows no rows, so {rows_asked[0] if rows_asked[0] != '--summary' else rows_asked[1]} cannot take effect; drop one")
+        fail(
+            f"--summary: shows no rows, so {rows_asked[0] if rows_asked[0] != '--summary' else rows_asked[1]} cannot take effect; drop one"
+        )
     refuse_overwriting_inputs(output, models)
     refuse_overwriting_inputs(plot, models, "--plot")
+    if sum(str(m) == "-" for m in models) > 1:
+        fail("-: standard input can be read only once; give - once")
     from .output import same_file
 
     if plot is not None and output is not None and same_file(plot, output):
@@ -366,7 +373,10 @@ def compare(
     seed: SeedOpt = None,
     device_profile: ProfileOpt = None,
 ) -> None:
-    """The standard design beside its cheaper rewrites (or beside OTHER.yaml): a summary per design, then params and MACs per layer with their ratios and closed forms; --device-profile adds the predicted speed-up."""
+    """The standard design beside its cheaper rewrites (or beside OTHER.yaml): params and MACs per layer with their ratios and closed forms, then a summary per design; --device-profile adds the predicted speed-up."""
+    from .zoo import resolve
+
+    model, other = resolve(str(model)), (resolve(str(other)) if other is not None else None)
     run = Run(execute, backend=backend, device=device, warmup=warmup, repeat=repeat, threads=threads, seed=seed)
     profile = want_profile(device_profile)
     if other is not None and rewrites:
@@ -374,7 +384,7 @@ def compare(
     if other is not None and emit_yaml is not None:
         fail("--emit-yaml: writes rewritten designs; comparing with OTHER.yaml rewrites nothing")
     refuse_overwriting_inputs(output, [model] + ([other] if other else []))
-    from . import compare as comparing
+    from . import comparison as comparing
     from .render import compare as show
     from .render.machine import versioned
     from .rewrite import DEFAULT
@@ -487,6 +497,9 @@ def check(
     device_profile: ProfileOpt = None,
 ) -> None:
     """Budget guard for CI: each file's `budget:` (flags override it). Exit 0: within budget; 1: over; 2: bad input (every other file is still checked and reported)."""
+    from .zoo import resolve
+
+    models = [resolve(str(m)) for m in models]
     if (max_predicted_ms is None) != (device_profile is None):
         fail("--max-predicted-ms and --device-profile: each takes effect only with the other (e.g. --max-predicted-ms 5 -p t4)")
     profile = want_profile(device_profile)
@@ -546,6 +559,37 @@ def profiles(fmt: Annotated[Format, typer.Option("--format", "-f", help="table, 
     rows = show.all_profiles()
     render(fmt.value, output, lambda width: show.profiles_table(rows, width), json=lambda: show.profiles_json(rows),
            csv=lambda: show.profiles_csv(rows), markdown=lambda: show.profiles_markdown(rows))  # fmt: skip
+
+
+@app.command()
+@guarded
+def zoo(
+    name: Annotated[
+        Optional[str],
+        typer.Argument(help="A bundled model to print (or write with -o), e.g. resnet50.", metavar="[NAME]", show_default=False),
+    ] = None,  # fmt: skip
+    fmt: Annotated[
+        Format, typer.Option("--format", "-f", help="The list as table, json, csv or markdown (with NAME: its YAML).", rich_help_panel=OUT)
+    ] = Format.table,  # fmt: skip
+    output: OutputOpt = None,
+) -> None:
+    """The bundled models with params, MACs, input and what they are; with NAME, that model's YAML to copy and edit. zoo:NAME names one wherever a MODEL.yaml is taken: convcost analyze zoo:resnet50."""
+    from . import zoo as bundled
+
+    if name is None:
+        from .render import zoo as show
+
+        entries = bundled.catalog()
+        render(fmt.value, output, lambda width: show.zoo_table(entries, width), json=lambda: show.zoo_json(entries),
+               csv=lambda: show.zoo_csv(entries), markdown=lambda: show.zoo_markdown(entries))  # fmt: skip
+        return
+    if fmt != Format.table:
+        fail(f"--format {fmt.value}: with NAME, zoo prints the model's YAML; for its costs: convcost analyze zoo:{name} -f {fmt.value}")
+    from .output import emit
+
+    source = bundled.path(name)
+    refuse_overwriting_inputs(output, [source])
+    emit(output, source.read_text(encoding="utf-8"), utf8=True)
 
 
 @app.command()
@@ -649,6 +693,9 @@ def export(
     output: OutputOpt = None,
 ) -> None:
     """PyTorch source of a model: one nn.Module with the layers as attributes named after them, a forward() with residuals as + and concats as torch.cat, and def build() -> nn.Module. Needs torch (convcost\\[torch])."""
+    from .zoo import resolve
+
+    model = resolve(str(model))
     from .analysis import analyze as run_analysis
     from .output import emit
     from .spec import load

@@ -83,6 +83,15 @@ class Stack(NamedTuple):
         return len(self.input) - 1
 
 
+def channels_last(shape: Shape) -> str | None:
+    """A warning when an input shape reads as channels last ([224, 224, 3]): its last axis is 1,
+    3 or 4 while its first is at least 16 and more than 4 times as large."""
+    if len(shape) < 2 or shape[-1] not in (1, 3, 4) or shape[0] < 16 or shape[0] <= 4 * shape[-1]:
+        return None
+    turned = [shape[-1], *shape[:-1]]
+    return f"input {list(shape)} looks channels last; convcost reads channels first, [channels, then each spatial size]: did you mean {turned}?"
+
+
 def bind(nodes: tuple[Node, ...] | list[Node], shape: Shape) -> tuple[tuple[Node, ...], Shape]:
     """Bind every node to its input shape, in order; returns the bound nodes and the output shape."""
     bound: list[Node] = []

@@ -6,19 +6,21 @@ shorthand into a tree of Leaf / Residual / Concat, then binds it to the input sh
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
-from .args import activation, boolean, pos_int
+from .args import ACTIVATION_ALIASES, activation, alias_hint, boolean, dims_hint, pos_int
 from .errors import ConvcostError, Mark, closest, describe
 from .gcpause import paused
-from .graph import Budget, Concat, Leaf, Node, Residual, Stack, bind
-from .kinds import KINDS, load_plugins
+from .graph import Budget, Concat, Leaf, Node, Residual, Stack, bind, channels_last
+from .kinds import COMPOSITE, KINDS, load_plugins
+from .kinds.base import argument_hint
 from .kinds.misc import ACTIVATION_KINDS, BatchNorm
 from .names import Auto, Name, Space, render
 from .sizing import MAX_DEPTH, MAX_NODES, first_too_large
 from .units import parse_bytes, parse_count
-from .yamlio import LDict, LList, key_mark, mark_of, parse_yaml, read_text
+from .yamlio import MAX_FILE_BYTES, LDict, LList, decode, key_mark, mark_of, parse_yaml, read_text
 
 MAX_LAYERS = 250_000  #: leaves; SPEC says 1,000,000, but today a layer costs ~6 KB and ~0.2 ms (a million: 6 GB, minutes)
 TOP_KEYS = ("name", "input", "names", "defaults", "budget", "blocks", "layers")
@@ -27,14 +29,30 @@ BUDGET_KEYS = {"params": parse_count, "macs": parse_count, "flops": parse_count,
                "min_rf": lambda v: pos_int(v), "no_gridding": lambda v: boolean(v)}  # fmt: skip
 
 
+STDIN = "<stdin>"  #: how errors name the standard input (``convcost analyze -``)
+
+
 def load(source: str | Path, *, text: str | None = None) -> Stack:
-    """A Stack from a YAML file (or from ``text``, with ``source`` naming it in errors)."""
+    """A Stack from a YAML file, from standard input when ``source`` is ``-`` (named "stdin"), or
+    from ``text``, with ``source`` naming it in errors."""
+    stdin = str(source) == "-"
+    where = STDIN if stdin else str(source)
     if text is None:
-        text = read_text(source)
-    name = Path(str(source)).stem
+        text = read_stdin() if stdin else read_text(source)
+    name = "stdin" if stdin else Path(where).stem
     with paused():
-        data = parse_yaml(text, str(source))
-        return from_data(data, default_name=name, source=str(source))
+        data = parse_yaml(text, where)
+        return from_data(data, default_name=name, source=where)
+
+
+def read_stdin() -> str:
+    """Standard input's text, refused past MAX_FILE_BYTES like a file (an endless pipe included)."""
+    stream = getattr(sys.stdin, "buffer", sys.stdin)  # a replaced sys.stdin may be text only
+    try:
+        data = stream.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ConvcostError(f"cannot read standard input: {exc.strerror or exc}", path=STDIN) from None
+    return decode(data.encode("utf-8") if isinstance(data, str) else data, STDIN)
 
 
 def loads(text: str, name: str = "model") -> Stack:
@@ -62,6 +80,7 @@ def from_data(data: Any, *, default_name: str = "model", source: str | None = No
     name = data.get("name", default_name)
     if not isinstance(name, str):
         raise _fail(f"expected a string, found {describe(name)}", data, "name", "name")
+    _nested_top_keys(data)
     shape = _input(data)
     ndim = len(shape) - 1
     defaults = _defaults(data.get("defaults"), data)
@@ -83,14 +102,32 @@ def from_data(data: Any, *, default_name: str = "model", source: str | None = No
     nodes = expander.many(layers, "layers", {}, (), Space())
     if not nodes:
         raise _fail("the stack expands to no layers at all (empty repeats and blocks only)", data, "layers", "layers")
-    bound, _ = bind(_named(nodes), shape)
+    try:
+        bound, _ = bind(_named(nodes), shape)
+    except ConvcostError as exc:
+        exc.message += f" ({hint})" if (hint := channels_last(shape)) else ""
+        raise
     return Stack(name=name, input=shape, layers=bound, budget=budget, source=source)
+
+
+def _nested_top_keys(data: dict[str, Any]) -> None:
+    """``layers:`` (or another top-level key) indented under ``defaults:``, ``budget:`` or ``blocks:``."""
+    for section in ("defaults", "budget", "blocks"):
+        inner = data.get(section)
+        for key in (k for k in TOP_KEYS[1:] if isinstance(inner, dict) and k in inner and k not in data):
+            first = key_mark(data, next(iter(data)))
+            column = f"column {first.col}" if first else "the same column"
+            raise ConvcostError(f"indentation: '{key}' is indented under '{section}' — top-level keys start in {column} "
+                                f"(found top-level keys: {', '.join(map(str, data))})", path=f"{section}.{key}",
+                                mark=key_mark(inner, key))  # fmt: skip
 
 
 def _input(data: dict[str, Any]) -> tuple[int, ...]:
     value = data.get("input")
     if not isinstance(value, list) or not 2 <= len(value) <= 4:
-        raise _fail(f"expected 'input:' as [channels, 1 to 3 spatial sizes], found {describe(value)}", data, "input", "input")
+        written = value[0] if isinstance(value, list) and len(value) == 1 else value  # `[3x224x224]`
+        raise _fail(f"expected 'input:' as [channels, 1 to 3 spatial sizes], found {describe(value)}{dims_hint(written)}",
+                    data, "input", "input")  # fmt: skip
     try:
         return tuple(pos_int(v) for v in value)
     except ConvcostError as exc:
@@ -113,9 +150,10 @@ def _defaults(value: Any, data: Any) -> LDict:
             takes = set(cls.arguments()) | ({"bn", "act"} if cls.SHORTHAND else set())
             for arg_name in scoped:
                 if arg_name not in takes:
-                    raise _fail(f"{key} takes no '{arg_name}'{closest(arg_name, takes)}", scoped, arg_name, f"defaults.{key}.{arg_name}")
+                    hint = argument_hint(arg_name, takes)
+                    raise _fail(f"{key} takes no '{arg_name}'{hint}", scoped, arg_name, f"defaults.{key}.{arg_name}")
         elif key not in known:
-            raise _fail(f"no layer kind takes '{key}'{closest(key, known | set(KINDS))}", value, key, f"defaults.{key}")
+            raise _fail(f"no layer kind takes '{key}'{argument_hint(key, known | set(KINDS))}", value, key, f"defaults.{key}")
     return value  # type: ignore[return-value]  # an LDict: checked to be a dict above, built by the loader
 
 
@@ -279,6 +317,8 @@ class _Expander:
         elif isinstance(item, dict) and len(item) == 1:
             ((kind, args),) = item.items()
             mark = mark_of(item) or mark
+        elif isinstance(item, dict) and len(item) > 1:
+            raise self._keys_error(item, path, mark)
         else:
             raise ConvcostError("expected a layer: a kind name or a one-key mapping {kind: {arguments}}, found "
                                 + describe(item), path=path, mark=mark_of(item) or mark)  # fmt: skip
@@ -297,8 +337,26 @@ class _Expander:
             return self._block(kind, args, mark, path, stack, space, sole)
         if kind not in KINDS and kind not in load_plugins():
             options = list(KINDS) + ["residual", "concat", "repeat"] + list(self.blocks)
-            raise ConvcostError(f"unknown layer kind '{kind}'{closest(kind, options)}", path=path, mark=mark)
+            hint = alias_hint(kind, options) or closest(kind, options)
+            raise ConvcostError(f"unknown layer kind '{kind}'{hint}", path=path, mark=mark)
         return self._leaves(kind, args, mark, path, space)
+
+    def _keys_error(self, item: dict[str, Any], path: str, mark: Mark | None) -> ConvcostError:
+        """A layer mapping with more than one key: a layer, or arguments, at the level of the kind.
+        On lines of their own that is an indentation mistake, located at the second key."""
+        first, other = list(item)[:2]
+        found = f"(found keys: {', '.join(map(str, item))})"
+        at, first_at = key_mark(item, other), key_mark(item, first)
+        if other in {*KINDS, *COMPOSITE, *self.blocks, *ACTIVATION_ALIASES}:
+            fix = f"a layer is one kind; start '{other}' on its own line with '- '"
+        elif first in {*KINDS, *COMPOSITE, *self.blocks}:
+            fix = f"indent the arguments under {first}"
+        else:
+            fix = "a layer is a kind name or a one-key mapping {kind: {arguments}}"
+        if at and first_at and at.line != first_at.line:
+            return ConvcostError(f"indentation: '{other}' is at the level of '{first}' — {fix} {found}", path=path, mark=at)
+        return ConvcostError(f"expected a layer: a kind name or a one-key mapping {{kind: {{arguments}}}}, found several keys {found}",
+                             path=path, mark=mark_of(item) or mark)  # fmt: skip
 
     def _leaves(self, kind: str, args: dict[str, Any], mark: Mark | None, path: str, space: Space) -> list[Node]:
         cls = KINDS[kind]

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from .errors import ConvcostError, Mark, describe
+from .indent import explain
 
 _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -150,6 +151,12 @@ def read_text(path: str | Path) -> str:
         raise ConvcostError(f"cannot read file: {exc.strerror or exc}", path=str(path)) from None
     except MemoryError:
         raise ConvcostError("cannot read file: out of memory", path=str(path)) from None
+    return decode(data, str(path))
+
+
+def decode(data: bytes, path: str) -> str:
+    """The text of ``data`` (at most MAX_FILE_BYTES + 1 bytes, read from ``path``): too large,
+    binary or non-UTF-8 data is an input error."""
     if len(data) > MAX_FILE_BYTES:
         raise ConvcostError(f"the file is larger than {MAX_FILE_BYTES // 2**20} MiB; a model file is far smaller (refusing)",
                             mark=Mark(str(path), 1, 1))  # fmt: skip
@@ -179,6 +186,9 @@ def parse_yaml(text: str, filename: str | None = None) -> Any:
         if "\t" in line[: len(line) - len(line.lstrip())] or (mark and line[mark.column : mark.column + 1] == "\t"):
             tab = line.index("\t")
             raise ConvcostError("tabs are not allowed in YAML indentation; use spaces", mark=where._replace(col=tab + 1)) from None
+        indentation = explain(text, mark.line, mark.column, problem) if mark else None
+        if indentation:
+            raise ConvcostError(indentation[0], mark=where._replace(col=indentation[1])) from None
         if "constructor for the tag" in problem:
             problem = f"tags that construct objects are not allowed: {problem}"
         raise ConvcostError(f"YAML error: {problem}", mark=where) from None

@@ -158,14 +158,17 @@ def test_pre_commit_hook_for_real(tmp_path: Path) -> None:
     if not (ROOT / ".git").exists():
         pytest.skip("the project is not a git checkout")
     repo = tmp_path / "user"
-    repo.mkdir()
+    (repo / "models").mkdir(parents=True)
     git(repo, "init", "-q")
-    (repo / "ok.yaml").write_text("input: [3, 8, 8]\nbudget: {params: 1K}\nlayers: [conv: {out: 2, kernel: 3}]\n")
-    (repo / "big.yaml").write_text("input: [3, 8, 8]\nbudget: {params: 10}\nlayers: [conv: {out: 2, kernel: 3}]\n")
+    (repo / "models" / "ok.yaml").write_text("input: [3, 8, 8]\nbudget: {params: 1K}\nlayers: [conv: {out: 2, kernel: 3}]\n")
+    (repo / "models" / "big.yaml").write_text("input: [3, 8, 8]\nbudget: {params: 10}\nlayers: [conv: {out: 2, kernel: 3}]\n")
+    (repo / "ci.yaml").write_text("on: [push]\njobs: {}\n")  # not a model, outside models/: the hook never sees it
     git(repo, "add", "-A")
     env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "cache")}
     cmd = [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), "convcost-check", "--files"]
-    passed = subprocess.run([*cmd, "ok.yaml"], cwd=repo, capture_output=True, text=True, env=env, timeout=900)
-    assert passed.returncode == 0, passed.stdout + passed.stderr
-    failed = subprocess.run([*cmd, "big.yaml"], cwd=repo, capture_output=True, text=True, env=env, timeout=900)
+    passed = subprocess.run([*cmd, "models/ok.yaml", "ci.yaml"], cwd=repo, capture_output=True, text=True, env=env, timeout=900)
+    assert passed.returncode == 0 and "Passed" in passed.stdout, passed.stdout + passed.stderr
+    skipped = subprocess.run([*cmd, "ci.yaml"], cwd=repo, capture_output=True, text=True, env=env, timeout=900)
+    assert skipped.returncode == 0 and "no files to check" in skipped.stdout, skipped.stdout
+    failed = subprocess.run([*cmd, "models/big.yaml"], cwd=repo, capture_output=True, text=True, env=env, timeout=900)
     assert failed.returncode == 1 and "FAIL" in failed.stdout, failed.stdout

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 import convcost
 from convcost.cli import app
-from convcost.compare import compare
+from convcost.comparison import compare
 from convcost.graph import leaves
 from convcost.rewrite import rewrite
 

@@ -126,7 +126,7 @@ def test_the_readme_has_commands_to_run() -> None:
 
 
 @pytest.mark.parametrize("command", _readme_commands())
-def test_readme_commands_run(command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_readme_commands_run(command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     """Each runs as written from the repository root: exit 0, or 1 where it checks a budget or rates.
     A line that needs an optional extra (torch, onnx, matplotlib) is skipped, saying which, where it
     is not installed; calibrate measures for a moment only (the README's --seconds is for users)."""
@@ -135,15 +135,23 @@ def test_readme_commands_run(command: str, tmp_path: Path, monkeypatch: pytest.M
 
     for module in needs(command):
         pytest.importorskip(module, reason=f"the README line needs {module}: {command}")
+    import io
+
     for part in command.split(" && "):
-        args = []
-        for a in shlex.split(part)[1:]:
-            a = a.replace("out/", str(tmp_path) + "/")
-            args += sorted(glob.glob(a)) if "*" in a else [a]
-        if args[0] == "calibrate" and "--seconds" in args:
-            args[args.index("--seconds") + 1] = "0.5"
-        code = run(args)
-        assert code in ((0, 1) if args[0] in ("check", "hdc-check") else (0,)), part
+        piped = None  # `convcost A | convcost B`: what A printed is B's standard input
+        for stage in part.split(" | "):
+            args = []
+            for a in shlex.split(stage)[1:]:
+                a = a.replace("out/", str(tmp_path) + "/")
+                args += sorted(glob.glob(a)) if "*" in a else [a]
+            if args[0] == "calibrate" and "--seconds" in args:
+                args[args.index("--seconds") + 1] = "0.5"
+            if piped is not None:
+                monkeypatch.setattr("sys.stdin", io.StringIO(piped))
+            capsys.readouterr()
+            code = run(args)
+            piped = capsys.readouterr().out
+            assert code in ((0, 1) if args[0] in ("check", "hdc-check") else (0,)), stage
 
 
 def test_no_link_leaves_the_repository() -> None:

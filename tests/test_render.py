@@ -14,7 +14,7 @@ import convcost
 from convcost import hdc
 from convcost.budget import check_file
 from convcost.cli import app
-from convcost.compare import compare
+from convcost.comparison import compare
 from convcost.render import check as check_render
 from convcost.render import compare as compare_render
 from convcost.render import hdc as hdc_render

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 import convcost
 from convcost.cli import app
-from convcost.compare import compare
+from convcost.comparison import compare
 from convcost.rewrite import rewrite
 
 from .conftest import LAYERS

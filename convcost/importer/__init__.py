@@ -13,7 +13,7 @@ from math import prod
 from typing import Any
 
 from ..errors import ConvcostError
-from .graph import Op, structure
+from .graph import LAYER, Op, located, structure
 
 MAX_INPUT = 2**28  #: elements of one sample: the torch import runs the model on it once
 
@@ -37,13 +37,40 @@ def _unique(ops: list[Op]) -> None:
             args["name"] = name
 
 
+class Ops(list[Op]):
+    """A reader's ops and the source they were read from (FILE.onnx, FILE.py:FACTORY), which the
+    messages of ``to_yaml`` name."""
+
+    origin = ""
+
+
+def from_source(error: ConvcostError, origin: str) -> ConvcostError:
+    """``error`` naming ``origin`` first, unless it names the file or an option already."""
+    file = origin.rsplit(":", 1)[0] if ":" in origin and not origin.lower().endswith(".onnx") else origin
+    if not origin or error.mark or error.path or error.message.startswith((file, f"'{file}", "--input")):
+        return error
+    return ConvcostError(f"{origin}: {error.message}", code=error.code)
+
+
 def to_yaml(ops: list[Op], name: str, header: str) -> str:
-    """The ops as YAML text, verified (see the module's docstring)."""
+    """The ops as YAML text, verified (see the module's docstring); errors name the source when
+    ``ops`` came from ``read_source``."""
+    try:
+        return _to_yaml(ops, name, header)
+    except ConvcostError as exc:
+        raise from_source(exc, getattr(ops, "origin", "")) from None
+
+
+def _to_yaml(ops: list[Op], name: str, header: str) -> str:
     from ..yamlio import dump
 
     ops, entries = structure(ops)
     if not entries:
         raise ConvcostError("the model has no layers: it returns its input unchanged")
+    for op in ops:
+        if any(d <= 0 for d in op.shape):
+            raise located(op, f"the model gives it the shape {list(op.shape)}, which has no elements; "
+                              "the source model itself is invalid here")  # fmt: skip
     _unique(ops)
     data = {"name": name, "input": list(ops[0].shape), "names": "as-written", "layers": entries}
     text = dump(data, header)
@@ -59,7 +86,9 @@ def verify(text: str, ops: list[Op]) -> None:
     try:
         report = analyze(loads(text))
     except ConvcostError as exc:
-        raise ConvcostError(f"the written YAML does not analyse ({exc}); this is a convcost bug, please report it") from None
+        raise _invalid_op(ops) or ConvcostError(
+            f"the written YAML does not analyse ({exc}); this is a convcost bug, please report it"
+        ) from None
     records = {r.name: r for r in report.layers}
     for op in ops:
         mine = [records[_args(e)["name"]] for e in op.layers if _args(e)["name"] in records]
@@ -72,6 +101,27 @@ def verify(text: str, ops: list[Op]) -> None:
         if op.params is not None and params != op.params and not any("unknown" in e for e in op.layers):
             raise ConvcostError(f"{op.source} '{op.name}': convcost counts {params:,} params where the model has {op.params:,}; "
                                 "it has no exact kind")  # fmt: skip
+
+
+def _invalid_op(ops: list[Op]) -> ConvcostError | None:
+    """The first op whose own layers do not analyse on its own input (groups 0, a kernel larger
+    than the input): the source model's values, not the nesting, are what convcost refuses."""
+    from copy import deepcopy
+
+    from ..analysis import analyze
+    from ..spec import loads
+    from ..yamlio import dump
+
+    for op in ops:
+        if op.role != LAYER or not op.layers:
+            continue
+        given = list(ops[op.inputs[0]].shape)
+        try:
+            analyze(loads(dump({"input": given, "names": "as-written", "layers": deepcopy(op.layers)})))
+        except ConvcostError as exc:
+            field = ".".join((exc.path or "").split(".")[2:])  # layers[0].conv.groups → groups
+            return located(op, f"{field + ': ' if field else ''}{exc.message}; the source model itself is invalid here (input {given})")
+    return None
 
 
 def parse_input(text: str) -> tuple[int, ...]:
@@ -87,7 +137,18 @@ def parse_input(text: str) -> tuple[int, ...]:
 
 
 def read_source(source: str, input_shape: tuple[int, ...] | None, allow_unknown: bool) -> tuple[list[Op], str, tuple[int, ...]]:
-    """FILE.onnx, FILE.py:FACTORY or package.module:FACTORY → (ops, a default model name, the input shape)."""
+    """FILE.onnx, FILE.py:FACTORY or package.module:FACTORY → (ops, a default model name, the input
+    shape). Errors name the source; so do those of ``to_yaml`` on the ops."""
+    try:
+        ops, name, shape = _read_source(source, input_shape, allow_unknown)
+    except ConvcostError as exc:
+        raise from_source(exc, source) from None
+    found = Ops(ops)
+    found.origin = source
+    return found, name, shape
+
+
+def _read_source(source: str, input_shape: tuple[int, ...] | None, allow_unknown: bool) -> tuple[list[Op], str, tuple[int, ...]]:
     if source.lower().endswith(".onnx"):
         try:
             from . import from_onnx

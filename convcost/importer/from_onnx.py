@@ -18,6 +18,7 @@ except ModuleNotFoundError as exc:  # the extra is not installed: importer.read_
     raise ImportError(str(exc)) from None
 
 from ..errors import ConvcostError
+from . import onnx_file
 from .graph import ADD, CAT, INPUT, LAYER, MUL, Entry, Op, Shape, named
 from .kinds_map import Unknown, adaptive, conv_entry, mean_entries, pool_entry, reshape_entries, upsample_entry
 
@@ -46,6 +47,8 @@ def scope_name(node: Any, index: int) -> tuple[str, str]:
     if not name.startswith("/"):
         return name, ""
     parts = [p for p in name.split("/") if p]
+    if not parts:  # a name of slashes only
+        return node.op_type.lower(), ""
     segments: list[str] = []
     for part in parts[:-1]:
         if segments and part.startswith(segments[-1] + "."):
@@ -127,8 +130,8 @@ class _Reader:
     def constant(self, node: Any) -> None:
         if node.op_type == "Constant":
             value = _attrs(node).get("value")
-            if value is not None:
-                self.constants[node.output[0]] = numpy_helper.to_array(value)
+            if value is not None and (small := _constant(value, SMALL)) is not None:  # a weight's data is never read
+                self.constants[node.output[0]] = small
         elif node.op_type == "Identity" and node.input[0] in self.inits:  # an exporter's alias of a weight
             self.inits[node.output[0]] = self.inits[node.input[0]]
         elif node.op_type == "Identity" and self.value(node.input[0]) is not None:
@@ -396,25 +399,55 @@ class _Reader:
 def _small(tensor: Any) -> Any:
     """A small initializer's value (axes, bounds, shapes) as numpy; None for weights, whose data
     is never read."""
-    if prod(tensor.dims) > SMALL or tensor.data_location == onnx.TensorProto.EXTERNAL:
-        return None
-    return numpy_helper.to_array(tensor)
+    return _constant(tensor, SMALL)
 
 
 def _infer(model: Any, source: str) -> Any:
+    """ONNX shape inference, without its data propagation: ``fold_shapes`` folds shape arithmetic
+    itself, bounded, where ONNX's would build whatever a chain of Concats of constants makes (a
+    1 KB file: 2^33 elements, std::bad_alloc)."""
     try:
-        return shape_inference.infer_shapes(model, strict_mode=True, data_prop=True)
+        return shape_inference.infer_shapes(model, strict_mode=True, data_prop=False)
     except Exception as exc:  # noqa: BLE001 — onnx raises its own errors for graphs that do not check
         raise ConvcostError(
             f"{source}: ONNX shape inference fails ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
         ) from None
 
 
+MAX_FOLD = 1024  #: elements of a value folded: shape arithmetic works on vectors of a few; larger values are not folded
+
+
+def _constant(tensor: Any, limit: int) -> Any:
+    """A tensor's value as numpy when it has at most ``limit`` elements and its data is here, else None."""
+    if tensor.data_location == onnx.TensorProto.EXTERNAL or any(d < 0 for d in tensor.dims) or prod(tensor.dims) > limit:
+        return None
+    return numpy_helper.to_array(tensor)
+
+
+def _folded_size(kind: str, values: list[Any], attrs: dict[str, Any]) -> int:
+    """The elements ``_fold`` would make, computed before it makes them (numpy's errors for
+    values that do not fit are raised here: ValueError, IndexError)."""
+    import numpy as np
+
+    if kind in ("Add", "Sub", "Mul", "Div", "Mod"):
+        return prod(np.broadcast_shapes(*(v.shape for v in values)))
+    if kind == "Concat":
+        return sum(v.size for v in values)
+    if kind == "Gather":
+        kept = list(values[0].shape)
+        del kept[attrs.get("axis", 0)]  # the axis gathered along: replaced by the indices' shape
+        return prod(kept) * values[1].size
+    return max((v.size for v in values), default=0)
+
+
 def _fold(node: Any, values: list[Any], attrs: dict[str, Any]) -> Any:
-    """One node of shape arithmetic on known values (numpy), or None."""
+    """One node of shape arithmetic on known values (numpy), or None (also for a value of more
+    than MAX_FOLD elements, which is not folded)."""
     import numpy as np
 
     kind = node.op_type
+    if _folded_size(kind, values, attrs) > MAX_FOLD:
+        return None
     if kind == "Gather":
         return np.take(values[0], values[1], axis=attrs.get("axis", 0))
     if kind == "Unsqueeze":
@@ -466,13 +499,17 @@ def fold_shapes(model: Any, source: str) -> Any:
             attrs = _attrs(node)
             value = None
             if node.op_type == "Constant" and "value" in attrs:
-                known[node.output[0]] = numpy_helper.to_array(attrs["value"])
+                if (constant := _constant(attrs["value"], MAX_FOLD)) is not None:
+                    known[node.output[0]] = constant
             elif node.op_type == "Shape" and node.input[0] in dims and not attrs:
                 import numpy as np
 
                 value = np.array(dims[node.input[0]], dtype=np.int64)
             elif node.op_type in FOLDED and node.input and all(x in known for x in node.input if x):
-                value = _fold(node, [known[x] for x in node.input if x], attrs)
+                import numpy as np
+
+                with np.errstate(all="ignore"):  # a crafted Div by 0 or an overflow folds to what numpy gives, without a warning line
+                    value = _fold(node, [known[x] for x in node.input if x], attrs)
             if value is None:
                 kept.append(node)
                 continue
@@ -503,12 +540,7 @@ def _drop_weight_data(model: Any) -> None:
 
 def read(path: str, input_shape: Shape | None, *, allow_unknown: bool = False) -> list[Op]:
     """The ONNX file at ``path`` as ops."""
-    try:
-        model = onnx.load(path, load_external_data=False)  # only the graph and the weights' shapes are read
-    except FileNotFoundError:
-        raise ConvcostError(f"{path}: no such file") from None
-    except Exception as exc:  # noqa: BLE001 — a file that is not an ONNX model raises protobuf's errors
-        raise ConvcostError(f"{path}: not an ONNX model ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})") from None
+    model = onnx_file.load(path)  # only the graph and the weights' shapes are read, in bounded memory
     if not model.graph.node:
         raise ConvcostError(f"{path}: an empty ONNX graph (no nodes)")
     _drop_weight_data(model)

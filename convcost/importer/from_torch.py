@@ -13,6 +13,7 @@ import importlib.util
 import io
 import operator
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,63 @@ ACT_MODULES: dict[type[nn.Module], str] = {
 }  # fmt: skip
 
 
+class _Stderr(io.TextIOBase):
+    """The user's code's stdout: stderr, where a closed or missing one takes the text silently."""
+
+    def __init__(self, target: Any) -> None:
+        self.target = target
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        with contextlib.suppress(OSError, ValueError, AttributeError):  # closed: fd 2 gone, or sys.stderr None
+            self.target.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            self.target.flush()
+
+    def fileno(self) -> int:
+        return int(self.target.fileno()) if self.target is not None else super().fileno()
+
+    def isatty(self) -> bool:
+        return bool(self.target is not None and self.target.isatty())
+
+
+@contextlib.contextmanager
+def user_code() -> Iterator[None]:
+    """Around the user's code (the model file, the factory, forward()): what it prints goes to
+    stderr, so the YAML on stdout stays clean."""
+    with contextlib.redirect_stdout(_Stderr(sys.stderr)):
+        yield
+
+
+def stopped(exc: BaseException, doing: str) -> str:
+    """What the user's code raised or exited with (anything but KeyboardInterrupt), in words."""
+    if isinstance(exc, SystemExit):
+        return f"the model file exited (SystemExit {exc.code}) while {doing}"
+    first = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{doing} raised {type(exc).__name__}{': ' + first if first else ''}"
+
+
+def _run_file(path: Path) -> Any:
+    """The module of a Python file, run as ``python FILE.py`` would (no arguments on sys.argv)."""
+    spec = importlib.util.spec_from_file_location(f"convcost_import_{path.stem}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    saved = sys.argv
+    sys.path.insert(0, str(path.resolve().parent))
+    sys.argv = [str(path)]  # an argparse at the top of the file sees no arguments, not convcost's
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.pop(0)
+        sys.argv = saved
+    return module
+
+
 def load_factory(target: str) -> nn.Module:
     """``path/to/file.py:factory`` or ``package.module:factory`` → the module it builds."""
     where, sep, attr = target.rpartition(":")
@@ -40,29 +98,25 @@ def load_factory(target: str) -> nn.Module:
         raise ConvcostError(
             f"'{target}': expected FILE.py:FACTORY or package.module:FACTORY (a function or class that builds the nn.Module)"
         )
+    doing = "importing the model file"
     try:
-        if where.endswith(".py") or "/" in where or "\\" in where:
-            path = Path(where)
-            if not path.is_file():
-                raise ConvcostError(f"{where}: no such Python file")
-            spec = importlib.util.spec_from_file_location(f"convcost_import_{path.stem}", path)
-            assert spec is not None and spec.loader is not None
-            module = importlib.util.module_from_spec(spec)
-            sys.path.insert(0, str(path.resolve().parent))
-            try:
-                spec.loader.exec_module(module)
-            finally:
-                sys.path.pop(0)
-        else:
-            module = importlib.import_module(where)
-        factory = getattr(module, attr, None)
-        if factory is None or not callable(factory):
-            raise ConvcostError(f"{where} has no callable '{attr}'")
-        model = factory()
-    except ConvcostError:
+        with user_code():
+            if where.endswith(".py") or "/" in where or "\\" in where:
+                path = Path(where)
+                if not path.is_file():
+                    raise ConvcostError(f"{where}: no such Python file")
+                module = _run_file(path)
+            else:
+                module = importlib.import_module(where)
+            factory = getattr(module, attr, None)
+            if factory is None or not callable(factory):
+                raise ConvcostError(f"{where} has no callable '{attr}'")
+            doing = "building the model"
+            model = factory()
+    except (ConvcostError, KeyboardInterrupt):
         raise
-    except Exception as exc:  # noqa: BLE001 — the user's code: whatever it raises is one line
-        raise ConvcostError(f"{target}: building the model raised {type(exc).__name__}: {exc}") from None
+    except BaseException as exc:  # noqa: BLE001 — the user's code: whatever it raises or exits with is one line
+        raise ConvcostError(f"{target}: {stopped(exc, doing)}") from None
     if not isinstance(model, nn.Module):
         raise ConvcostError(f"{target} returned {type(model).__name__}, not a torch.nn.Module")
     return model
@@ -96,14 +150,23 @@ class _Reader:
 
     def trace(self) -> fx.GraphModule:
         try:
-            gm = fx.symbolic_trace(self.model)
-        except Exception as exc:  # noqa: BLE001 — torch.fx's TraceError and whatever the forward raises while tracing
+            with user_code():
+                gm = fx.symbolic_trace(self.model)
+        except KeyboardInterrupt:
+            raise
+        except SystemExit as exc:
+            raise ConvcostError(stopped(exc, "torch.fx was tracing forward()")) from None
+        except BaseException as exc:  # noqa: BLE001 — torch.fx's TraceError and whatever the forward raises while tracing
             raise ConvcostError(f"torch.fx cannot trace the model ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
                                 "forward() has control flow or shape arithmetic that torch.fx cannot trace symbolically") from None  # fmt: skip
         try:
-            with torch.no_grad(), contextlib.redirect_stderr(io.StringIO()):  # ShapeProp prints a traceback before raising
+            with user_code(), torch.no_grad(), contextlib.redirect_stderr(io.StringIO()):  # ShapeProp prints a traceback before raising
                 ShapeProp(gm).propagate(torch.zeros(1, *self.input_shape))
-        except Exception as exc:  # noqa: BLE001 — a model that rejects this input shape raises anything
+        except KeyboardInterrupt:
+            raise
+        except SystemExit as exc:
+            raise ConvcostError(stopped(exc, "forward() was running on a zero input")) from None
+        except BaseException as exc:  # noqa: BLE001 — a model that rejects this input shape raises anything
             while exc.__cause__ is not None and isinstance(exc.__cause__, Exception):
                 exc = exc.__cause__
             first = str(exc).splitlines()[0] if str(exc) else ""
@@ -309,10 +372,13 @@ def _permute(node: fx.Node, rank: int, last: bool) -> bool | None:
     """None: not a permute; True: to channels-last (0, 2, …, 1); False: back (0, n, 1, …)."""
     if not (node.op == "call_method" and node.target == "permute" or node.op == "call_function" and node.target is torch.permute):
         return None
-    args: Any = node.args
-    dims: Any = args[1:] if node.op == "call_method" else args[1]
-    if len(dims) == 1 and isinstance(dims[0], (list, tuple)):  # permute((0, 2, 3, 1)) or permute(0, 2, 3, 1)
+    dims: Any = node.args[1:]  # x.permute(0, 2, 3, 1), x.permute((0, 2, 3, 1)), torch.permute(x, (0, 2, 3, 1))
+    if not dims:  # x.permute(dims=…), torch.permute(x, dims=…)
+        dims = (node.kwargs.get("dims", ()),)
+    if len(dims) == 1 and isinstance(dims[0], (list, tuple)):
         dims = dims[0]
+    if not all(isinstance(d, int) for d in dims):
+        raise Unknown(f"permute with dims {dims!r} that are not constants")
     dims = tuple(d % rank for d in dims)
     if not last and dims == (0, *range(2, rank), 1):
         return True

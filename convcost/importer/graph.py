@@ -21,6 +21,11 @@ from ..errors import ConvcostError
 Entry = dict[str, Any]  #: one YAML layer: {kind: args}
 Shape = tuple[int, ...]
 
+#: Residuals and concats nested in one another that an import writes. The YAML nests three or four
+#: levels per one (a list item, its mapping, the branch lists), which the YAML reader reads back
+#: only to about 60 concats or 85 residuals deep; real nets nest fewer than 20.
+MAX_NESTING = 40
+
 #: What an op does with its inputs.
 INPUT, LAYER, ADD, CAT, MUL = "input", "layer", "add", "cat", "mul"
 
@@ -179,7 +184,7 @@ def nest(ops: list[Op]) -> list[Entry]:
     idom = dominators(ops)
     placed = [False] * len(ops)
 
-    def region(start: int, end: int) -> list[Entry]:
+    def region(start: int, end: int, depth: int) -> list[Entry]:
         entries: list[Entry] = []
         v = end
         while v != start:
@@ -197,8 +202,11 @@ def nest(ops: list[Op]) -> list[Entry]:
                 entries.extend(reversed(op.layers))
                 v = op.inputs[0]
                 continue
+            if depth > MAX_NESTING:
+                raise located(op, f"residuals and concats nested more than {MAX_NESTING} deep (branches in branches); "
+                                  f"convcost writes at most {MAX_NESTING}: refusing")  # fmt: skip
             fork = idom[v]
-            branches = [region(fork, j) for j in op.inputs]
+            branches = [region(fork, j, depth + 1) for j in op.inputs]
             if op.role == ADD:
                 if len(branches) != 2:
                     raise located(op, f"an addition of {len(branches)} tensors has no kind (residual adds two)")
@@ -213,7 +221,7 @@ def nest(ops: list[Op]) -> list[Entry]:
         entries.reverse()
         return entries
 
-    entries = region(0, len(ops) - 1)
+    entries = region(0, len(ops) - 1, 1)
     for i, op in enumerate(ops[1:], 1):
         if not placed[i]:
             raise located(op, "its output is used on two paths that do not nest as a residual or a concat (a long skip); "

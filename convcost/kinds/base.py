@@ -7,7 +7,7 @@ Shapes are channels first, without the batch: ``(C, *spatial)``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any, ClassVar, TypeVar
 
 from ..args import REQUIRED, Converter
@@ -53,6 +53,32 @@ ARGUMENT_DOCS = {
     "squeeze": "the hidden width S itself (else C / reduction)",
     "divisor": "round C / reduction to a multiple of this, as torchvision's _make_divisible (MobileNetV3: 8)",
 }
+
+
+#: Other frameworks' names of arguments (PyTorch, Keras) → the hint an unknown-argument error gives.
+ARGUMENT_ALIASES = {
+    "out_channels": "out",
+    "filters": "out",
+    "channels": "out",
+    "out_features": "out",
+    "units": "out",
+    "kernel_size": "kernel",
+    "pool_size": "kernel",
+    "strides": "stride",
+    "dilation_rate": "dilation",
+    "use_bias": "bias",
+}
+_INFERRED = ("in_channels", "in_features", "input_channels")  #: read from the previous layer's output
+
+
+def argument_hint(name: object, known: Collection[str]) -> str:
+    """How an unknown argument name should be written: another framework's name, else the closest known one."""
+    if str(name) in _INFERRED:
+        return f" (the input channels are inferred from the previous layer: drop {name})"
+    alias = ARGUMENT_ALIASES.get(str(name))
+    if alias in known:
+        return f" (did you mean '{alias}'? convcost calls {name} {alias})"
+    return closest(str(name), known)
 
 
 def arg(convert: Converter, default: Any = REQUIRED) -> Any:
@@ -142,7 +168,7 @@ class Kind:
         for key, value in args.items():
             if key not in known:
                 options = ", ".join(known) or "no arguments"
-                raise ConvcostError(f"unknown argument '{key}' for {cls.kind}; expected {options}{closest(key, known)}",
+                raise ConvcostError(f"unknown argument '{key}' for {cls.kind}; expected {options}{argument_hint(key, known)}",
                                     path=str(key), mark=marks.get(key) if marks else None)  # fmt: skip
             try:
                 values[key] = known[key].convert(value, ndim)  # type: ignore[misc]  # arguments() keeps only fields with a converter
@@ -225,4 +251,4 @@ def need_divisible(value: int, by: int, what: str, arg_name: str) -> None:
         raise fit_error(f"{what}={value} is not divisible by {arg_name}={by}", arg_name)
 
 
-__all__ = ["Kind", "Shape", "arg", "internal", "fit_error", "need_divisible", "describe"]
+__all__ = ["Kind", "Shape", "arg", "argument_hint", "internal", "fit_error", "need_divisible", "describe"]

@@ -31,13 +31,14 @@ class View(NamedTuple):
 
 
 def _measured(records: Sequence[LayerRecord], macs: int) -> dict[str, Any] | None:
-    if not all(r.measured for r in records):
+    measured = [r.measured for r in records if r.measured]
+    if len(measured) < len(records):
         return None
-    first = dict(records[0].measured or {})
+    first = dict(measured[0])
     for key in ("ms_median", "ms_min", "ms_max"):
-        first[key] = sum(r.measured[key] for r in records)  # type: ignore[index]  # every record is measured (checked above)
-    first["shape_ok"] = all(r.measured["shape_ok"] for r in records)  # type: ignore[index]
-    first["output"] = records[-1].measured["output"]  # type: ignore[index]
+        first[key] = sum(m[key] for m in measured)
+    first["shape_ok"] = all(m["shape_ok"] for m in measured)
+    first["output"] = measured[-1]["output"]
     first["gmacs_per_s"] = macs / (first["ms_median"] / 1000) / 1e9 if first["ms_median"] > 0 and macs else None
     return first
 
