@@ -77,10 +77,11 @@ def calibrate(name: str, backend: str, device: str, batch: int, seconds: float, 
     The profile's peak is the best of the matmul and the dense conv layers, its bandwidth the best
     of the large copy and the memory-bound layers (a small layer's data stays in cache, and the
     layers of a model at small batches mostly do too): every class's efficiency is then ≤ 1."""
-    import convcost
-    from convcost.backends.execute import execute
-
+    from .analysis import analyze
+    from .backends.execute import execute
+    from .graph import leaves
     from .roofline import bound, layer_class
+    from .spec import loads
 
     steps = 1 + len(LAYERS)
     say(f"[ 1/{steps}] float32 matmul and memory copy on {backend}/{device} …")
@@ -88,9 +89,9 @@ def calibrate(name: str, backend: str, device: str, batch: int, seconds: float, 
     say(f"         matmul {matmul / 1e9:,.1f} GFLOP/s, copy {copy / 1e9:,.1f} GB/s")
     measured: dict[str, tuple[float, int, int]] = {}  # class → (best ms, FLOPs, bytes)
     for i, (cls, text) in enumerate(LAYERS.items(), start=2):
-        stack = convcost.loads(text)
-        report = convcost.analyze(stack, batch=batch)
-        leaf = next(iter(convcost.graph.leaves(stack.layers)))
+        stack = loads(text)
+        report = analyze(stack, batch=batch)
+        leaf = next(iter(leaves(stack.layers)))
         assert layer_class(leaf)[0] == cls.split(":")[0], cls  # the layer represents its class
         first = execute(stack, report, backend_name=backend, device=device, warmup=1, repeat=2)
         each = max(min(first.total_ms), 1e-3) / 1000

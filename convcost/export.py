@@ -4,7 +4,7 @@ after them), a ``forward`` that reads like hand-written code (residuals as ``+``
 
 Each layer is its kind's own ``torch_module`` (the module ``--execute`` runs and the tests hold
 against convcost's counts), written back as its constructor call: torch.nn modules from their
-attributes, convcost's helpers (``backends.torch_build.Helper``) from the arguments they keep,
+attributes, convcost's helpers (``ops.torch_modules.Helper``) from the arguments they keep,
 with their class source copied into the file so it needs nothing but torch.
 """
 
@@ -18,11 +18,12 @@ from typing import Any
 
 from torch import nn
 
-from .backends import torch_build as tb
+from .backends.torch_build import leaf_module
+from .ops import torch_modules as tb
 from .errors import ConvcostError, printable
 from .graph import Concat, Leaf, Node, Residual, Stack, leaves
 
-#: Module-level functions of torch_build that helpers call.
+#: Module-level functions of ops.torch_modules that helpers call.
 HELPER_FUNCTIONS = {"Padded": ("_flat_pads",), "DeformConv2d": ("_flat_pads", "_bilinear")}
 SKIP_INIT = {"device", "dtype"}
 
@@ -153,7 +154,7 @@ def source(stack: Stack, model_file: str, totals: tuple[int, int]) -> str:
     inits = []
     for leaf in leaves(stack.layers):
         try:
-            module = tb.leaf_module(leaf.op, leaf.in_shape)
+            module = leaf_module(leaf.op, leaf.in_shape)
         except NotImplementedError as exc:
             raise ConvcostError(f"export: {leaf.name} ({leaf.op.kind}): {exc}") from None
         attrs[id(leaf)] = attr = attribute(leaf.name, taken)

@@ -53,7 +53,7 @@ def test_numpy_and_torch_agree_on_zoo_models(name: str) -> None:
 
 def test_sobel_is_spatially_separable() -> None:
     """Seed 000: the Sobel 3×3 kernel equals a 3×1 conv [1, 2, 1]ᵀ followed by a 1×3 conv [-1, 0, 1]."""
-    from convcost.backends import numpy_ops as ops
+    from convcost.ops import numpy_ops as ops
 
     x = np.random.default_rng(0).standard_normal((1, 1, 16, 16)).astype(np.float32)
     sobel = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], dtype=np.float32).reshape(1, 1, 3, 3)
@@ -174,8 +174,8 @@ def test_deformable_sampling_matches_grid_sample() -> None:
     """Both backends' bilinear sampling (zero outside) against torch's grid_sample, an independent
     implementation: align_corners=True puts −1 and 1 on the centres of the first and last pixels."""
     torch = pytest.importorskip("torch")
-    from convcost.backends import numpy_ops as ops
-    from convcost.backends import torch_build as tb
+    from convcost.ops import numpy_ops as ops
+    from convcost.ops import torch_modules as tb
 
     rng = np.random.default_rng(5)
     n, g, c, h, w = 2, 2, 3, 6, 7
@@ -192,7 +192,7 @@ def test_deformable_sampling_matches_grid_sample() -> None:
 
 def test_deformable_conv_with_zero_offsets_is_the_plain_conv() -> None:
     torch = pytest.importorskip("torch")
-    from convcost.backends import numpy_ops as ops
+    from convcost.ops import numpy_ops as ops
 
     stack = convcost.loads("input: [4, 9, 8]\nlayers: [deformconv: {out: 6, kernel: 3, stride: 2, padding: 1, dilation: 2, groups: 2}]")
     op = stack.layers[0].op

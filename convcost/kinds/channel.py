@@ -49,12 +49,12 @@ class ChConv(Kind):
         return [(1, 1, self.kernel, 1)]
 
     def numpy_fn(self, shape: Shape, w: list[Any]) -> Any:
-        from ..backends import numpy_ops as ops
+        from ..ops import numpy_ops as ops
 
         return lambda x: ops.channel_conv(x, w[0], self.stride, self.padding[0])
 
     def torch_module(self, shape: Shape) -> Any:
-        from ..backends import torch_build as tb
+        from ..ops import torch_modules as tb
 
         return tb.ChannelConv(1, self.kernel, self.stride, self.padding[0])
 
@@ -91,13 +91,13 @@ class GChConv(Kind):
         return [(self.groups, 1, self.kernel, 1)]
 
     def numpy_fn(self, shape: Shape, w: list[Any]) -> Any:
-        from ..backends import numpy_ops as ops
+        from ..ops import numpy_ops as ops
 
         pads = same_pads(shape[0], self.kernel, self.groups)
         return lambda x: ops.channel_conv(x, w[0], self.groups, pads)
 
     def torch_module(self, shape: Shape) -> Any:
-        from ..backends import torch_build as tb
+        from ..ops import torch_modules as tb
 
         return tb.ChannelConv(self.groups, self.kernel, self.groups, same_pads(shape[0], self.kernel, self.groups))
 
@@ -130,12 +130,12 @@ class ConvCls(Kind):
         return [(1, 1, shape[0] - self.classes + 1, prod(shape[1:]))]
 
     def numpy_fn(self, shape: Shape, w: list[Any]) -> Any:
-        from ..backends import numpy_ops as ops
+        from ..ops import numpy_ops as ops
 
         c = shape[0]
         return lambda x: ops.conv(x.reshape(x.shape[0], 1, c, -1), w[0], None, (1, 1), ((0, 0), (0, 0)), (1, 1), 1).reshape(x.shape[0], -1)
 
     def torch_module(self, shape: Shape) -> Any:
-        from ..backends import torch_build as tb
+        from ..ops import torch_modules as tb
 
         return tb.ConvClassifier(shape[0], self.classes, prod(shape[1:]))

@@ -72,13 +72,13 @@ class ConvLike(Window):
         return [(out, c // self.ngroups(c), *self.kernel)] + ([(out,)] if self.bias else [])  # type: ignore[attr-defined]  # bias: on each conv kind
 
     def numpy_fn(self, shape: Shape, w: list[Any]) -> Any:
-        from ..backends import numpy_ops as ops
+        from ..ops import numpy_ops as ops
 
         groups, bias = self.ngroups(shape[0]), (w[1] if self.bias else None)  # type: ignore[attr-defined]  # as above
         return lambda x: ops.conv(x, w[0], bias, self.stride, self.padding, self.dilation, groups)
 
     def torch_module(self, shape: Shape) -> Any:
-        from ..backends import torch_build as tb
+        from ..ops import torch_modules as tb
 
         c, conv = shape[0], tb.nd("Conv", len(shape) - 1)
         out, groups = self.cout(c), self.ngroups(c)
@@ -168,14 +168,14 @@ class SepConv(ConvLike):
         return [(mid, 1, *self.kernel), (self.out, mid, *(1,) * self.ndim)] + ([(self.out,)] if self.bias else [])
 
     def numpy_fn(self, shape: Shape, w: list[Any]) -> Any:
-        from ..backends import numpy_ops as ops
+        from ..ops import numpy_ops as ops
 
         c, nd, bias = shape[0], self.ndim, (w[2] if self.bias else None)
         return lambda x: ops.conv(ops.conv(x, w[0], None, self.stride, self.padding, self.dilation, c), w[1], bias, (1,) * nd,
                                   ((0, 0),) * nd, (1,) * nd, 1)  # fmt: skip
 
     def torch_module(self, shape: Shape) -> Any:
-        from ..backends import torch_build as tb
+        from ..ops import torch_modules as tb
 
         c, conv = shape[0], tb.nd("Conv", len(shape) - 1)
         mid = c * self.multiplier
@@ -233,13 +233,13 @@ class ConvTranspose(ConvLike):
         return [(shape[0], self.out // self.groups, *self.kernel)] + ([(self.out,)] if self.bias else [])
 
     def numpy_fn(self, shape: Shape, w: list[Any]) -> Any:
-        from ..backends import numpy_ops as ops
+        from ..ops import numpy_ops as ops
 
         bias = w[1] if self.bias else None
         return lambda x: ops.conv_transpose(x, w[0], bias, self.stride, self.padding, self.dilation, self.output_padding, self.groups)
 
     def torch_module(self, shape: Shape) -> Any:
-        from ..backends import torch_build as tb
+        from ..ops import torch_modules as tb
 
         conv, pads = tb.nd("ConvTranspose", len(shape) - 1), self.padding
         symmetric = all(lo == hi for lo, hi in pads)
@@ -293,14 +293,14 @@ class DeformConv(ConvLike):
         return [(oc, c, *self.kernel), (oc,), (self.out, c // self.groups, *self.kernel)] + ([(self.out,)] if self.bias else [])
 
     def numpy_fn(self, shape: Shape, w: list[Any]) -> Any:
-        from ..backends import numpy_ops as ops
+        from ..ops import numpy_ops as ops
 
         if self.ndim != 2:
             raise NotImplementedError("deformconv executes in 2-D only")
         return lambda x: ops.deform_conv2d(x, w, self)
 
     def torch_module(self, shape: Shape) -> Any:
-        from ..backends import torch_build as tb
+        from ..ops import torch_modules as tb
 
         if self.ndim != 2:
             raise NotImplementedError("deformconv executes in 2-D only")

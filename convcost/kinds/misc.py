@@ -38,7 +38,7 @@ class Linear(Kind):
         return lambda x: x.reshape(x.shape[0], -1) @ w[0].T + bias
 
     def torch_module(self, shape: Shape) -> Any:
-        from ..backends import torch_build as tb
+        from ..ops import torch_modules as tb
 
         return tb.nn.Sequential(tb.nn.Flatten(), tb.nn.Linear(prod(shape), self.out, bias=self.bias))
 
@@ -58,7 +58,7 @@ class Flatten(Costless):
         return lambda x: x.reshape(x.shape[0], -1)
 
     def torch_module(self, shape: Shape) -> Any:
-        from ..backends import torch_build as tb
+        from ..ops import torch_modules as tb
 
         return tb.nn.Flatten()
 
@@ -92,13 +92,13 @@ class BatchNorm(ScaleShift):
     def numpy_fn(self, shape: Shape, w: list[Any]) -> Any:
         import numpy as np
 
-        from ..backends import numpy_ops as ops
+        from ..ops import numpy_ops as ops
 
         scale = w[0] / np.sqrt(np.float32(1 + 1e-5))  # running mean 0, variance 1: a fresh module in eval mode
         return lambda x: ops.affine(x, scale, w[1])
 
     def torch_module(self, shape: Shape) -> Any:
-        from ..backends import torch_build as tb
+        from ..ops import torch_modules as tb
 
         return tb.nd("BatchNorm", max(len(shape) - 1, 1))(shape[0])
 
@@ -119,7 +119,7 @@ class GroupNorm(BatchNorm):
     def numpy_fn(self, shape: Shape, w: list[Any]) -> Any:
         import numpy as np
 
-        from ..backends import numpy_ops as ops
+        from ..ops import numpy_ops as ops
 
         g = self.groups
 
@@ -131,7 +131,7 @@ class GroupNorm(BatchNorm):
         return group_norm
 
     def torch_module(self, shape: Shape) -> Any:
-        from ..backends import torch_build as tb
+        from ..ops import torch_modules as tb
 
         return tb.nn.GroupNorm(self.groups, shape[0])
 
@@ -142,12 +142,12 @@ class Activation(Transparent):
     COST = "0 params, 0 MACs; shape kept"
 
     def numpy_fn(self, shape: Shape, w: list[Any]) -> Any:
-        from ..backends import numpy_ops as ops
+        from ..ops import numpy_ops as ops
 
         return ops.softmax if self.kind == "softmax" else ops.ACTIVATIONS[self.kind]
 
     def torch_module(self, shape: Shape) -> Any:
-        from ..backends import torch_build as tb
+        from ..ops import torch_modules as tb
 
         return tb.nn.Softmax(dim=1) if self.kind == "softmax" else tb.ACT[self.kind]()
 
@@ -180,12 +180,12 @@ class PReLU(Transparent):
     def numpy_fn(self, shape: Shape, w: list[Any]) -> Any:
         import numpy as np
 
-        from ..backends import numpy_ops as ops
+        from ..ops import numpy_ops as ops
 
         return lambda x: np.where(x >= 0, x, x * (w[0].reshape(ops.channel_shape(x)) if w[0].size > 1 else w[0]))
 
     def torch_module(self, shape: Shape) -> Any:
-        from ..backends import torch_build as tb
+        from ..ops import torch_modules as tb
 
         return tb.nn.PReLU(self.params(shape))
 
@@ -202,7 +202,7 @@ class Dropout(Transparent):
         return lambda x: x
 
     def torch_module(self, shape: Shape) -> Any:
-        from ..backends import torch_build as tb
+        from ..ops import torch_modules as tb
 
         return tb.nn.Dropout(self.p)
 
@@ -250,7 +250,7 @@ class SE(Kind):
 
     def numpy_fn(self, shape: Shape, w: list[Any]) -> Any:
 
-        from ..backends import numpy_ops as ops
+        from ..ops import numpy_ops as ops
 
         act, gate = ops.ACTIVATIONS[self.act], ops.ACTIVATIONS[self.gate]
 
@@ -262,7 +262,7 @@ class SE(Kind):
         return excite
 
     def torch_module(self, shape: Shape) -> Any:
-        from ..backends import torch_build as tb
+        from ..ops import torch_modules as tb
 
         return tb.SqueezeExcite(shape[0], self.hidden(shape[0]), tb.ACT[self.act](), tb.ACT[self.gate](), len(shape) - 1)
 
@@ -275,12 +275,12 @@ class LayerNorm(ScaleShift):
     EXAMPLE = "layernorm"
 
     def numpy_fn(self, shape: Shape, w: list[Any]) -> Any:
-        from ..backends import numpy_ops as ops
+        from ..ops import numpy_ops as ops
 
         return lambda x: ops.channel_layernorm(x, w[0], w[1], 1e-6)
 
     def torch_module(self, shape: Shape) -> Any:
-        from ..backends import torch_build as tb
+        from ..ops import torch_modules as tb
 
         return tb.ChannelLayerNorm(shape[0], len(shape) - 1)
 
@@ -300,12 +300,12 @@ class LayerScale(Transparent):
         return [(shape[0],)]
 
     def numpy_fn(self, shape: Shape, w: list[Any]) -> Any:
-        from ..backends import numpy_ops as ops
+        from ..ops import numpy_ops as ops
 
         return lambda x: ops.affine(x, w[0])
 
     def torch_module(self, shape: Shape) -> Any:
-        from ..backends import torch_build as tb
+        from ..ops import torch_modules as tb
 
         return tb.ChannelScale(shape[0], len(shape) - 1)
 
@@ -337,7 +337,7 @@ class Shuffle(Costless):
         return lambda x: np.ascontiguousarray(x.reshape(x.shape[0], g, -1, *x.shape[2:]).swapaxes(1, 2)).reshape(x.shape)
 
     def torch_module(self, shape: Shape) -> Any:
-        from ..backends import torch_build as tb
+        from ..ops import torch_modules as tb
 
         return tb.Shuffle(self.groups)
 
@@ -365,7 +365,7 @@ class Chunk(Costless):
         return lambda x: x[:, index * size : (index + 1) * size]
 
     def torch_module(self, shape: Shape) -> Any:
-        from ..backends import torch_build as tb
+        from ..ops import torch_modules as tb
 
         return tb.Chunk(self.chunks, self.index)
 

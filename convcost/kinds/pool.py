@@ -39,13 +39,13 @@ class Pool(Window, Costless):
         return (shape[0], *self.spatial_out(shape))
 
     def numpy_fn(self, shape: Shape, w: list[Any]) -> Any:
-        from ..backends import numpy_ops as ops
+        from ..ops import numpy_ops as ops
 
         out = self.out_shape(shape)[1:]
         return lambda x: ops.pool(x, self.kind[:3], self.kernel, self.stride, self.padding, self.dilation, out)
 
     def torch_module(self, shape: Shape) -> Any:
-        from ..backends import torch_build as tb
+        from ..ops import torch_modules as tb
 
         nd, maximum = len(shape) - 1, self.kind == "maxpool"
         pool = tb.nd("MaxPool" if maximum else "AvgPool", nd)
@@ -95,12 +95,12 @@ class GlobalPool(Costless):
         return (shape[0],) + (1,) * (len(shape) - 1)
 
     def numpy_fn(self, shape: Shape, w: list[Any]) -> Any:
-        from ..backends import numpy_ops as ops
+        from ..ops import numpy_ops as ops
 
         return lambda x: ops.global_pool(x, self.kind)
 
     def torch_module(self, shape: Shape) -> Any:
-        from ..backends import torch_build as tb
+        from ..ops import torch_modules as tb
 
         return tb.nd("AdaptiveAvgPool" if self.kind == "gap" else "AdaptiveMaxPool", len(shape) - 1)(1)
 
@@ -163,7 +163,7 @@ class AdaptivePool(Costless):
         return pool
 
     def torch_module(self, shape: Shape) -> Any:
-        from ..backends import torch_build as tb
+        from ..ops import torch_modules as tb
 
         prefix = "AdaptiveAvgPool" if self.kind == "adaptiveavgpool" else "AdaptiveMaxPool"
         return tb.nd(prefix, len(shape) - 1)(self.size)
@@ -207,12 +207,12 @@ class Upsample(Costless):
         return tuple(IDENTITY if s == 1 else Up(self.mode, s) for s in self.scale)
 
     def numpy_fn(self, shape: Shape, w: list[Any]) -> Any:
-        from ..backends import numpy_ops as ops
+        from ..ops import numpy_ops as ops
 
         return lambda x: ops.upsample(x, self.scale, self.mode)
 
     def torch_module(self, shape: Shape) -> Any:
-        from ..backends import torch_build as tb
+        from ..ops import torch_modules as tb
 
         nd = len(shape) - 1
         mode = "nearest" if self.mode == "nearest" else ("linear", "bilinear", "trilinear")[nd - 1]
