@@ -15,8 +15,8 @@ import argparse
 import os
 
 import convcost
+from convcost.analysis.comparison import compare
 from convcost.backends.execute import execute
-from convcost.comparison import compare
 
 LAYERS = {
     "standard 3×3, 64→64 @56²": "input: [64, 56, 56]\nlayers: [conv: {out: 64, kernel: 3, padding: 1, bias: false}]",

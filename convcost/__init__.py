@@ -11,16 +11,16 @@ __version__ = "0.1.0"
 
 _API = {
     "analyze": "api", "compare": "api", "check": "api", "predict": "api", "hdc_check": "api", "summary": "api", "Summary": "api",
-    "LayerRecord": "analysis", "Report": "analysis", "Rf": "analysis", "Totals": "analysis",
-    "ConvcostError": "errors", "ExitCode": "errors", "Stack": "graph", "load": "spec", "loads": "spec",
+    "LayerRecord": "analysis.report", "Report": "analysis.report", "Rf": "analysis.report", "Totals": "analysis.report",
+    "ConvcostError": "errors", "ExitCode": "errors", "Stack": "model.graph", "load": "yamlio.spec", "loads": "yamlio.spec",
 }  # fmt: skip
 
 if TYPE_CHECKING:
-    from .analysis import LayerRecord, Report, Rf, Totals
+    from .analysis.report import LayerRecord, Report, Rf, Totals
     from .api import Summary, analyze, check, compare, hdc_check, predict, summary
     from .errors import ConvcostError, ExitCode
-    from .graph import Stack
-    from .spec import load, loads
+    from .model.graph import Stack
+    from .yamlio.spec import load, loads
 
 
 def __getattr__(name: str) -> Any:

@@ -12,15 +12,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .analysis import Report
-from .analysis import analyze as _analyze
-from .graph import Stack
+from .analysis.report import Report
+from .analysis.report import analyze as _analyze
+from .model.graph import Stack
 
 if TYPE_CHECKING:
-    from .budget import Findings
-    from .comparison import Comparison
-    from .hdc import HdcReport
-    from .roofline import Prediction
+    from .analysis.budget import Findings
+    from .analysis.comparison import Comparison
+    from .analysis.hdc import HdcReport
+    from .device.roofline import Prediction
 
 Model = Stack | str | Path  #: a loaded stack, or a model file's path
 
@@ -28,7 +28,7 @@ Model = Stack | str | Path  #: a loaded stack, or a model file's path
 def _stack(model: Model) -> Stack:
     if isinstance(model, Stack):
         return model
-    from .spec import load
+    from .yamlio.spec import load
 
     return load(Path(model))
 
@@ -88,8 +88,9 @@ def summary(model: Any, input_size: Sequence[int], *, batch: int = 1, dtype: str
     no batch: ``(3, 224, 224)``): traced as ``convcost import`` traces it, every layer's output
     shape and params checked against the module. A ConvcostError says what cannot be read."""
     from .errors import ConvcostError
-    from .importer import from_torch, parse_input, to_yaml
-    from .spec import loads
+    from .interop import from_torch
+    from .interop.read import parse_input, to_yaml
+    from .yamlio.spec import loads
 
     if isinstance(input_size, (str, bytes)) or not all(isinstance(n, int) and not isinstance(n, bool) for n in input_size):
         raise ConvcostError(f"input_size: expected a sequence of ints such as (3, 224, 224), found {input_size!r}")
@@ -111,8 +112,8 @@ def analyze(model: Model, *, batch: int = 1, dtype: str = "float32", memo: dict[
 
 def predict(model: Model, device_profile: str, *, batch: int = 1, dtype: str = "float32", report: Report | None = None) -> Prediction:
     """The roofline prediction on a device profile (a built-in id such as ``"t4"``, a saved one, or a file)."""
-    from .profiles import find
-    from .roofline import predict as roofline
+    from .device.profiles import find
+    from .device.roofline import predict as roofline
 
     stack = _stack(model)
     return roofline(stack, report or _analyze(stack, batch=batch, dtype=dtype), find(device_profile))
@@ -121,8 +122,8 @@ def predict(model: Model, device_profile: str, *, batch: int = 1, dtype: str = "
 def compare(model: Model, rewrites: Sequence[str] | None = None, *, other: Model | None = None, batch: int = 1,
             dtype: str = "float32") -> Comparison:  # fmt: skip
     """The model beside its rewrites (default separable, grouped:4, bottleneck:4) or beside ``other``."""
-    from . import comparison as comparing
-    from .rewrite import DEFAULT
+    from .analysis import comparison as comparing
+    from .analysis.rewrite import DEFAULT
 
     stack = _stack(model)
     if other is not None:
@@ -136,7 +137,7 @@ def check(model: str | Path, *, baseline: str | None = None, max_increase: str =
     """A model file against its ``budget:``; ``limits`` override it as the flags do: ``params="5M"``,
     ``macs``, ``flops``, ``peak_memory="64MiB"``, ``min_rf``, ``no_gridding=True``. The result's
     ``ok`` and ``exit_code`` say what ``convcost check`` would."""
-    from . import budget as rules
+    from .analysis import budget as rules
     from .errors import ConvcostError
 
     unknown = set(limits) - {"params", "macs", "flops", "peak_memory", "min_rf", "no_gridding"}
@@ -148,6 +149,6 @@ def check(model: str | Path, *, baseline: str | None = None, max_increase: str =
 
 def hdc_check(rates: str | Sequence[int], kernel: int = 3) -> HdcReport:
     """Does a stack of dilated stride-1 convs with these rates (``"1,2,5"`` or ``[1, 2, 5]``) grid?"""
-    from . import hdc
+    from .analysis import hdc
 
     return hdc.check(hdc.parse_rates(rates) if isinstance(rates, str) else tuple(rates), kernel)

@@ -191,7 +191,7 @@ def want_profile(name: str | None, plot: Path | None = None) -> Any:
         fail(f"--plot {plot}: expected a .png or .svg file")
     if name is None:
         return None
-    from .profiles import find
+    from .device.profiles import find
 
     return find(name)
 
@@ -288,9 +288,9 @@ def analyze(
 
     if plot is not None and output is not None and same_file(plot, output):
         fail(f"--plot {plot}: is also the --output file; give them different paths")
-    from .analysis import analyze as run_analysis
+    from .analysis.report import analyze as run_analysis
     from .render import machine
-    from .spec import load
+    from .yamlio.spec import load
 
     stacks = [load(model) for model in models]
     reports = [run_analysis(stack, batch=batch, dtype=dtype.value) for stack in stacks]
@@ -312,11 +312,11 @@ def analyze(
         report = reports[0]
         prediction = None
         if profile is not None:
-            from .roofline import predict
+            from .device.roofline import predict
 
             prediction = predict(stacks[0], report, profile)
             if plot is not None:
-                from .plot import write_plot
+                from .device.plot import write_plot
 
                 write_plot(plot, report, prediction)
         from .render.rows import select
@@ -384,11 +384,11 @@ def compare(
     if other is not None and emit_yaml is not None:
         fail("--emit-yaml: writes rewritten designs; comparing with OTHER.yaml rewrites nothing")
     refuse_overwriting_inputs(output, [model] + ([other] if other else []))
-    from . import comparison as comparing
+    from .analysis import comparison as comparing
+    from .analysis.rewrite import DEFAULT
     from .render import compare as show
     from .render.machine import versioned
-    from .rewrite import DEFAULT
-    from .spec import load
+    from .yamlio.spec import load
 
     stack = load(model)
     if other is not None:
@@ -407,7 +407,7 @@ def compare(
     if profile is not None:
         result = result.predicted(profile)
     if emit_yaml is not None:
-        from .emit import write_rewrites
+        from .yamlio.emit import write_rewrites
 
         write_rewrites(model, result, emit_yaml, output)
     render(fmt.value, output, lambda width: show.compare_table(result, width), json=lambda: versioned(show.compare_dict(result)),
@@ -427,7 +427,7 @@ def hdc_check(
     output: OutputOpt = None,
 ) -> None:
     """Does a stack of dilated stride-1 convs with these rates grid? The HDC rules, the exact coverage, a map, and nearby rates that work. Exit 0: no holes; 1: grids."""
-    from . import hdc
+    from .analysis import hdc
     from .render import hdc as show
     from .render.machine import versioned
 
@@ -503,7 +503,7 @@ def check(
     if (max_predicted_ms is None) != (device_profile is None):
         fail("--max-predicted-ms and --device-profile: each takes effect only with the other (e.g. --max-predicted-ms 5 -p t4)")
     profile = want_profile(device_profile)
-    from . import budget as rules
+    from .analysis import budget as rules
     from .render import check as show
     from .render.machine import versioned
 
@@ -613,10 +613,10 @@ def calibrate(
     import re
 
     from .backends.execute import backend as make_backend
-    from .calibrate import calibrate as measure
+    from .device.calibrate import calibrate as measure
+    from .device.profiles import check_new_name, config_dir, to_data
     from .output import atomic_writer
-    from .profiles import check_new_name, config_dir, to_data
-    from .yamlio import dump
+    from .yamlio.read import dump
 
     if backend == Backend.numpy and device == Device.cuda:
         fail("--device cuda: the numpy backend runs on the CPU only; use --backend torch")
@@ -674,7 +674,7 @@ def import_(
 ) -> None:
     """A PyTorch model (traced with torch.fx) or an ONNX graph → a convcost YAML layer stack, with the model's own layer names. Every layer's output shape and params are checked against the model before anything is written."""
     from .errors import printable
-    from .importer import parse_input, read_source, to_yaml
+    from .interop.read import parse_input, read_source, to_yaml
     from .output import emit
 
     refuse_overwriting_inputs(output, [Path(source.rsplit(":", 1)[0] if ":" in source else source)])
@@ -696,14 +696,14 @@ def export(
     from .zoo import resolve
 
     model = resolve(str(model))
-    from .analysis import analyze as run_analysis
+    from .analysis.report import analyze as run_analysis
     from .output import emit
-    from .spec import load
+    from .yamlio.spec import load
 
     refuse_overwriting_inputs(output, [model])
     stack = load(model)
     try:
-        from .export import source
+        from .interop.export import source
     except ImportError:
         fail("export writes PyTorch modules and needs torch to build them: pip install 'convcost[torch]'")
     report = run_analysis(stack)

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import args as conv
 from .kinds import KINDS, Kind
+from .kinds import args as conv
 from .kinds.base import ARGUMENT_DOCS, REQUIRED
 from .kinds.channel import _channel_padding
 
@@ -70,8 +70,8 @@ EXAMPLE_INPUT = [16, 32, 32]
 
 def example_facts(cls: type[Kind]) -> str:
     """What the kind's example gives on a 16×32×32 input: output, params, MACs (run, not written)."""
-    from .analysis import analyze
-    from .spec import loads
+    from .analysis.report import analyze
+    from .yamlio.spec import loads
 
     report = analyze(loads(f"input: {EXAMPLE_INPUT}\nlayers:\n  - {cls.EXAMPLE}\n", name=cls.kind))
     first = report.layers[0]

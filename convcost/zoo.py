@@ -87,8 +87,8 @@ def description(source: str) -> str:
 
 def catalog() -> list[Entry]:
     """Every bundled model, loaded and analysed (about 0.3 s for all of them)."""
-    from .analysis import analyze
-    from .spec import load
+    from .analysis.report import analyze
+    from .yamlio.spec import load
 
     found = []
     for name in names():

@@ -8,7 +8,7 @@ import io
 from rich.console import Console
 
 import convcost
-from convcost.comparison import compare
+from convcost.analysis.comparison import compare
 from convcost.refdoc import replace_block
 from convcost.render.compare import compare_table
 

@@ -11,10 +11,10 @@ from hypothesis import HealthCheck, assume, given, settings
 from typer.testing import CliRunner
 
 import convcost
+from convcost.analysis.comparison import compare
+from convcost.analysis.rewrite import rewrite
 from convcost.cli import app
-from convcost.comparison import compare
-from convcost.graph import leaves
-from convcost.rewrite import rewrite
+from convcost.model.graph import leaves
 
 from .conftest import LAYERS
 from .test_torch_parity import stacks

@@ -65,7 +65,7 @@ def test_sobel_is_spatially_separable() -> None:
     stack = convcost.loads("input: [1, 16, 16]\nlayers: [conv: {out: 1, kernel: 3, padding: 1, bias: false}]")
     from fractions import Fraction
 
-    from convcost.comparison import compare
+    from convcost.analysis.comparison import compare
 
     assert compare(stack, ["spatial"]).ratio(1) == Fraction(2, 3)
 

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from convcost import hdc
+from convcost.analysis import hdc
 from convcost.cli import app
 
 runner = CliRunner()

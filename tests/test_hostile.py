@@ -66,7 +66,7 @@ def test_expansion_work_is_bounded_before_expanding(name: str, tmp_path: Path) -
 
 
 def test_merge_keys_stay_linear_and_keep_yaml_semantics(monkeypatch: pytest.MonkeyPatch) -> None:
-    from convcost import yamlio
+    from convcost.yamlio import read as yamlio
 
     # earlier mappings in a merge list win over later ones; explicit keys win over merged ones.
     # (PyYAML 6.0.4 deduplicates merged keys itself; 6.0.3, still installed by some indexes, does not)
@@ -131,8 +131,8 @@ def test_huge_sizes_stay_cheap(text: str, size: list[int], tmp_path: Path) -> No
 def test_closed_form_gridding_criterion_equals_the_footprint() -> None:
     import itertools
 
-    from convcost import hdc
-    from convcost.runs import _contiguous
+    from convcost.analysis import hdc
+    from convcost.model.runs import _contiguous
 
     for n in (1, 2, 3):
         for rates in itertools.product(range(1, 9), repeat=n):

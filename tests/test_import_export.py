@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from convcost.analysis import analyze
+from convcost.analysis.report import analyze
 from convcost.cli import app
 from convcost.errors import ConvcostError
-from convcost.spec import load, loads
+from convcost.yamlio.spec import load, loads
 
 from .conftest import LAYERS, ROOT
 
@@ -24,8 +24,9 @@ torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
-from convcost.export import source  # noqa: E402
-from convcost.importer import from_torch, to_yaml  # noqa: E402
+from convcost.interop import from_torch  # noqa: E402
+from convcost.interop.export import source  # noqa: E402
+from convcost.interop.read import to_yaml  # noqa: E402
 
 from . import nets  # noqa: E402
 
@@ -260,7 +261,7 @@ def onnx_of(model: nn.Module, shape: tuple[int, ...], path: Path, keep_bn: bool 
 
 
 def onnx_imported(path: Path, shape: tuple[int, ...] | None = None) -> str:
-    from convcost.importer import from_onnx
+    from convcost.interop import from_onnx
 
     return to_yaml(from_onnx.read(str(path), shape), "model", "")
 
@@ -360,17 +361,16 @@ def test_import_by_module_path_writes_a_file(monkeypatch: pytest.MonkeyPatch, tm
 
 
 def test_without_the_extras_the_commands_say_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
-    import convcost
-    import convcost.importer
+    import convcost.interop
 
-    for module in ("onnx", "convcost.importer.from_onnx"):
+    for module in ("onnx", "convcost.interop.from_onnx"):
         monkeypatch.setitem(sys.modules, module, None)
-    monkeypatch.delattr(convcost.importer, "from_onnx", raising=False)
-    monkeypatch.delattr(convcost.importer, "from_torch", raising=False)
-    monkeypatch.delattr(convcost, "export", raising=False)
+    monkeypatch.delattr(convcost.interop, "from_onnx", raising=False)
+    monkeypatch.delattr(convcost.interop, "from_torch", raising=False)
+    monkeypatch.delattr(convcost.interop, "export", raising=False)
     result = runner.invoke(app, ["import", str(ROOT / "examples" / "import" / "resnet18.onnx")])
     assert result.exit_code == 2 and "pip install 'convcost[onnx]'" in result.stderr
-    for module in ("torch", "convcost.importer.from_torch", "convcost.export"):
+    for module in ("torch", "convcost.interop.from_torch", "convcost.interop.export"):
         monkeypatch.setitem(sys.modules, module, None)
     result = runner.invoke(app, ["import", "tests/nets.py:resnet18", "-i", "3,32,32"])
     assert result.exit_code == 2 and "pip install 'convcost[torch]'" in result.stderr

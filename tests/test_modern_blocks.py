@@ -10,7 +10,7 @@ import pytest
 
 import convcost
 from convcost.errors import ConvcostError
-from convcost.expr import divisible, evaluate
+from convcost.yamlio.expr import divisible, evaluate
 
 
 def make_divisible(v: float, divisor: int, min_value: int | None = None) -> int:
@@ -138,7 +138,7 @@ def test_a_global_act_default_is_the_shorthand_only() -> None:
     """`defaults: {act: hswish}` appends hswish to conv-family layers; it does not change se's
     inner activation (MobileNetV3 keeps relu there); `se: {act: silu}` under defaults does."""
     stack = convcost.loads("input: [16, 8, 8]\ndefaults: {act: hswish}\nlayers: [conv: {out: 16, kernel: 1}, se: {reduction: 4}]")
-    assert [leaf.op.kind for leaf in convcost.graph.leaves(stack.layers)] == ["conv", "hswish", "se"]
+    assert [leaf.op.kind for leaf in convcost.model.graph.leaves(stack.layers)] == ["conv", "hswish", "se"]
     assert stack.layers[-1].op.act == "relu"
     scoped = convcost.loads("input: [16, 8, 8]\ndefaults: {se: {act: silu}}\nlayers: [se: {reduction: 4}]")
     assert scoped.layers[-1].op.act == "silu"

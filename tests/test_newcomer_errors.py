@@ -182,7 +182,7 @@ def test_standard_input_errors_are_located_in_stdin(monkeypatch, capsys) -> None
 
 
 def test_standard_input_has_the_file_size_limit(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
-    from convcost.yamlio import MAX_FILE_BYTES
+    from convcost.yamlio.read import MAX_FILE_BYTES
 
     _stdin(monkeypatch, "#" * (MAX_FILE_BYTES + 10))
     line = _error_line(capsys, ["analyze", "-"])

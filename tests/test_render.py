@@ -11,10 +11,10 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 import convcost
-from convcost import hdc
-from convcost.budget import check_file
+from convcost.analysis import hdc
+from convcost.analysis.budget import check_file
+from convcost.analysis.comparison import compare
 from convcost.cli import app
-from convcost.comparison import compare
 from convcost.render import check as check_render
 from convcost.render import compare as compare_render
 from convcost.render import hdc as hdc_render

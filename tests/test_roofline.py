@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 
 import convcost
 from convcost.cli import app
+from convcost.device.profiles import BUILTIN, Profile, find, parse_rate
+from convcost.device.roofline import efficiency, predict
 from convcost.errors import ConvcostError
-from convcost.profiles import BUILTIN, Profile, find, parse_rate
-from convcost.roofline import efficiency, predict
 
 from .conftest import LAYERS
 
@@ -182,7 +182,7 @@ def test_calibrate_on_numpy_with_a_short_budget(tmp_path: Path) -> None:
     saved = tmp_path / "config" / "profiles" / "quick.yaml"
     profile = find(str(saved))
     assert profile.peak["fp32"] > 1e9 and profile.bandwidth > 1e8
-    from convcost.calibrate import LAYERS as CALIBRATED
+    from convcost.device.calibrate import LAYERS as CALIBRATED
 
     assert set(profile.efficiency) == set(CALIBRATED) and all(0 < e <= 1 for e in profile.efficiency.values())
     listed = runner.invoke(app, ["profiles", "-f", "json"], env=env)

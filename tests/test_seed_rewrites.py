@@ -9,9 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 import convcost
+from convcost.analysis.comparison import compare
+from convcost.analysis.rewrite import rewrite
 from convcost.cli import app
-from convcost.comparison import compare
-from convcost.rewrite import rewrite
 
 from .conftest import LAYERS
 

@@ -13,10 +13,10 @@ import time
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from ..analysis import Report
+from ..analysis.report import Report
 from ..arith import prod
 from ..errors import ConvcostError
-from ..graph import Concat, Leaf, Node, Residual, Stack, leaves
+from ..model.graph import Concat, Leaf, Node, Residual, Stack, leaves
 
 
 class Step(NamedTuple):

@@ -10,8 +10,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..graph import Concat, Leaf, Node, Residual, Stack
 from ..kinds import Kind, Shape
+from ..model.graph import Concat, Leaf, Node, Residual, Stack
 
 
 def leaf_module(op: Kind, shape: Shape) -> nn.Module:

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any, ClassVar, TypeVar
 
-from ..args import REQUIRED, Converter
 from ..errors import ConvcostError, closest, describe
-from ..rf import IDENTITY, Step
+from ..model.rf import IDENTITY, Step
+from .args import REQUIRED, Converter
 
 Shape = tuple[int, ...]
 K = TypeVar("K", bound="Kind")

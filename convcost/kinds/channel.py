@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from ..args import SAME, padding, pos_int
 from ..arith import conv_out, prod, same_pads
+from .args import SAME, padding, pos_int
 from .base import Kind, Shape, arg, fit_error, need_divisible
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from ..args import SAME, boolean, nonneg_axes, padding, pos_axes, pos_int
 from ..arith import conv_out, eff_kernel, prod, same_pads, transposed_out, transposed_same_pads
-from ..rf import Down, Step, Up
+from ..model.rf import Down, Step, Up
+from .args import SAME, boolean, nonneg_axes, padding, pos_axes, pos_int
 from .base import Kind, Shape, arg, fit_error, internal, need_divisible
 
 

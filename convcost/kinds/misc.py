@@ -5,9 +5,9 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any, ClassVar
 
-from ..args import ACTIVATIONS, boolean, choice, nonneg_int, pos_int, probability, shape_list, text
 from ..arith import prod
-from ..expr import divisible
+from ..yamlio.expr import divisible
+from .args import ACTIVATIONS, boolean, choice, nonneg_int, pos_int, probability, shape_list, text
 from .base import Costless, Kind, Shape, arg, fit_error, need_divisible
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from ..args import boolean, choice, pos_axes
 from ..arith import pool_out
-from ..rf import IDENTITY, Down, Step, Up
+from ..model.rf import IDENTITY, Down, Step, Up
+from .args import boolean, choice, pos_axes
 from .base import Costless, Shape, arg, fit_error, internal
 from .conv import Window
 

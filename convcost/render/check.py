@@ -6,7 +6,7 @@ import csv
 import io
 from typing import Any
 
-from ..budget import Check, Findings
+from ..analysis.budget import Check, Findings
 from . import fmt
 from .fit import Column, fit, hidden_note
 from .machine import md_table

@@ -7,7 +7,7 @@ import csv
 import io
 from typing import Any
 
-from ..comparison import Comparison, Row, Variant
+from ..analysis.comparison import Comparison, Row, Variant
 from ..errors import printable
 from . import fmt
 from .fit import LEGEND, Column, fit, hidden_note

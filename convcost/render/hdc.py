@@ -6,7 +6,7 @@ import csv
 import io
 from typing import Any
 
-from ..hdc import HdcReport, receptive_field
+from ..analysis.hdc import HdcReport, receptive_field
 from . import fmt
 
 SHADES = "░▒▓█"

@@ -7,11 +7,11 @@ import io
 import json
 from typing import TYPE_CHECKING, Any
 
-from ..analysis import LayerRecord, Report, Rf
+from ..analysis.report import LayerRecord, Report, Rf
 from . import fmt
 
 if TYPE_CHECKING:
-    from ..roofline import Prediction
+    from ..device.roofline import Prediction
 
 
 def rf_dict(rf: Rf | None) -> dict[str, list[int | float]] | None:

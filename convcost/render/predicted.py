@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..analysis import Report
+from ..analysis.report import Report
+from ..device.profiles import show_rate
+from ..device.roofline import Predicted, Prediction
 from ..errors import printable
-from ..profiles import show_rate
-from ..roofline import Predicted, Prediction
 from .fit import Column, Fitted, fit
 
 COLUMNS = [Column("layer", right=False, keep=True), Column("FLOP/B"), Column("pred.\nms"), Column("bound", right=False),

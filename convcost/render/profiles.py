@@ -6,8 +6,8 @@ import csv
 import io
 from typing import Any
 
+from ..device.profiles import BUILTIN, PRECISIONS, Profile, load, saved
 from ..errors import ConvcostError, printable
-from ..profiles import BUILTIN, PRECISIONS, Profile, load, saved
 from .fit import Column, fit, hidden_note
 from .machine import md_table, versioned
 

@@ -17,9 +17,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from ..analysis import LayerRecord, Report
+from ..analysis.report import LayerRecord, Report
+from ..device.roofline import Predicted, Prediction
 from ..kinds import folds_into_previous
-from ..roofline import Predicted, Prediction
 
 
 class View(NamedTuple):

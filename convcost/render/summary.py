@@ -8,7 +8,7 @@ import io
 from pathlib import Path
 from typing import Any
 
-from ..analysis import Report
+from ..analysis.report import Report
 from ..errors import printable
 from . import fmt
 from .fit import LEGEND, Column, fit, hidden_note

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..analysis import Report
+from ..analysis.report import Report
 from ..errors import printable
 from . import fmt
 from .fit import LEGEND, Column, fit, hidden_note
@@ -16,7 +16,7 @@ MEASURED = [Column("shape"), Column("ms"), Column("min–max"), Column("GMAC/s")
 SPREAD = 0.25  #: (max − min) / median above this is flagged as a noisy timing
 
 if TYPE_CHECKING:
-    from ..roofline import Prediction
+    from ..device.roofline import Prediction
     from .rows import View
 
 

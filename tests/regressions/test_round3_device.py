@@ -13,12 +13,12 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from convcost.cli import app
+from convcost.device.profiles import BUILTIN, Profile, find, from_data, parse_rate, to_data
+from convcost.device.roofline import Prediction
 from convcost.errors import ConvcostError
-from convcost.profiles import BUILTIN, Profile, find, from_data, parse_rate, to_data
 from convcost.render import predicted as predicted_render
 from convcost.render import profiles as profiles_render
-from convcost.roofline import Prediction
-from convcost.yamlio import dump, parse_yaml
+from convcost.yamlio.read import dump, parse_yaml
 
 from ..test_hostile import cli
 
@@ -115,7 +115,7 @@ def test_names_and_sources_are_escaped_where_they_are_rendered() -> None:
 
 
 def test_calibrate_cannot_save_a_profile_that_a_built_in_hides() -> None:
-    from convcost.profiles import check_new_name
+    from convcost.device.profiles import check_new_name
 
     for label in ("h100", "H100", "t4", "mine.yaml", "mine.YML"):
         with pytest.raises(ConvcostError, match=f"--name {label}: "):
@@ -135,7 +135,7 @@ def test_a_tiny_calibrated_efficiency_survives_saving() -> None:
 def test_calibrated_source_is_one_printable_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     import platform
 
-    from convcost.calibrate import calibrate
+    from convcost.device.calibrate import calibrate
 
     monkeypatch.setattr(platform, "node", lambda: "host\x1b[31m\nname")
     profile = calibrate("quick", "numpy", "cpu", 1, 0.5, lambda line: None)
@@ -165,8 +165,8 @@ def test_a_plot_of_20000_layers_is_quick_and_has_no_artist_per_layer(monkeypatch
     import matplotlib.pyplot as plt
 
     import convcost
-    from convcost.plot import write_plot
-    from convcost.roofline import predict
+    from convcost.device.plot import write_plot
+    from convcost.device.roofline import predict
 
     stack = convcost.loads("input: [8, 32, 32]\nlayers:\n  - repeat: {times: 10000, layers: [{conv: {out: 8, kernel: 1}}, relu]}\n")
     report = convcost.analyze(stack)

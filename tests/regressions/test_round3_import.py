@@ -21,10 +21,11 @@ import numpy as np  # noqa: E402
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 from torch import nn  # noqa: E402
 
-from convcost.analysis import analyze  # noqa: E402
+from convcost.analysis.report import analyze  # noqa: E402
 from convcost.errors import ConvcostError  # noqa: E402
-from convcost.importer import from_torch, read_source, to_yaml  # noqa: E402
-from convcost.spec import loads  # noqa: E402
+from convcost.interop import from_torch  # noqa: E402
+from convcost.interop.read import read_source, to_yaml  # noqa: E402
+from convcost.yamlio.spec import loads  # noqa: E402
 
 CAP = int(1.5 * 2**30)
 CLI = [sys.executable, "-c", "from convcost.cli import entry; entry()"]
@@ -142,7 +143,7 @@ def test_a_large_model_with_embedded_weights_stays_within_memory(tmp_path: Path)
 
 
 def test_the_weights_data_is_skipped_and_the_rest_is_what_onnx_reads(tmp_path: Path) -> None:
-    from convcost.importer import from_onnx, onnx_file
+    from convcost.interop import from_onnx, onnx_file
 
     big = numpy_helper.from_array(np.ones((8, 4, 3, 3), dtype=np.float32), "w")  # 1,152 bytes of data: kept whole
     bigger = numpy_helper.from_array(np.ones((64, 8, 3, 3), dtype=np.float32), "w2")  # walked into, its data skipped

@@ -111,7 +111,7 @@ def test_an_ascii_standard_output_still_gets_valid_yaml_from_import() -> None:
     env = {**os.environ, "PYTHONIOENCODING": "ascii"}
     done = subprocess.run([*CLI, "import", str(ONNX), "--name", "résnet-18 ☃"], capture_output=True, env=env, timeout=60)
     assert done.returncode == 0, done.stderr
-    from convcost.spec import loads
+    from convcost.yamlio.spec import loads
 
     assert loads(done.stdout.decode("utf-8")).name == "résnet-18 ☃"
 
@@ -122,7 +122,7 @@ def test_a_newline_in_the_source_path_cannot_add_yaml_keys(tmp_path: Path, capsy
     evil.write_bytes(ONNX.read_bytes())
     out = tmp_path / "m.yaml"
     assert run(["import", str(evil), "-o", str(out)]) == 0
-    from convcost.spec import load
+    from convcost.yamlio.spec import load
 
     assert load(out).budget.limits == {} and out.read_text().startswith("# Imported by convcost from ")
 
@@ -183,7 +183,7 @@ def test_collection_tags_on_other_shapes(value: str, said: str, tmp_path: Path, 
 
 
 def test_writing_yaml_nested_too_deeply_is_one_error() -> None:
-    from convcost.yamlio import dump
+    from convcost.yamlio.read import dump
 
     data: list[object] = []
     for _ in range(20_000):

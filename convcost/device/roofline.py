@@ -13,8 +13,8 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
-from .analysis import Report
-from .graph import Leaf, Stack, leaves
+from ..analysis.report import Report
+from ..model.graph import Leaf, Stack, leaves
 from .profiles import Profile
 
 

@@ -10,17 +10,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .args import ACTIVATION_ALIASES, activation, alias_hint, boolean, dims_hint, pos_int
-from .errors import ConvcostError, Mark, closest, describe
-from .gcpause import paused
-from .graph import Budget, Concat, Leaf, Node, Residual, Stack, bind, channels_last
-from .kinds import COMPOSITE, KINDS, load_plugins
-from .kinds.base import argument_hint
-from .kinds.misc import ACTIVATION_KINDS, BatchNorm
-from .names import Auto, Name, Space, render
+from ..errors import ConvcostError, Mark, closest, describe
+from ..gcpause import paused
+from ..kinds import COMPOSITE, KINDS, load_plugins
+from ..kinds.args import ACTIVATION_ALIASES, activation, alias_hint, boolean, dims_hint, pos_int
+from ..kinds.base import argument_hint
+from ..kinds.misc import ACTIVATION_KINDS, BatchNorm
+from ..model.graph import Budget, Concat, Leaf, Node, Residual, Stack, bind, channels_last
+from ..model.names import Auto, Name, Space, render
+from ..units import parse_bytes, parse_count
+from .read import MAX_FILE_BYTES, LDict, LList, decode, key_mark, mark_of, parse_yaml, read_text
 from .sizing import MAX_DEPTH, MAX_NODES, first_too_large
-from .units import parse_bytes, parse_count
-from .yamlio import MAX_FILE_BYTES, LDict, LList, decode, key_mark, mark_of, parse_yaml, read_text
 
 MAX_LAYERS = 250_000  #: leaves; SPEC says 1,000,000, but today a layer costs ~6 KB and ~0.2 ms (a million: 6 GB, minutes)
 TOP_KEYS = ("name", "input", "names", "defaults", "budget", "blocks", "layers")

@@ -9,12 +9,12 @@ from collections.abc import Callable, Mapping
 from fractions import Fraction
 from typing import Any, NamedTuple
 
-from .arith import prod
-from .errors import ConvcostError
-from .gcpause import paused
-from .graph import Concat, Leaf, Node, Residual, Stack, channels_last
-from .rf import MAX_BITS, Field, merge
-from .runs import dilated_runs
+from ..arith import prod
+from ..errors import ConvcostError
+from ..gcpause import paused
+from ..model.graph import Concat, Leaf, Node, Residual, Stack, channels_last
+from ..model.rf import MAX_BITS, Field, merge
+from ..model.runs import dilated_runs
 
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8, "int8": 1}
 

@@ -9,8 +9,8 @@ import re
 from collections.abc import Callable, Container
 from typing import Any
 
-from .errors import ConvcostError, describe
-from .units import parse_count
+from ..errors import ConvcostError, describe
+from ..units import parse_count
 
 Pads = tuple[tuple[int, int], ...]
 SAME = "same"

@@ -18,10 +18,10 @@ from typing import Any
 
 from torch import nn
 
-from .backends.torch_build import leaf_module
-from .ops import torch_modules as tb
-from .errors import ConvcostError, printable
-from .graph import Concat, Leaf, Node, Residual, Stack, leaves
+from ..backends.torch_build import leaf_module
+from ..errors import ConvcostError, printable
+from ..model.graph import Concat, Leaf, Node, Residual, Stack, leaves
+from ..ops import torch_modules as tb
 
 #: Module-level functions of ops.torch_modules that helpers call.
 HELPER_FUNCTIONS = {"Padded": ("_flat_pads",), "DeformConv2d": ("_flat_pads", "_bilinear")}

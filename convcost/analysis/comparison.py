@@ -9,16 +9,16 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import TYPE_CHECKING, NamedTuple
 
-from .analysis import Report, analyze
-from .args import ACTIVATIONS
-from .arith import prod
-from .gcpause import paused
-from .graph import Stack, leaves
+from ..arith import prod
+from ..gcpause import paused
+from ..kinds.args import ACTIVATIONS
+from ..model.graph import Stack, leaves
+from .report import Report, analyze
 from .rewrite import closed_form, rewrite
 
 if TYPE_CHECKING:
-    from .profiles import Profile
-    from .roofline import Prediction
+    from ..device.profiles import Profile
+    from ..device.roofline import Prediction
 
 
 class Variant(NamedTuple):
@@ -44,7 +44,7 @@ class Comparison(NamedTuple):
 
     def predicted(self, profile: Profile) -> Comparison:
         """The same comparison with each design's time predicted on ``profile``."""
-        from .roofline import predict
+        from ..device.roofline import predict
 
         return self._replace(predictions=tuple(predict(s, v.report, profile) for v, s in zip(self.variants, self.stacks)))
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from .errors import ConvcostError, Mark, closest, describe, printable
+from ..errors import ConvcostError, Mark, closest, describe, printable
 
 PRECISIONS = ("fp32", "tf32", "fp16", "bf16", "int8")
 #: --dtype → the precision whose peak applies (float32 runs on the fp32 units; a profile for
@@ -203,7 +203,7 @@ def find(name: str) -> Profile:
 
 
 def load(path: Path) -> Profile:
-    from .yamlio import parse_yaml, read_text
+    from ..yamlio.read import parse_yaml, read_text
 
     data = parse_yaml(read_text(path), str(path))
     return from_data(data, path.stem, str(path))
@@ -216,7 +216,7 @@ _WIDTH = re.compile(r"0*[1-9][0-9]{0,5}")  #: channels per group in grouped:N (A
 
 def _at(where: str, container: Any, key: Any = None, *, of_key: bool = False) -> Mark:
     """Where ``container[key]`` (or the key itself) is in the file; the file's start when unknown."""
-    from .yamlio import key_mark, mark_of
+    from ..yamlio.read import key_mark, mark_of
 
     mark = key_mark(container, key) if of_key else mark_of(container, key)
     return mark or Mark(where, 1, 1)

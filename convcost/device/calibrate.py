@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from .errors import printable
+from ..errors import printable
 from .profiles import Profile
 
 #: class → a representative layer (YAML), run at the calibration batch size
@@ -77,11 +77,11 @@ def calibrate(name: str, backend: str, device: str, batch: int, seconds: float, 
     The profile's peak is the best of the matmul and the dense conv layers, its bandwidth the best
     of the large copy and the memory-bound layers (a small layer's data stays in cache, and the
     layers of a model at small batches mostly do too): every class's efficiency is then ≤ 1."""
-    from .analysis import analyze
-    from .backends.execute import execute
-    from .graph import leaves
+    from ..analysis.report import analyze
+    from ..backends.execute import execute
+    from ..model.graph import leaves
+    from ..yamlio.spec import loads
     from .roofline import bound, layer_class
-    from .spec import loads
 
     steps = 1 + len(LAYERS)
     say(f"[ 1/{steps}] float32 matmul and memory copy on {backend}/{device} …")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from math import prod
 from typing import Any
 
-from .graph import Entry, Shape
+from .nesting import Entry, Shape
 
 
 class Unknown(Exception):

@@ -17,10 +17,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .errors import ConvcostError, Mark
-from .graph import Leaf, Stack, leaves
-from .kinds import KINDS, Kind
-from .yamlio import LDict, LList, mark_of, parse_yaml, read_text
+from ..errors import ConvcostError, Mark
+from ..kinds import KINDS, Kind
+from ..model.graph import Leaf, Stack, leaves
+from .read import LDict, LList, mark_of, parse_yaml, read_text
 
 SHORTHAND_KEYS = ("bn", "act")
 
@@ -177,9 +177,9 @@ def _rebuild(value: Any, replace: Callable[[Any, Mark | None], list[Any] | None]
 def structured(model: Path, stack: Stack, rewritten: Stack, changed: tuple[str, ...]) -> dict[str, Any] | None:
     """The rewritten design as the model file's own data with rewritten entries replaced, or
     None when it cannot be written that way with the same numbers."""
-    from .analysis import analyze
+    from ..analysis.report import analyze
+    from .read import dump
     from .spec import load
-    from .yamlio import dump
 
     try:
         source = parse_yaml(read_text(model), str(model))

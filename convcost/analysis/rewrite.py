@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple
 
-from .errors import ConvcostError, closest
-from .graph import Concat, Leaf, Node, Residual, Stack, bind, same_nodes
-from .kinds import Kind
-from .kinds.channel import ChConv, ConvCls, GChConv
-from .kinds.conv import Conv, ConvLike, DWConv, PWConv
-from .kinds.misc import Dropout, Flatten, Linear, Shuffle
-from .kinds.pool import GAP
+from ..errors import ConvcostError, closest
+from ..kinds import Kind
+from ..kinds.channel import ChConv, ConvCls, GChConv
+from ..kinds.conv import Conv, ConvLike, DWConv, PWConv
+from ..kinds.misc import Dropout, Flatten, Linear, Shuffle
+from ..kinds.pool import GAP
+from ..model.graph import Concat, Leaf, Node, Residual, Stack, bind, same_nodes
 
 REWRITES = ("separable", "grouped", "bottleneck", "factorize", "spatial", "channelwise", "gcwc", "convcls")
 DEFAULT = ("separable", "grouped:4", "bottleneck:4")

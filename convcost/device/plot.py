@@ -11,8 +11,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from .analysis import Report
-from .errors import ConvcostError, printable
+from ..analysis.report import Report
+from ..errors import ConvcostError, printable
 from .roofline import Prediction
 
 TICKS = 40  #: layer names written under the bars, at most
@@ -84,7 +84,7 @@ def _shares(axes: Any, report: Report, prediction: Prediction) -> None:
 
 def write_plot(path: Path, report: Report, prediction: Prediction) -> None:
     plt = _pyplot()
-    from .output import atomic_writer
+    from ..output import atomic_writer
 
     figure, (roof, bars) = plt.subplots(1, 2, figsize=(13, 5.5), gridspec_kw={"width_ratios": [1, 1.2]})
     try:

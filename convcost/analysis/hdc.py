@@ -15,7 +15,7 @@ import math
 from fractions import Fraction
 from typing import NamedTuple
 
-from .errors import ConvcostError
+from ..errors import ConvcostError
 
 MAX_FIELD = 1_000_000  # receptive fields larger than this are refused (the footprint is enumerated)
 

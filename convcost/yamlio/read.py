@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from .errors import ConvcostError, Mark, describe
+from ..errors import ConvcostError, Mark, describe
 from .indent import explain
 
 _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

@@ -24,8 +24,8 @@ from torch import nn
 from torch.fx.passes.shape_prop import ShapeProp, TensorMetadata
 
 from ..errors import ConvcostError
-from .graph import ADD, CAT, INPUT, LAYER, MUL, Entry, Op, Shape, named
 from .kinds_map import Unknown, adaptive, conv_entry, mean_entries, padding_arg, per_axis, pool_entry, reshape_entries, upsample_entry
+from .nesting import ADD, CAT, INPUT, LAYER, MUL, Entry, Op, Shape, named
 
 #: Modules that map to one kind each (exact types: subclasses may change what they compute).
 ACT_MODULES: dict[type[nn.Module], str] = {

@@ -10,7 +10,7 @@ import re
 from fractions import Fraction
 from typing import Any
 
-from .errors import ConvcostError
+from ..errors import ConvcostError
 
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 MAX_LENGTH = 200

@@ -6,14 +6,14 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from .analysis import Report
-from .errors import ConvcostError, ExitCode, Mark
-from .graph import Budget
-from .runs import Run
-from .units import parse_bytes, parse_count
+from ..errors import ConvcostError, ExitCode, Mark
+from ..model.graph import Budget
+from ..model.runs import Run
+from ..units import parse_bytes, parse_count
+from .report import Report
 
 if TYPE_CHECKING:
-    from .profiles import Profile
+    from ..device.profiles import Profile
 
 
 class Check(NamedTuple):
@@ -149,10 +149,10 @@ def check_file(model: Path, flags: dict[str, str | bool | None], baseline: str |
     """Load, analyse and check one file; a bad file becomes Findings with ``error`` set, so the
     other files are still checked and reported. ``predicted``: (a device profile, the most
     milliseconds the roofline may predict for the whole stack on it)."""
-    from .analysis import analyze
+    from ..model.runs import dilated_runs
+    from ..yamlio.spec import load
     from .baseline import load_baseline
-    from .runs import dilated_runs
-    from .spec import load
+    from .report import analyze
 
     try:
         stack = load(model)
@@ -162,7 +162,7 @@ def check_file(model: Path, flags: dict[str, str | bool | None], baseline: str |
             raise ConvcostError("nothing to check: no `budget:` in the file and no --max-…/--min-rf/--no-gridding/--baseline flag")
         findings = evaluate(report, dilated_runs(stack.layers), budget, str(model))
         if predicted is not None:
-            from .roofline import predict
+            from ..device.roofline import predict
 
             profile, limit = predicted
             ms = predict(stack, report, profile).total_ms

@@ -13,7 +13,7 @@ from math import prod
 from typing import Any
 
 from ..errors import ConvcostError
-from .graph import LAYER, Op, located, structure
+from .nesting import LAYER, Op, located, structure
 
 MAX_INPUT = 2**28  #: elements of one sample: the torch import runs the model on it once
 
@@ -62,7 +62,7 @@ def to_yaml(ops: list[Op], name: str, header: str) -> str:
 
 
 def _to_yaml(ops: list[Op], name: str, header: str) -> str:
-    from ..yamlio import dump
+    from ..yamlio.read import dump
 
     ops, entries = structure(ops)
     if not entries:
@@ -80,8 +80,8 @@ def _to_yaml(ops: list[Op], name: str, header: str) -> str:
 
 def verify(text: str, ops: list[Op]) -> None:
     """Read ``text`` back: every op's layers must give its output shape and its params."""
-    from ..analysis import analyze
-    from ..spec import loads
+    from ..analysis.report import analyze
+    from ..yamlio.spec import loads
 
     try:
         report = analyze(loads(text))
@@ -108,9 +108,9 @@ def _invalid_op(ops: list[Op]) -> ConvcostError | None:
     than the input): the source model's values, not the nesting, are what convcost refuses."""
     from copy import deepcopy
 
-    from ..analysis import analyze
-    from ..spec import loads
-    from ..yamlio import dump
+    from ..analysis.report import analyze
+    from ..yamlio.read import dump
+    from ..yamlio.spec import loads
 
     for op in ops:
         if op.role != LAYER or not op.layers:

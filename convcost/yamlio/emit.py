@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .graph import Concat, Leaf, Node, Residual, Stack
+from ..model.graph import Concat, Leaf, Node, Residual, Stack
 
 
 def _plain(value: Any) -> Any:
@@ -40,10 +40,10 @@ def stack_data(stack: Stack) -> dict[str, Any]:
 def write_rewrites(model: Path, result: Any, folder: Path, output: Path | None = None) -> list[Path]:
     """Each rewritten design of a comparison as MODEL.REWRITE.yaml in ``folder`` (atomically); none
     may be the --output file ``output`` (checked before anything is written)."""
+    from ..errors import ConvcostError
+    from ..output import atomic_writer, same_file
     from .emit_blocks import structured
-    from .errors import ConvcostError
-    from .output import atomic_writer, same_file
-    from .yamlio import dump
+    from .read import dump
 
     targets = [folder / f"{model.stem}.{variant.name.replace(':', '-').replace('+', '-')}.yaml" for variant in result.variants[1:]]
     for target in targets:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import NamedTuple, Union
 
-from .errors import ConvcostError, Mark
-from .kinds import Kind, Shape
+from ..errors import ConvcostError, Mark
+from ..kinds import Kind, Shape
 
 
 class Leaf(NamedTuple):

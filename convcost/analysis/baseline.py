@@ -5,15 +5,15 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from .errors import ConvcostError
-from .graph import Stack
-from .spec import load
+from ..errors import ConvcostError
+from ..model.graph import Stack
+from ..yamlio.spec import load
 
 
 def load_baseline(spec: str, model: Path) -> tuple[Stack | None, str]:
     """(the baseline stack or None when the model is new at that revision, a label)."""
     if not spec.startswith("git:"):
-        from .zoo import resolve
+        from ..zoo import resolve
 
         return load(resolve(spec)), spec
     ref = spec[4:]

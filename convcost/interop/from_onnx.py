@@ -19,8 +19,8 @@ except ModuleNotFoundError as exc:  # the extra is not installed: importer.read_
 
 from ..errors import ConvcostError
 from . import onnx_file
-from .graph import ADD, CAT, INPUT, LAYER, MUL, Entry, Op, Shape, named
 from .kinds_map import Unknown, adaptive, conv_entry, mean_entries, pool_entry, reshape_entries, upsample_entry
+from .nesting import ADD, CAT, INPUT, LAYER, MUL, Entry, Op, Shape, named
 
 ACTS = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "LeakyRelu": "leakyrelu", "HardSwish": "hswish",
         "HardSigmoid": "hsigmoid", "Gelu": "gelu"}  # fmt: skip

@@ -1,0 +1,1 @@
+"""Pure functions over a Stack: the analysis (Report), rewrites, comparisons, budgets and baselines, the HDC rules."""

@@ -1,0 +1,1 @@
+"""Devices: profiles, the roofline prediction, calibration, the roofline plot."""
