@@ -25,7 +25,7 @@ FLOORS: list[tuple[str, tuple[str, ...]]] = [
                              "device.calibrate", "device.plot")),  # fmt: skip
     ("render", ("render", "render.")),
     ("api", ("api", "")),
-    ("cli", ("cli", "refdoc", "__main__")),
+    ("cli", ("cli", "cli.", "refdoc", "__main__")),
 ]
 
 

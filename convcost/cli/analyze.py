@@ -1,0 +1,138 @@
+"""`convcost analyze`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .app import app
+from .console import Run, fail, guarded, refuse_overwriting_inputs, render, shape_failures, want_profile
+from .options import (
+    PRED,
+    BackendOpt,
+    BatchOpt,
+    DepthOpt,
+    DeviceOpt,
+    DType,
+    DTypeOpt,
+    ExecuteOpt,
+    FoldOpt,
+    Format,
+    FormatOpt,
+    OutputOpt,
+    ProfileOpt,
+    RepeatOpt,
+    SeedOpt,
+    SummaryOpt,
+    ThreadsOpt,
+    TopOpt,
+    WarmupOpt,
+)
+
+
+@app.command()
+@guarded
+def analyze(
+    models: Annotated[
+        list[Path],
+        typer.Argument(
+            help="One or more model files (YAML), zoo:NAME for a bundled one, or - for standard input. Several: one summary row per model.",
+            metavar="MODEL.yaml...",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ],  # fmt: skip
+    fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
+    batch: BatchOpt = 1,
+    dtype: DTypeOpt = DType.float32,
+    execute: ExecuteOpt = False,
+    backend: BackendOpt = None,
+    device: DeviceOpt = None,
+    warmup: WarmupOpt = None,
+    repeat: RepeatOpt = None,
+    threads: ThreadsOpt = None,
+    seed: SeedOpt = None,
+    device_profile: ProfileOpt = None,
+    plot: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--plot",
+            help="With --device-profile: draw the roofline (every layer a point) "
+            "and each layer's share of MACs and of predicted time into FILE.png or FILE.svg "
+            "(matplotlib: convcost\\[plot]).",
+            dir_okay=False,
+            rich_help_panel=PRED,
+            show_default=False,
+        ),
+    ] = None,  # fmt: skip
+    depth: DepthOpt = None,
+    fold: FoldOpt = False,
+    top: TopOpt = None,
+    summary_only: SummaryOpt = False,
+) -> None:
+    """Per layer: output shape, params, MACs, activations, receptive field and coverage; totals with peak memory and bytes moved. --execute runs it too; --device-profile predicts its time."""
+    from ..zoo import resolve
+
+    models = [resolve(str(m)) for m in models]
+    run = Run(execute, backend=backend, device=device, warmup=warmup, repeat=repeat, threads=threads, seed=seed)
+    profile = want_profile(device_profile, plot)
+    if profile is not None and len(models) > 1:
+        fail("--device-profile: analyze one model at a time with it (for several, check --max-predicted-ms)")
+    rows_asked = [flag for flag, given in (("--depth", depth is not None), ("--fold", fold), ("--top", top is not None),
+                                           ("--summary", summary_only)) if given]  # fmt: skip
+    if rows_asked and len(models) > 1:
+        fail(f"{rows_asked[0]}: chooses the rows of one model's table; several models already get one summary row each")
+    if summary_only and len(rows_asked) > 1:
+        fail(
+            f"--summary: shows no rows, so {rows_asked[0] if rows_asked[0] != '--summary' else rows_asked[1]} cannot take effect; drop one"
+        )
+    refuse_overwriting_inputs(output, models)
+    refuse_overwriting_inputs(plot, models, "--plot")
+    if sum(str(m) == "-" for m in models) > 1:
+        fail("-: standard input can be read only once; give - once")
+    from ..output import same_file
+
+    if plot is not None and output is not None and same_file(plot, output):
+        fail(f"--plot {plot}: is also the --output file; give them different paths")
+    from ..analysis.report import analyze as run_analysis
+    from ..render import machine
+    from ..yamlio.spec import load
+
+    stacks = [load(model) for model in models]
+    reports = [run_analysis(stack, batch=batch, dtype=dtype.value) for stack in stacks]
+    wrong: list[str] = []
+    if run.execute:
+        for i, stack in enumerate(stacks):
+            reports[i], bad = run(stack, reports[i], dtype.value)
+            wrong += bad
+    if len(reports) > 1:
+        from ..render import summary
+
+        labels = summary.labels(reports, models)
+        render(fmt.value, output, lambda width: summary.summary_table(reports, labels, width),
+               json=lambda: machine.versioned({"models": [machine.report_dict(r) for r in reports]}),
+               csv=lambda: summary.summary_csv(reports, labels), markdown=lambda: summary.summary_markdown(reports, labels))  # fmt: skip
+    else:
+        from ..render.table import report_table
+
+        report = reports[0]
+        prediction = None
+        if profile is not None:
+            from ..device.roofline import predict
+
+            prediction = predict(stacks[0], report, profile)
+            if plot is not None:
+                from ..device.plot import write_plot
+
+                write_plot(plot, report, prediction)
+        from ..render.rows import select
+
+        view = select(report, prediction, folded=fold, depth_n=depth, top_n=top, only_summary=summary_only)
+        shown, shown_prediction = view.report, view.prediction
+        render(fmt.value, output, lambda width: report_table(report, width, prediction, view),
+               json=lambda: machine.versioned(machine.report_dict(shown, prediction=shown_prediction)),
+               csv=lambda: machine.report_csv(shown, shown_prediction), markdown=lambda: machine.report_markdown(shown, shown_prediction))  # fmt: skip
+    shape_failures(wrong)

@@ -1,0 +1,102 @@
+"""`convcost check`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ..errors import ExitCode
+from .app import app
+from .console import fail, guarded, refuse_overwriting_inputs, render, want_profile
+from .options import OUT, PRED, BatchOpt, CheckFormat, DType, DTypeOpt, OutputOpt, ProfileOpt
+
+
+@app.command()
+@guarded
+def check(
+    models: Annotated[
+        list[Path],
+        typer.Argument(
+            help="One or more model files (YAML), each checked against its budget.",
+            metavar="MODEL.yaml...",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ],  # fmt: skip
+    max_params: Annotated[
+        Optional[str], typer.Option(help="At most this many parameters: 5M, 4.5M, 600K (K/M/G = 10³/10⁶/10⁹).", show_default=False)
+    ] = None,  # fmt: skip
+    max_macs: Annotated[Optional[str], typer.Option(help="At most this many multiply-accumulates: 600M, 4.1G.", show_default=False)] = None,
+    max_flops: Annotated[Optional[str], typer.Option(help="At most this many FLOPs (2 × MACs): 1.2G.", show_default=False)] = None,
+    max_peak_memory: Annotated[
+        Optional[str],
+        typer.Option(
+            help="At most this peak activation memory, with a unit: 64MiB, 1.5GB (KiB/MiB/GiB = 2¹⁰/2²⁰/2³⁰ B; KB/MB/GB = 10³/10⁶/10⁹ B).",
+            show_default=False,
+        ),
+    ] = None,  # fmt: skip
+    min_rf: Annotated[
+        Optional[str], typer.Option(help="At least this receptive field, in input positions along the smallest axis.", show_default=False)
+    ] = None,  # fmt: skip
+    no_gridding: Annotated[
+        Optional[bool], typer.Option("--no-gridding", help="Fail when a run of dilated convs leaves holes.", show_default=False)
+    ] = None,  # fmt: skip
+    baseline: Annotated[
+        Optional[str], typer.Option(help="OLD.yaml, or git:REF for the same path at a git revision.", show_default=False)
+    ] = None,  # fmt: skip
+    max_increase: Annotated[
+        Optional[str],
+        typer.Option(
+            help="With --baseline: how much params and MACs may grow, as a percentage with %: 5%, 0.5%. \\[default: 0%]", show_default=False
+        ),
+    ] = None,  # fmt: skip
+    fmt: Annotated[
+        CheckFormat,
+        typer.Option(
+            "--format", "-f", help="table, json, csv, markdown, or github (workflow annotations at the budget: line).", rich_help_panel=OUT
+        ),
+    ] = CheckFormat.table,  # fmt: skip
+    output: OutputOpt = None,
+    batch: BatchOpt = 1,
+    dtype: DTypeOpt = DType.float32,
+    max_predicted_ms: Annotated[
+        Optional[float],
+        typer.Option(
+            min=1e-9,
+            help="At most this many milliseconds predicted for the whole stack on --device-profile (roofline).",
+            rich_help_panel=PRED,
+            show_default=False,
+        ),
+    ] = None,  # fmt: skip
+    device_profile: ProfileOpt = None,
+) -> None:
+    """Budget guard for CI: each file's `budget:` (flags override it). Exit 0: within budget; 1: over; 2: bad input (every other file is still checked and reported)."""
+    from ..zoo import resolve
+
+    models = [resolve(str(m)) for m in models]
+    if (max_predicted_ms is None) != (device_profile is None):
+        fail("--max-predicted-ms and --device-profile: each takes effect only with the other (e.g. --max-predicted-ms 5 -p t4)")
+    profile = want_profile(device_profile)
+    from ..analysis import budget as rules
+    from ..render import check as show
+    from ..render.machine import versioned
+
+    if max_increase is not None and baseline is None:
+        fail("--max-increase: only takes effect with --baseline")
+    refuse_overwriting_inputs(output, models)
+    flags = {"params": max_params, "macs": max_macs, "flops": max_flops, "peak_memory": max_peak_memory, "min_rf": min_rf,
+             "no_gridding": no_gridding}  # fmt: skip
+    tolerance = rules.parse_increase(max_increase or "0%")
+    rules.override(rules.Budget(), flags)  # a malformed flag is refused before any file is read
+    predicted = (profile, max_predicted_ms) if profile is not None and max_predicted_ms is not None else None
+    found = [rules.check_file(model, flags, baseline, tolerance, batch, dtype.value, predicted) for model in models]
+    render(fmt.value, output, lambda width: show.check_table(found, width), json=lambda: versioned(show.check_json_data(found)),
+           csv=lambda: show.check_csv(found), markdown=lambda: show.check_markdown(found), github=lambda: show.check_github(found))  # fmt: skip
+    for f in found:
+        if f.error:
+            typer.echo(f"error: {f.error}", err=True)
+    if any(f.error for f in found):
+        raise typer.Exit(int(ExitCode.BAD_INPUT))
+    raise typer.Exit(int(ExitCode.OK if all(f.ok for f in found) else ExitCode.FAIL))

@@ -1,0 +1,23 @@
+"""`convcost profiles`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from .app import app
+from .console import guarded, render
+from .options import OUT, Format, OutputOpt
+
+
+@app.command()
+@guarded
+def profiles(fmt: Annotated[Format, typer.Option("--format", "-f", help="table, json, csv or markdown.", rich_help_panel=OUT)] = Format.table,
+             output: OutputOpt = None) -> None:  # fmt: skip
+    """The device profiles for --device-profile: built-in (with their datasheet sources) and those saved by `convcost calibrate`."""
+    from ..render import profiles as show
+
+    rows = show.all_profiles()
+    render(fmt.value, output, lambda width: show.profiles_table(rows, width), json=lambda: show.profiles_json(rows),
+           csv=lambda: show.profiles_csv(rows), markdown=lambda: show.profiles_markdown(rows))  # fmt: skip
