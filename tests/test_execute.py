@@ -39,11 +39,13 @@ def test_numpy_and_torch_agree_for_every_kind(case: str) -> None:
     np.testing.assert_allclose(a, b, rtol=2e-4, atol=2e-4)
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("name", ["mobilenet_v2", "shufflenet_v2", "unet_decoder", "kws_tc_resnet8", "channelnet_style", "inception_3a",
-                                  "sobel_spatial", "depthwise_multiplier", "resnext_block", "factorize_5x5", "dilated_rf_3_7_15",
-                                  "gridding_2_2_2", "hdc_1_2_5", "mobilenet_v3_large", "mobilenet_v3_small", "alexnet",
-                                  "efficientnet_b0", "regnet_y_400mf", "convnext_tiny", "resnext50_32x4d"])  # fmt: skip
+ZOO_RUNS = ["mobilenet_v2", "shufflenet_v2", "unet_decoder", "kws_tc_resnet8", "channelnet_style", "inception_3a", "sobel_spatial",
+            "depthwise_multiplier", "resnext_block", "factorize_5x5", "dilated_rf_3_7_15", "gridding_2_2_2", "hdc_1_2_5",
+            "mobilenet_v3_large", "mobilenet_v3_small", "alexnet", "efficientnet_b0", "regnet_y_400mf", "convnext_tiny", "resnext50_32x4d"]  # fmt: skip
+LOCAL_RUNS = ("inception_3a", "resnext_block", "kws_tc_resnet8")  #: a local run executes these on both backends too (CI: every one)
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=() if n in LOCAL_RUNS else pytest.mark.slow) for n in ZOO_RUNS])
 def test_numpy_and_torch_agree_on_zoo_models(name: str) -> None:
     pytest.importorskip("torch")
     stack = convcost.load(LAYERS / f"{name}.yaml")

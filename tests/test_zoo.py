@@ -91,8 +91,11 @@ def measure(module: Any, shape: tuple[int, ...]) -> tuple[int, int, tuple[int, .
     return sum(p.numel() for p in module.parameters()), counter.get_total_flops(), tuple(out.shape[1:])
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("path", ZOO, ids=lambda p: p.stem)
+#: a local run holds these three against their torch definitions too (CI holds every one)
+LOCAL = ("mobilenet_v1", "resnet18", "shufflenet_v2")
+
+
+@pytest.mark.parametrize("path", [pytest.param(p, marks=() if p.stem in LOCAL else pytest.mark.slow) for p in ZOO], ids=lambda p: p.stem)
 def test_zoo_equals_an_independent_torch_definition(path: Path) -> None:
     pytest.importorskip("torch")
     stack = convcost.load(path)

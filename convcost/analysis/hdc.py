@@ -15,7 +15,7 @@ import math
 from fractions import Fraction
 from typing import NamedTuple
 
-from ..errors import ConvcostError
+from ..errors import ConvcostError, ExitCode
 
 MAX_FIELD = 1_000_000  # receptive fields larger than this are refused (the footprint is enumerated)
 
@@ -38,6 +38,11 @@ class HdcReport(NamedTuple):
     @property
     def gridding(self) -> bool:
         return bool(self.holes)
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """What ``convcost hdc-check`` exits with: 1 when the stack grids, else 0."""
+        return ExitCode.FAIL if self.holes else ExitCode.OK
 
     @property
     def coverage(self) -> Fraction:

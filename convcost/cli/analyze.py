@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from .app import app
-from .console import Run, fail, guarded, refuse_overwriting_inputs, render, shape_failures, want_profile
+from .console import Run, fail, guarded, present, refuse_overwriting_inputs, shape_failures, want_profile
 from .options import (
     PRED,
     BackendOpt,
@@ -98,7 +98,6 @@ def analyze(
     if plot is not None and output is not None and same_file(plot, output):
         fail(f"--plot {plot}: is also the --output file; give them different paths")
     from ..analysis.report import analyze as run_analysis
-    from ..render import machine
     from ..yamlio.spec import load
 
     stacks = [load(model) for model in models]
@@ -111,12 +110,9 @@ def analyze(
     if len(reports) > 1:
         from ..render import summary
 
-        labels = summary.labels(reports, models)
-        render(fmt.value, output, lambda width: summary.summary_table(reports, labels, width),
-               json=lambda: machine.versioned({"models": [machine.report_dict(r) for r in reports]}),
-               csv=lambda: summary.summary_csv(reports, labels), markdown=lambda: summary.summary_markdown(reports, labels))  # fmt: skip
+        present(summary.VIEW, summary.Summary(reports, summary.labels(reports, models)), fmt.value, output)
     else:
-        from ..render.table import report_table
+        from ..render import table
 
         report = reports[0]
         prediction = None
@@ -130,9 +126,6 @@ def analyze(
                 write_plot(plot, report, prediction)
         from ..render.rows import select
 
-        view = select(report, prediction, folded=fold, depth_n=depth, top_n=top, only_summary=summary_only)
-        shown, shown_prediction = view.report, view.prediction
-        render(fmt.value, output, lambda width: report_table(report, width, prediction, view),
-               json=lambda: machine.versioned(machine.report_dict(shown, prediction=shown_prediction)),
-               csv=lambda: machine.report_csv(shown, shown_prediction), markdown=lambda: machine.report_markdown(shown, shown_prediction))  # fmt: skip
+        shown = select(report, prediction, folded=fold, depth_n=depth, top_n=top, only_summary=summary_only)
+        present(table.VIEW, table.Analyzed(report, prediction, shown), fmt.value, output)
     shape_failures(wrong)

@@ -7,9 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..errors import ExitCode
 from .app import app
-from .console import fail, guarded, refuse_overwriting_inputs, render, want_profile
+from .console import fail, guarded, present, refuse_overwriting_inputs, want_profile
 from .options import OUT, PRED, BatchOpt, CheckFormat, DType, DTypeOpt, OutputOpt, ProfileOpt
 
 
@@ -81,7 +80,6 @@ def check(
     profile = want_profile(device_profile)
     from ..analysis import budget as rules
     from ..render import check as show
-    from ..render.machine import versioned
 
     if max_increase is not None and baseline is None:
         fail("--max-increase: only takes effect with --baseline")
@@ -92,11 +90,8 @@ def check(
     rules.override(rules.Budget(), flags)  # a malformed flag is refused before any file is read
     predicted = (profile, max_predicted_ms) if profile is not None and max_predicted_ms is not None else None
     found = [rules.check_file(model, flags, baseline, tolerance, batch, dtype.value, predicted) for model in models]
-    render(fmt.value, output, lambda width: show.check_table(found, width), json=lambda: versioned(show.check_json_data(found)),
-           csv=lambda: show.check_csv(found), markdown=lambda: show.check_markdown(found), github=lambda: show.check_github(found))  # fmt: skip
+    present(show.VIEW, found, fmt.value, output)
     for f in found:
         if f.error:
             typer.echo(f"error: {f.error}", err=True)
-    if any(f.error for f in found):
-        raise typer.Exit(int(ExitCode.BAD_INPUT))
-    raise typer.Exit(int(ExitCode.OK if all(f.ok for f in found) else ExitCode.FAIL))
+    raise typer.Exit(int(max(f.exit_code for f in found)))  # a bad file (2) outranks one over budget (1)

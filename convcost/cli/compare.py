@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from .app import app
-from .console import Run, fail, guarded, refuse_overwriting_inputs, render, shape_failures, want_profile
+from .console import Run, fail, guarded, present, refuse_overwriting_inputs, shape_failures, want_profile
 from .options import (
     OUT,
     BackendOpt,
@@ -86,7 +86,6 @@ def compare(
     from ..analysis import comparison as comparing
     from ..analysis.rewrite import DEFAULT
     from ..render import compare as show
-    from ..render.machine import versioned
     from ..yamlio.spec import load
 
     stack = load(model)
@@ -109,6 +108,5 @@ def compare(
         from ..yamlio.emit import write_rewrites
 
         write_rewrites(model, result, emit_yaml, output)
-    render(fmt.value, output, lambda width: show.compare_table(result, width), json=lambda: versioned(show.compare_dict(result)),
-           csv=lambda: show.compare_csv(result), markdown=lambda: show.compare_markdown(result))  # fmt: skip
+    present(show.VIEW, result, fmt.value, output)
     shape_failures(wrong)

@@ -106,14 +106,18 @@ def refuse_overwriting_inputs(output: Path | None, inputs: list[Path], flag: str
             fail(f"{flag} {output}: that is an input model; refusing to overwrite it")
 
 
-def render(fmt: str, output: Path | None, table: Callable[[int | None], Any], **texts: Callable[[], str]) -> None:
-    """Emit with the renderer of the chosen format: ``table`` (rich, built for a width) or a text one."""
+def present(view: Any, result: Any, fmt: str, output: Path | None) -> None:
+    """Emit ``result`` through its ``view`` (render.view.View) in the chosen format: a table fitted
+    to the terminal (uncut in pipes and files), or the view's text for a machine format."""
     from ..output import emit
 
     if fmt == "table":
-        emit(output, renderable=table)
-    else:
-        emit(output, texts[fmt]())
+        emit(output, renderable=lambda width: view.table(result, width))
+        return
+    make = view.text(fmt)
+    if make is None:
+        fail(f"--format {fmt}: not available here")
+    emit(output, make(result))
 
 
 ASCII = {"×": "x", "—": "-", "–": "-", "…": "...", "·": "*", "✓": "ok", "✗": "X", "→": "->", "≤": "<=", "≥": ">=", "÷": "/",

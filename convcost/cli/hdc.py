@@ -6,9 +6,8 @@ from typing import Annotated
 
 import typer
 
-from ..errors import ExitCode
 from .app import app
-from .console import guarded, render
+from .console import guarded, present
 from .options import Format, FormatOpt, OutputOpt
 
 
@@ -26,9 +25,7 @@ def hdc_check(
     """Does a stack of dilated stride-1 convs with these rates grid? The HDC rules, the exact coverage, a map, and nearby rates that work. Exit 0: no holes; 1: grids."""
     from ..analysis import hdc
     from ..render import hdc as show
-    from ..render.machine import versioned
 
     report = hdc.check(hdc.parse_rates(rates), kernel)
-    render(fmt.value, output, lambda width: show.hdc_table(report, width), json=lambda: versioned(show.hdc_dict(report)),
-           csv=lambda: show.hdc_csv(report), markdown=lambda: show.hdc_markdown(report))  # fmt: skip
-    raise typer.Exit(int(ExitCode.FAIL if report.gridding else ExitCode.OK))
+    present(show.VIEW, report, fmt.value, output)
+    raise typer.Exit(int(report.exit_code))

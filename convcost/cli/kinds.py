@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from .app import app
-from .console import fail, guarded, render
+from .console import fail, guarded, present
 from .options import OUT, Format, OutputOpt
 
 
@@ -31,4 +31,4 @@ def kinds(
         fail(f"--format {fmt.value}: kinds prints table or markdown; `convcost schema` is the machine-readable form")
     if kind is not None:
         show.need(kind)
-    render(fmt.value, output, lambda width: show.kinds_table(kind, width), markdown=lambda: show.kinds_markdown(kind))
+    present(show.VIEW, kind, fmt.value, output)

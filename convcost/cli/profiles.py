@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from .app import app
-from .console import guarded, render
+from .console import guarded, present
 from .options import OUT, Format, OutputOpt
 
 
@@ -18,6 +18,4 @@ def profiles(fmt: Annotated[Format, typer.Option("--format", "-f", help="table, 
     """The device profiles for --device-profile: built-in (with their datasheet sources) and those saved by `convcost calibrate`."""
     from ..render import profiles as show
 
-    rows = show.all_profiles()
-    render(fmt.value, output, lambda width: show.profiles_table(rows, width), json=lambda: show.profiles_json(rows),
-           csv=lambda: show.profiles_csv(rows), markdown=lambda: show.profiles_markdown(rows))  # fmt: skip
+    present(show.VIEW, show.all_profiles(), fmt.value, output)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .app import app
-from .console import guarded, render
+from .console import guarded
 from .options import OutputOpt
 
 
@@ -12,8 +12,9 @@ from .options import OutputOpt
 def schema(output: OutputOpt = None) -> None:
     """The JSON Schema (draft 2020-12) of a model file, for editors and CI (check-jsonschema)."""
     from ..kinds import load_plugins
+    from ..output import emit
     from ..reference import schema as make
     from ..render.machine import to_json
 
     load_plugins()
-    render("json", output, lambda width: None, json=lambda: to_json(make()))
+    emit(output, to_json(make()))

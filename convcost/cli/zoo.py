@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from .app import app
-from .console import fail, guarded, refuse_overwriting_inputs, render
+from .console import fail, guarded, present, refuse_overwriting_inputs
 from .options import OUT, Format, OutputOpt
 
 
@@ -29,9 +29,7 @@ def zoo(
     if name is None:
         from ..render import zoo as show
 
-        entries = bundled.catalog()
-        render(fmt.value, output, lambda width: show.zoo_table(entries, width), json=lambda: show.zoo_json(entries),
-               csv=lambda: show.zoo_csv(entries), markdown=lambda: show.zoo_markdown(entries))  # fmt: skip
+        present(show.VIEW, bundled.catalog(), fmt.value, output)
         return
     if fmt != Format.table:
         fail(f"--format {fmt.value}: with NAME, zoo prints the model's YAML; for its costs: convcost analyze zoo:{name} -f {fmt.value}")

@@ -9,7 +9,8 @@ from typing import Any
 from ..analysis.budget import Check, Findings
 from . import fmt
 from .fit import Column, fit, hidden_note
-from .machine import md_table
+from .machine import md_table, versioned
+from .view import View
 
 
 def shown(check: Check, value: int | float) -> str:
@@ -155,3 +156,6 @@ def check_github(all_findings: list[Findings]) -> str:
         if f.ok:
             lines.append(f"::notice file={f.source},title=convcost::{f.model}: within budget ({len(f.checks)} checks)")
     return "\n".join(lines) + "\n"
+
+
+VIEW = View(check_table, lambda found: versioned(check_json_data(found)), check_csv, check_markdown, check_github)

@@ -11,7 +11,8 @@ from ..analysis.comparison import Comparison, Row, Variant
 from ..errors import printable
 from . import fmt
 from .fit import LEGEND, Column, fit, hidden_note
-from .machine import md_table, report_dict
+from .machine import md_table, report_dict, versioned
+from .view import View
 
 
 def _ratio(value: int | float, base: int | float) -> str:
@@ -233,3 +234,6 @@ def compare_csv(c: Comparison) -> str:
         writer.writerow([row.path, row.name, row.kind, *(x for cell in row.cells for x in (cell if cell else ("", "")))])
     writer.writerow(["TOTAL", "", "", *(x for v in c.variants for x in (v.report.totals.params, v.report.totals.macs))])
     return out.getvalue()
+
+
+VIEW = View(compare_table, lambda c: versioned(compare_dict(c)), compare_csv, compare_markdown)

@@ -8,6 +8,8 @@ from typing import Any
 
 from ..analysis.hdc import HdcReport, receptive_field
 from . import fmt
+from .machine import versioned
+from .view import View
 
 SHADES = "░▒▓█"
 MAP_2D_MAX = 41  # a larger field is drawn as a 1-D strip
@@ -118,3 +120,6 @@ def hdc_markdown(r: HdcReport) -> str:
     if r.suggestions:
         text += "\nrates that would work: " + "; ".join(f"`{rates_text(s)}`" for s in r.suggestions) + "\n"
     return text
+
+
+VIEW = View(hdc_table, lambda r: versioned(hdc_dict(r)), hdc_csv, hdc_markdown)

@@ -8,6 +8,7 @@ from .. import reference
 from ..errors import ConvcostError, closest
 from ..kinds import KINDS
 from .fit import Column, fit
+from .view import View
 
 
 def need(kind: str) -> None:
@@ -41,3 +42,6 @@ def kinds_markdown(kind: str | None) -> str:
     if kind is None:
         return "| kind | what it is |\n|---|---|\n" + "".join(f"| `{n}` | {reference.summary(c)} |\n" for n, c in KINDS.items())
     return reference.kind_markdown(kind, KINDS[kind])
+
+
+VIEW = View(kinds_table, markdown=kinds_markdown)  #: the result is a kind's name, or None for all (json and csv: `convcost schema`)

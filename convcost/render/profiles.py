@@ -10,6 +10,7 @@ from ..device.profiles import BUILTIN, PRECISIONS, Profile, load, saved
 from ..errors import ConvcostError, printable
 from .fit import Column, fit, hidden_note
 from .machine import md_table, versioned
+from .view import View
 
 COLUMNS = [Column("id", right=False, keep=True), *(Column(f"{p}\nTFLOP/s" if p != "int8" else "int8\nTOP/s") for p in PRECISIONS),
            Column("memory\nGB/s"), Column("name", right=False)]  # fmt: skip
@@ -69,3 +70,6 @@ def profiles_markdown(found: list[tuple[Profile, str]]) -> str:
     header = [c.header.replace("\n", " ") for c in COLUMNS] + ["source"]
     body = [row + [printable(p.source)] for row, (p, _) in zip(rows(found), found)]
     return "### Device profiles\n\n" + md_table(header, body, set(range(1, 7)))
+
+
+VIEW = View(profiles_table, profiles_json, profiles_csv, profiles_markdown)

@@ -22,7 +22,7 @@ from ..device.roofline import Predicted, Prediction
 from ..kinds import folds_into_previous
 
 
-class View(NamedTuple):
+class Shown(NamedTuple):
     """A report and its prediction with the rows to show (totals as they were)."""
 
     report: Report
@@ -67,11 +67,11 @@ def _predicted(groups: list[list[LayerRecord]], prediction: Prediction | None) -
     return prediction._replace(layers=layers)
 
 
-def _regrouped(view: View, groups: list[list[LayerRecord]], rows: list[LayerRecord], note: str) -> View:
-    return View(view.report._replace(layers=tuple(rows)), _predicted(groups, view.prediction), note)
+def _regrouped(view: Shown, groups: list[list[LayerRecord]], rows: list[LayerRecord], note: str) -> Shown:
+    return Shown(view.report._replace(layers=tuple(rows)), _predicted(groups, view.prediction), note)
 
 
-def fold(view: View) -> View:
+def fold(view: Shown) -> Shown:
     groups: list[list[LayerRecord]] = []
     for record in view.report.layers:
         if groups and folds_into_previous(record.kind) and record.output == groups[-1][-1].output:
@@ -83,7 +83,7 @@ def fold(view: View) -> View:
                                           "into the layer before them")  # fmt: skip
 
 
-def depth(view: View, n: int) -> View:
+def depth(view: Shown, n: int) -> Shown:
     groups: list[list[LayerRecord]] = []
     keys: list[str] = []
     for record in view.report.layers:
@@ -99,7 +99,7 @@ def depth(view: View, n: int) -> View:
                                           "(depth = the parts of a name between dots)")  # fmt: skip
 
 
-def top(view: View, n: int) -> View:
+def top(view: Shown, n: int) -> Shown:
     report, prediction = view.report, view.prediction
     by_time = prediction is not None
 
@@ -113,19 +113,19 @@ def top(view: View, n: int) -> View:
     note = f"the {len(chosen)} costliest of {len(report.layers)} rows by {what}, costliest first: {share:.1%} of the {what}"
     if prediction is not None:
         prediction = prediction._replace(layers={r.path: prediction.layers[r.path] for r in chosen})
-    return View(report._replace(layers=tuple(chosen)), prediction, note if view.note is None else f"{view.note}; {note}")
+    return Shown(report._replace(layers=tuple(chosen)), prediction, note if view.note is None else f"{view.note}; {note}")
 
 
-def summary(view: View) -> View:
+def summary(view: Shown) -> Shown:
     """No rows at all: totals and warnings only."""
     prediction = view.prediction._replace(layers={}) if view.prediction is not None else None
-    return View(view.report._replace(layers=()), prediction, "totals only (--summary)")
+    return Shown(view.report._replace(layers=()), prediction, "totals only (--summary)")
 
 
 def select(report: Report, prediction: Prediction | None, *, folded: bool = False, depth_n: int | None = None,
-           top_n: int | None = None, only_summary: bool = False) -> View:  # fmt: skip
+           top_n: int | None = None, only_summary: bool = False) -> Shown:  # fmt: skip
     """The view the options ask for: fold or depth first, then top; or the summary alone."""
-    view = View(report, prediction, None)
+    view = Shown(report, prediction, None)
     if only_summary:
         return summary(view)
     if depth_n is not None:

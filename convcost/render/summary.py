@@ -6,13 +6,14 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..analysis.report import Report
 from ..errors import printable
 from . import fmt
 from .fit import LEGEND, Column, fit, hidden_note
-from .machine import md_table
+from .machine import md_table, report_dict, versioned
+from .view import View
 
 COLUMNS = [Column("model", right=False, keep=True), Column("input"), Column("params"), Column("MACs"), Column("peak\nmemory"),
            Column("RF\n/stride"), Column("cov."), Column("warn-\nings"), Column("ms")]  # fmt: skip
@@ -80,3 +81,15 @@ def summary_table(reports: list[Report], names: list[str], width: int | None = N
         parts.append(Text(f"ms: end to end on {m['backend']}/{m['device']}, batch {m['batch']}, median of {m['repeats']}"))
     parts.append(Text(f"{LEGEND} · RF /stride in input positions · cov. = share of the field read", style="dim"))
     return Group(*parts)
+
+
+class Summary(NamedTuple):
+    """Several models' reports, labelled: one row each."""
+
+    reports: list[Report]
+    labels: list[str]
+
+
+VIEW = View(lambda s, width: summary_table(s.reports, s.labels, width),
+            lambda s: versioned({"models": [report_dict(r) for r in s.reports]}), lambda s: summary_csv(s.reports, s.labels),
+            lambda s: summary_markdown(s.reports, s.labels))  # fmt: skip

@@ -3,12 +3,15 @@ units, fitted to the terminal's width (names shortened from the left, never a nu
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..analysis.report import Report
 from ..errors import printable
 from . import fmt
 from .fit import LEGEND, Column, fit, hidden_note
+from .machine import report_csv, report_dict, report_markdown, versioned
+from .rows import Shown
+from .view import View
 
 COLUMNS = [Column("layer", right=False, keep=True), Column("kind", right=False, keep=True), Column("output"), Column("params"),
            Column("MACs"), Column("acts"), Column("RF\n/stride"), Column("cov.")]  # fmt: skip
@@ -17,7 +20,6 @@ SPREAD = 0.25  #: (max − min) / median above this is flagged as a noisy timing
 
 if TYPE_CHECKING:
     from ..device.roofline import Prediction
-    from .rows import View
 
 
 def noisy(m: Any) -> bool:
@@ -58,7 +60,7 @@ def layer_rows(report: Report, measured: bool, wrap: bool = True) -> tuple[list[
     return rows, total
 
 
-def report_table(report: Report, width: int | None = None, prediction: Prediction | None = None, view: View | None = None) -> Any:
+def report_table(report: Report, width: int | None = None, prediction: Prediction | None = None, view: Shown | None = None) -> Any:
     """The per-layer table, totals, legend, timings, the roofline prediction and warnings, for
     ``width`` columns (None: uncut); ``view``: the rows to show, when not every layer (render.rows)."""
     from rich.console import Group
@@ -101,3 +103,16 @@ def report_table(report: Report, width: int | None = None, prediction: Predictio
     parts.append(Text(f"{LEGEND} · acts = output elements · RF /stride in input positions · cov. = share of the field read"
                       + (" · ms ! = spread over 25% of the median" if measured else ""), style="dim"))  # fmt: skip
     return Group(*parts)
+
+
+class Analyzed(NamedTuple):
+    """One model's report, its prediction (or None) and the rows to show (render.rows)."""
+
+    report: Report
+    prediction: Prediction | None
+    rows: Shown
+
+
+VIEW = View(lambda a, width: report_table(a.report, width, a.prediction, a.rows),
+              lambda a: versioned(report_dict(a.rows.report, prediction=a.rows.prediction)),
+              lambda a: report_csv(a.rows.report, a.rows.prediction), lambda a: report_markdown(a.rows.report, a.rows.prediction))  # fmt: skip

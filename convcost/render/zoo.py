@@ -11,6 +11,7 @@ from ..zoo import Entry
 from . import fmt
 from .fit import SEPARATOR, Column, fit, hidden_note, natural
 from .machine import md_table, versioned
+from .view import View
 
 COLUMNS = [Column("name", right=False, keep=True), Column("params"), Column("MACs"), Column("input"),
            Column("what it is", right=False, keep=True)]  # fmt: skip
@@ -69,3 +70,6 @@ def zoo_markdown(entries: list[Entry]) -> str:
     header = ["name", "params", "MACs", "input", "what it is"]
     body = [[f"`{row[0]}`", *row[1:]] for row in rows(entries)]
     return "### Bundled models\n\n" + md_table(header, body, {1, 2, 3})
+
+
+VIEW = View(zoo_table, zoo_json, zoo_csv, zoo_markdown)
