@@ -15,14 +15,42 @@ PACKAGE = ROOT / "convcost"
 
 #: floor → modules (a name ending in '.' is every module below that package)
 FLOORS: list[tuple[str, tuple[str, ...]]] = [
-    ("leaves", ("errors", "arith", "units", "gcpause", "output", "ops", "ops.", "yamlio.expr", "yamlio.indent", "yamlio.sizing",
-                "model.names", "model.rf")),  # fmt: skip
+    (
+        "leaves",
+        (
+            "errors",
+            "arith",
+            "units",
+            "gcpause",
+            "output",
+            "ops",
+            "ops.",
+            "yamlio.expr",
+            "yamlio.indent",
+            "yamlio.sizing",
+            "model.names",
+            "model.rf",
+        ),
+    ),  # fmt: skip
     ("kinds", ("kinds", "kinds.")),
     ("model", ("model", "model.")),
     ("reading", ("yamlio", "yamlio.read", "yamlio.spec", "device.profiles")),
     ("analysis", ("analysis", "analysis.", "device.roofline", "zoo")),
-    ("interop and devices", ("yamlio.emit", "yamlio.emit_blocks", "reference", "interop", "interop.", "backends", "backends.", "device",
-                             "device.calibrate", "device.plot")),  # fmt: skip
+    (
+        "interop and devices",
+        (
+            "yamlio.emit",
+            "yamlio.emit_blocks",
+            "reference",
+            "interop",
+            "interop.",
+            "backends",
+            "backends.",
+            "device",
+            "device.calibrate",
+            "device.plot",
+        ),
+    ),  # fmt: skip
     ("render", ("render", "render.")),
     ("api", ("api", "")),
     ("cli", ("cli", "cli.", "refdoc", "__main__")),

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from ..arith import prod
 from ..gcpause import paused
-from ..kinds.args import ACTIVATIONS
+from ..kinds.groups import SHORTHAND
 from ..model.graph import Stack, leaves
 from .report import Report, analyze
 from .rewrite import closed_form, rewrite
@@ -68,15 +68,12 @@ class Comparison(NamedTuple):
         return Fraction(self.variants[index].report.totals.macs, base) if base else None
 
 
-SHORTHAND_SUFFIXES = frozenset(("bn", *ACTIVATIONS))  #: what `bn:` and `act:` append
-
-
 def row_key(path: str) -> str:
     """The layer a record counts toward: replacement parts (``path/dw``) and the norm and
     activation that ``bn:``/``act:`` appended (``path.bn``, ``path.relu``) join their conv's row."""
     path = path.split("/")[0]
     head, _, last = path.rpartition(".")
-    return head if last in SHORTHAND_SUFFIXES and head.endswith("]") else path
+    return head if last in SHORTHAND and head.endswith("]") else path
 
 
 def _rows(variants: list[Variant]) -> tuple[Row, ...]:

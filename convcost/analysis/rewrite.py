@@ -42,7 +42,9 @@ class Rewritten(NamedTuple):
 
 # A rule sees one leaf (and the kind of the last conv before it in the same list) and returns
 # the replacement leaves, or a reason to leave it alone (None: not a layer this rule considers).
-Rule = Callable[[Leaf, "str | None"], "list[Leaf] | str | None"]
+Rule = Callable[
+    [Leaf, "Kind | None"], "list[Leaf] | str | None"
+]  #: (a leaf, the conv-family layer just before it) → its parts, why not, or None
 
 
 def _part(leaf: Leaf, suffix: str, op: Kind) -> Leaf:
@@ -53,7 +55,7 @@ def on_standard_convs(rule: Callable[[Leaf, Conv], list[Leaf] | str]) -> Rule:
     """Apply ``rule`` to standard convs (groups 1, kernel larger than 1×1); any other member of
     the conv family is left alone with the reason; other layers are not considered."""
 
-    def wrapped(leaf: Leaf, previous: str | None) -> list[Leaf] | str | None:
+    def wrapped(leaf: Leaf, previous: Kind | None) -> list[Leaf] | str | None:
         op = leaf.op
         if not isinstance(op, ConvLike):
             return None
@@ -82,7 +84,7 @@ def separable(multiplier: int) -> Rule:
 
 
 def grouped(groups: int, shuffle: bool) -> Rule:
-    def rule(leaf: Leaf, previous: str | None) -> list[Leaf] | str | None:
+    def rule(leaf: Leaf, previous: Kind | None) -> list[Leaf] | str | None:
         op = leaf.op
         if not isinstance(op, (Conv, PWConv)):
             return None if not isinstance(op, ConvLike) else f"a {op.kind}, not a standard conv"
@@ -194,13 +196,13 @@ def channelwise(kernel: int) -> Rule:
     """ChannelNets' depthwise separable channel-wise conv: the pointwise C → C after a dwconv
     becomes one channel-wise conv of ``kernel`` weights."""
 
-    def rule(leaf: Leaf, previous: str | None) -> list[Leaf] | str | None:
+    def rule(leaf: Leaf, previous: Kind | None) -> list[Leaf] | str | None:
         if not _pointwise(leaf.op):
             return None
         why = _channel_fusion(leaf)
         if why:
             return why
-        if previous != "dwconv":
+        if not isinstance(previous, DWConv):
             return "not right after a dwconv"
         return [_part(leaf, f"chconv{kernel}", ChConv(ndim=leaf.op.ndim, kernel=kernel, stride=1, padding="same"))]
 
@@ -211,7 +213,7 @@ def gcwc(groups: int) -> Rule:
     """ChannelNets' group channel-wise module: a pointwise C → C becomes a grouped 1×1 conv (G
     groups) followed by a group channel-wise conv (G groups, d_c = 4G) that fuses the groups."""
 
-    def rule(leaf: Leaf, previous: str | None) -> list[Leaf] | str | None:
+    def rule(leaf: Leaf, previous: Kind | None) -> list[Leaf] | str | None:
         op = leaf.op
         if not _pointwise(op):
             return None
@@ -301,7 +303,7 @@ def parse(spec: str) -> tuple[str, Rule | None]:
 
 def _map(nodes: tuple[Node, ...], rule: Rule, changed: list[str], skipped: list[tuple[str, str]]) -> list[Node]:
     out: list[Node] = []
-    previous: str | None = None  # the last conv-family kind in this list (norms and activations are transparent)
+    previous: Kind | None = None  # the last conv-family layer in this list (norms and activations are transparent)
     for node in nodes:
         if isinstance(node, Leaf):
             result = rule(node, previous)
@@ -313,7 +315,7 @@ def _map(nodes: tuple[Node, ...], rule: Rule, changed: list[str], skipped: list[
                 if isinstance(result, str):
                     skipped.append((node.path, result))
             if isinstance(node.op, ConvLike):
-                previous = node.op.kind
+                previous = node.op
             elif node.op.run_taps() != ():  # norms and activations are transparent
                 previous = None
         elif isinstance(node, Residual):

@@ -33,26 +33,8 @@ class Prediction(NamedTuple):
 
 
 def layer_class(leaf: Leaf | None) -> tuple[str, int]:
-    """(class, channels per group) of a layer; merges and layers without MACs are 'memory'."""
-    if leaf is None:
-        return "memory", 0
-    op, shape = leaf.op, leaf.in_shape
-    if op.macs(shape, leaf.out_shape) == 0:
-        return "memory", 0
-    kind = op.kind
-    if kind == "linear":
-        return "linear", 0
-    if kind == "convtranspose":
-        return "transposed", 0
-    groups = getattr(op, "ngroups", None)
-    cin = shape[0] if shape else 0
-    if kind == "dwconv" or (groups is not None and cin and groups(cin) == cin and cin > 1):
-        return "depthwise", 1
-    kernel = getattr(op, "kernel", None)
-    one = isinstance(kernel, tuple) and all(k == 1 for k in kernel)
-    if groups is not None and cin and groups(cin) > 1:
-        return ("grouped1x1" if one else "grouped"), cin // groups(cin)
-    return ("pointwise" if one else "conv"), cin
+    """(class, channels per group) of a layer, as its kind says (``Kind.device_class``); merges are 'memory'."""
+    return ("memory", 0) if leaf is None else leaf.op.device_class(leaf.in_shape, leaf.out_shape)
 
 
 def efficiency(profile: Profile, cls: str, per_group: int) -> float:

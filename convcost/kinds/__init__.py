@@ -88,14 +88,4 @@ def load_plugins() -> dict[str, type[Kind]]:
     return KINDS
 
 
-def folds_into_previous(kind: str) -> bool:
-    """Whether a row of this kind folds into the row before it in a folded table: norms,
-    activations and other shape-keeping per-position layers (``Transparent``), and the add that
-    closes a residual."""
-    from .misc import Transparent
-
-    cls = KINDS.get(kind)
-    return kind == "residual" or (cls is not None and issubclass(cls, Transparent))
-
-
-__all__ = ["KINDS", "COMPOSITE", "PLUGIN_GROUP", "Kind", "Shape", "folds_into_previous", "load_plugins"]
+__all__ = ["KINDS", "COMPOSITE", "PLUGIN_GROUP", "Kind", "Shape", "load_plugins"]

@@ -217,6 +217,12 @@ class Kind:
         """An equivalent torch module (its parameters in ``param_shapes`` order)."""
         raise NotImplementedError(f"kind '{self.kind}' has no torch module")
 
+    def device_class(self, shape: Shape, out: Shape) -> tuple[str, int]:
+        """(class, channels per group) under which a device profile calibrates this layer's speed
+        (``device.profiles.CLASSES``): 'memory' when it has no MACs, else 'conv' unless a kind says
+        otherwise."""
+        return ("memory", 0) if self.macs(shape, out) == 0 else ("conv", shape[0] if shape else 0)
+
     def rf_steps(self) -> tuple[Step, ...] | None:
         """One receptive-field step per spatial axis; None when the layer sees everything."""
         return None if self.GLOBAL else (IDENTITY,) * self.ndim

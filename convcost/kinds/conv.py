@@ -50,6 +50,19 @@ class ConvLike(Window):
     def ngroups(self, c: int) -> int:
         return self.groups  # type: ignore[attr-defined,no-any-return]  # groups is declared by each conv kind, Any by arg()
 
+    def device_class(self, shape: Shape, out: Shape) -> tuple[str, int]:
+        """depthwise (one channel per group), grouped or grouped1x1 (with its channels per group),
+        pointwise (1×1) or conv."""
+        if self.macs(shape, out) == 0:
+            return "memory", 0
+        cin, groups = shape[0], self.ngroups(shape[0])
+        if groups == cin and cin > 1:
+            return "depthwise", 1
+        one = all(k == 1 for k in self.kernel)
+        if groups > 1:
+            return ("grouped1x1" if one else "grouped"), cin // groups
+        return ("pointwise" if one else "conv"), cin
+
     def bind(self, shape: Shape) -> Any:
         bound = super().bind(shape)
         need_divisible(shape[0], self.ngroups(shape[0]), "C_in", "groups")
@@ -120,6 +133,9 @@ class DWConv(ConvLike):
 
     def ngroups(self, c: int) -> int:
         return c
+
+    def device_class(self, shape: Shape, out: Shape) -> tuple[str, int]:
+        return ("memory", 0) if self.macs(shape, out) == 0 else ("depthwise", 1)
 
 
 class PWConv(ConvLike):
@@ -255,6 +271,9 @@ class ConvTranspose(ConvLike):
 
     def run_taps(self) -> tuple[tuple[int, int], ...] | None:
         return None
+
+    def device_class(self, shape: Shape, out: Shape) -> tuple[str, int]:
+        return ("memory", 0) if self.macs(shape, out) == 0 else ("transposed", 0)
 
 
 class DeformConv(ConvLike):

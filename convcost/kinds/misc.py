@@ -42,6 +42,9 @@ class Linear(Kind):
 
         return tb.nn.Sequential(tb.nn.Flatten(), tb.nn.Linear(prod(shape), self.out, bias=self.bias))
 
+    def device_class(self, shape: Shape, out: Shape) -> tuple[str, int]:
+        return ("memory", 0) if self.macs(shape, out) == 0 else ("linear", 0)
+
 
 class Flatten(Costless):
     """The input as one dimension."""

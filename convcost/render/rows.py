@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 from ..analysis.report import LayerRecord, Report
 from ..device.roofline import Predicted, Prediction
-from ..kinds import folds_into_previous
+from ..kinds.groups import folds_into_previous
 
 
 class Shown(NamedTuple):

@@ -1,0 +1,26 @@
+"""Named groups of kinds, defined once next to the kinds (as tinygrad's ``GroupOp``): a module that
+asks whether a kind is an activation, a norm or a shape-keeping per-position layer asks here,
+instead of listing kind names of its own."""
+
+from __future__ import annotations
+
+from . import KINDS
+from .misc import ACTIVATION_KINDS, BatchNorm, ScaleShift, Transparent
+
+#: elementwise activations (relu … softmax, identity): what `act:` may name
+ACTIVATIONS: frozenset[str] = frozenset(ACTIVATION_KINDS)
+#: norms with a learned scale and shift per channel (bn, gn, layernorm)
+NORMS: frozenset[str] = frozenset(k for k, cls in KINDS.items() if issubclass(cls, ScaleShift))
+#: per-position layers that keep the shape (norms, activations, dropout, layer scale, prelu)
+TRANSPARENT: frozenset[str] = frozenset(k for k, cls in KINDS.items() if issubclass(cls, Transparent))
+#: the layers the `bn:` and `act:` shorthands of a conv append after it
+SHORTHAND: frozenset[str] = frozenset((BatchNorm.kind, *ACTIVATIONS))
+#: the merge that closes a residual (a graph node, not a kind class)
+ADD = "residual"
+
+
+def folds_into_previous(kind: str) -> bool:
+    """Whether a row of this kind folds into the row before it in a folded table: a transparent
+    layer (a plugin's too), or the add that closes a residual."""
+    cls = KINDS.get(kind)
+    return kind == ADD or (cls is not None and issubclass(cls, Transparent))
