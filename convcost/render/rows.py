@@ -67,6 +67,10 @@ def _predicted(groups: list[list[LayerRecord]], prediction: Prediction | None) -
     return prediction._replace(layers=layers)
 
 
+def _many(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def _regrouped(view: Shown, groups: list[list[LayerRecord]], rows: list[LayerRecord], note: str) -> Shown:
     return Shown(view.report._replace(layers=tuple(rows)), _predicted(groups, view.prediction), note)
 
@@ -79,7 +83,7 @@ def fold(view: Shown) -> Shown:
         else:
             groups.append([record])
     rows = [merged(g, g[0].name, "+".join(dict.fromkeys(r.kind for r in g))) for g in groups]
-    return _regrouped(view, groups, rows, f"{len(rows)} rows for {len(view.report.layers)} layers: norms, activations and adds folded "
+    return _regrouped(view, groups, rows, f"{_many(len(rows), 'row')} for {_many(len(view.report.layers), 'layer')}: norms, activations and adds folded "
                                           "into the layer before them")  # fmt: skip
 
 
@@ -94,8 +98,8 @@ def depth(view: Shown, n: int) -> Shown:
         else:
             groups.append([record])
             keys.append(key)
-    rows = [merged(g, key, g[0].kind if len(g) == 1 else f"{len(g)} layers") for g, key in zip(groups, keys)]
-    return _regrouped(view, groups, rows, f"{len(rows)} rows for {len(view.report.layers)} layers: blocks below depth {n} collapsed "
+    rows = [merged(g, key, g[0].kind if len(g) == 1 else _many(len(g), "layer")) for g, key in zip(groups, keys)]
+    return _regrouped(view, groups, rows, f"{_many(len(rows), 'row')} for {_many(len(view.report.layers), 'layer')}: blocks below depth {n} collapsed "
                                           "(depth = the parts of a name between dots)")  # fmt: skip
 
 
@@ -110,7 +114,7 @@ def top(view: Shown, n: int) -> Shown:
     whole = sum(cost(r) for r in report.layers)
     share = sum(cost(r) for r in chosen) / whole if whole else 0.0
     what = "predicted time" if by_time else "MACs"
-    note = f"the {len(chosen)} costliest of {len(report.layers)} rows by {what}, costliest first: {share:.1%} of the {what}"
+    note = f"the {len(chosen)} costliest of {_many(len(report.layers), 'row')} by {what}, costliest first: {share:.1%} of the {what}"
     if prediction is not None:
         prediction = prediction._replace(layers={r.path: prediction.layers[r.path] for r in chosen})
     return Shown(report._replace(layers=tuple(chosen)), prediction, note if view.note is None else f"{view.note}; {note}")
