@@ -129,7 +129,7 @@ class _Walk:
     def canonical(self, field: Field) -> Field:
         """The first field of this value the memo saw (hashing the value only when it is new), so
         that a rewritten layer that gives the same field puts the layers after it back on the ids."""
-        return field if self.memo is None else self.memo.setdefault(("field", field), field)  # type: ignore[no-any-return]  # the memo maps a field's value to a field
+        return field if self.memo is None else self.memo.setdefault(("field", field), field)
 
     def merged(self, fields: list[Field]) -> tuple[Field, bool]:
         field, misaligned = merge(fields)

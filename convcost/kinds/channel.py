@@ -22,8 +22,8 @@ class ChConv(Kind):
     EXAMPLE = "chconv: {kernel: 64}"
     ARG_DOCS = {"kernel": "d_c: weights of the 1-D kernel along the channel axis", "stride": "step along the channel axis",
                 "padding": "zeros added along the channel axis: an int, [before, after], same or valid"}  # fmt: skip
-    kernel: Any = arg(pos_int)
-    stride: Any = arg(pos_int, 1)
+    kernel: int = arg(pos_int)
+    stride: int = arg(pos_int, 1)
     padding: Any = arg(_channel_padding, "same")
 
     def bind(self, shape: Shape) -> Any:
@@ -40,7 +40,7 @@ class ChConv(Kind):
         return (channels, *shape[1:])
 
     def params(self, shape: Shape) -> int:
-        return self.kernel  # type: ignore[no-any-return]  # fields are declared Any by arg()
+        return self.kernel
 
     def macs(self, shape: Shape, out: Shape) -> int:
         return prod(out) * self.kernel
@@ -68,8 +68,8 @@ class GChConv(Kind):
     EXAMPLE = "gchconv: {groups: 2}"
     ARG_DOCS = {"groups": "g: channel-wise convs, each of stride g along the channels",
                 "kernel": "d_c: weights of each channel-wise kernel (default 4·g; d_c < g leaves channels unread)"}  # fmt: skip
-    groups: Any = arg(pos_int)
-    kernel: Any = arg(pos_int, None)
+    groups: int = arg(pos_int)
+    kernel: int = arg(pos_int, None)  #: None in YAML: 4·groups (set by __post_init__)
 
     def __post_init__(self) -> None:
         if self.kernel is None and self.groups is not None:
@@ -82,7 +82,7 @@ class GChConv(Kind):
         return self
 
     def params(self, shape: Shape) -> int:
-        return self.groups * self.kernel  # type: ignore[no-any-return]  # fields are declared Any by arg()
+        return self.groups * self.kernel
 
     def macs(self, shape: Shape, out: Shape) -> int:
         return prod(out) * self.kernel
@@ -110,7 +110,7 @@ class ConvCls(Kind):
     COST = "params = (C − n + 1) · spatial; MACs = n · params; output [n]; no bias"
     EXAMPLE = "convcls: {classes: 10}"
     GLOBAL: ClassVar[bool] = True
-    classes: Any = arg(pos_int)
+    classes: int = arg(pos_int)
 
     def bind(self, shape: Shape) -> Any:
         if self.classes > shape[0]:

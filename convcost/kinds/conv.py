@@ -13,10 +13,10 @@ from .base import Kind, Shape, arg, fit_error, internal, need_divisible
 class Window(Kind):
     """A sliding window over the spatial axes: kernel, stride, padding, dilation."""
 
-    kernel: Any = arg(pos_axes)
-    stride: Any = arg(pos_axes, 1)
-    padding: Any = arg(padding, 0)
-    dilation: Any = arg(pos_axes, 1)
+    kernel: tuple[int, ...] = arg(pos_axes)
+    stride: tuple[int, ...] = arg(pos_axes, 1)
+    padding: Any = arg(padding, 0)  #: 'same' or pairs until bound, pairs (before, after) per axis after
+    dilation: tuple[int, ...] = arg(pos_axes, 1)
 
     def bind(self, shape: Shape) -> Any:
         self.need_spatial(shape)
@@ -43,12 +43,14 @@ class ConvLike(Window):
     """Shared cost formulas: output channels ``cout``, ``groups``; params = out·C/g·K (+ bias)."""
 
     SHORTHAND: ClassVar[bool] = True
+    out: int  #: declared as a field by each conv kind that takes it (dwconv and sepconv derive theirs)
+    groups: int
 
     def cout(self, c: int) -> int:
-        return self.out  # type: ignore[attr-defined,no-any-return]  # out is declared by each conv kind, Any by arg()
+        return self.out
 
     def ngroups(self, c: int) -> int:
-        return self.groups  # type: ignore[attr-defined,no-any-return]  # groups is declared by each conv kind, Any by arg()
+        return self.groups
 
     def device_class(self, shape: Shape, out: Shape) -> tuple[str, int]:
         """depthwise (one channel per group), grouped or grouped1x1 (with its channels per group),
@@ -114,9 +116,9 @@ class Conv(ConvLike):
         "elements); output size per axis = floor((n + before + after − d·(k − 1) − 1) / s) + 1"
     )
     EXAMPLE = "conv: {out: 64, kernel: 3, stride: 2, padding: 1, bn: true, act: relu}"
-    out: Any = arg(pos_int)
-    groups: Any = arg(pos_int, 1)
-    bias: Any = arg(boolean, True)
+    out: int = arg(pos_int)
+    groups: int = arg(pos_int, 1)
+    bias: bool = arg(boolean, True)
 
 
 class DWConv(ConvLike):
@@ -125,11 +127,11 @@ class DWConv(ConvLike):
     kind: ClassVar[str] = "dwconv"
     COST = "params = C·M · K (+ C·M); MACs = output elements · K; output size as conv, C·M channels"
     EXAMPLE = "dwconv: {kernel: 3, padding: 1, bias: false}"
-    multiplier: Any = arg(pos_int, 1)
-    bias: Any = arg(boolean, True)
+    multiplier: int = arg(pos_int, 1)
+    bias: bool = arg(boolean, True)
 
     def cout(self, c: int) -> int:
-        return c * self.multiplier  # type: ignore[no-any-return]  # fields are declared Any by arg()
+        return c * self.multiplier
 
     def ngroups(self, c: int) -> int:
         return c
@@ -144,13 +146,13 @@ class PWConv(ConvLike):
     kind: ClassVar[str] = "pwconv"
     COST = "params = out · C_in/groups (+ out); MACs = output elements · C_in/groups; spatial size kept"
     EXAMPLE = "pwconv: {out: 128, bias: false, bn: true}"
-    kernel: Any = internal()
-    stride: Any = internal()
+    kernel: tuple[int, ...] = internal()
+    stride: tuple[int, ...] = internal()
     padding: Any = internal()
-    dilation: Any = internal()
-    out: Any = arg(pos_int)
-    groups: Any = arg(pos_int, 1)
-    bias: Any = arg(boolean, True)
+    dilation: tuple[int, ...] = internal()
+    out: int = arg(pos_int)
+    groups: int = arg(pos_int, 1)
+    bias: bool = arg(boolean, True)
 
     def __post_init__(self) -> None:
         for name, value in (("kernel", 1), ("stride", 1), ("dilation", 1)):
@@ -164,9 +166,9 @@ class SepConv(ConvLike):
     kind: ClassVar[str] = "sepconv"
     COST = "params = C·M·K + C·M·out (+ out); MACs = positions · (C·M·K + C·M·out); one leaf, like Keras SeparableConv"
     EXAMPLE = "sepconv: {out: 64, kernel: 3, padding: same}"
-    out: Any = arg(pos_int)
-    multiplier: Any = arg(pos_int, 1)
-    bias: Any = arg(boolean, True)
+    out: int = arg(pos_int)
+    multiplier: int = arg(pos_int, 1)
+    bias: bool = arg(boolean, True)
 
     def ngroups(self, c: int) -> int:
         return 1
@@ -209,10 +211,10 @@ class ConvTranspose(ConvLike):
         "per axis = (n − 1)·s − before − after + d·(k − 1) + output_padding + 1"
     )
     EXAMPLE = "convtranspose: {out: 32, kernel: 4, stride: 2, padding: 1}"
-    out: Any = arg(pos_int)
-    output_padding: Any = arg(nonneg_axes, 0)
-    groups: Any = arg(pos_int, 1)
-    bias: Any = arg(boolean, True)
+    out: int = arg(pos_int)
+    output_padding: tuple[int, ...] = arg(nonneg_axes, 0)
+    groups: int = arg(pos_int, 1)
+    bias: bool = arg(boolean, True)
 
     def bind(self, shape: Shape) -> Any:
         self.need_spatial(shape)
@@ -286,11 +288,11 @@ class DeformConv(ConvLike):
         "convs' MACs (bilinear sampling is 0 MACs); output size as conv"
     )
     EXAMPLE = "deformconv: {out: 64, kernel: 3, padding: 1}"
-    out: Any = arg(pos_int)
-    groups: Any = arg(pos_int, 1)
-    offset_groups: Any = arg(pos_int, 1)
-    modulated: Any = arg(boolean, False)
-    bias: Any = arg(boolean, True)
+    out: int = arg(pos_int)
+    groups: int = arg(pos_int, 1)
+    offset_groups: int = arg(pos_int, 1)
+    modulated: bool = arg(boolean, False)
+    bias: bool = arg(boolean, True)
 
     def offset_channels(self) -> int:
         return (3 if self.modulated else 2) * prod(self.kernel) * self.offset_groups

@@ -18,8 +18,8 @@ class Linear(Kind):
     COST = "params = in · out (+ out); MACs = in · out (in = every input element); output [out]"
     EXAMPLE = "linear: {out: 1000}"
     GLOBAL: ClassVar[bool] = True
-    out: Any = arg(pos_int)
-    bias: Any = arg(boolean, True)
+    out: int = arg(pos_int)
+    bias: bool = arg(boolean, True)
 
     def out_shape(self, shape: Shape) -> Shape:
         return (self.out,)
@@ -113,7 +113,7 @@ class GroupNorm(BatchNorm):
     COST = "params = 2·C; 0 MACs; shape kept; C divisible by groups"
     EXAMPLE = "gn: {groups: 8}"
     ARG_DOCS = {"groups": "groups of channels normalised together"}
-    groups: Any = arg(pos_int)
+    groups: int = arg(pos_int)
 
     def bind(self, shape: Shape) -> Any:
         need_divisible(shape[0], self.groups, "C", "groups")
@@ -170,7 +170,7 @@ class PReLU(Transparent):
     kind: ClassVar[str] = "prelu"
     COST = "params = 1, or C per channel; 0 MACs; shape kept"
     EXAMPLE = "prelu: {per_channel: true}"
-    per_channel: Any = arg(boolean, False)
+    per_channel: bool = arg(boolean, False)
 
     INIT: ClassVar[str] = "slope"
 
@@ -199,7 +199,7 @@ class Dropout(Transparent):
     kind: ClassVar[str] = "dropout"
     COST = "0 params, 0 MACs; shape kept"
     EXAMPLE = "dropout: {p: 0.2}"
-    p: Any = arg(probability, 0.5)
+    p: float = arg(probability, 0.5)
 
     def numpy_fn(self, shape: Shape, w: list[Any]) -> Any:
         return lambda x: x
@@ -220,20 +220,20 @@ class SE(Kind):
     EXAMPLE = "se: {reduction: 4, divisor: 8, act: relu, gate: hsigmoid}"
     ARG_DOCS = {"act": "the activation between the two linears (relu; silu in EfficientNet)",
                 "gate": "the gate: sigmoid, or hsigmoid (MobileNetV3)"}  # fmt: skip
-    reduction: Any = arg(pos_int, 16)
-    squeeze: Any = arg(pos_int, None)
-    divisor: Any = arg(pos_int, None)
-    act: Any = arg(choice(*ACTIVATIONS), "relu")
-    gate: Any = arg(choice("sigmoid", "hsigmoid"), "sigmoid")
+    reduction: int = arg(pos_int, 16)
+    squeeze: int | None = arg(pos_int, None)
+    divisor: int | None = arg(pos_int, None)
+    act: str = arg(choice(*ACTIVATIONS), "relu")
+    gate: str = arg(choice("sigmoid", "hsigmoid"), "sigmoid")
 
     def hidden(self, c: int) -> int:
         """S: the squeeze width given, else C / reduction (rounded like torchvision's
         _make_divisible when a divisor is given, else floored)."""
         if self.squeeze is not None:
-            return self.squeeze  # type: ignore[no-any-return]  # fields are declared Any by arg()
+            return self.squeeze
         if self.divisor is not None:
             return int(divisible(Fraction(c, self.reduction), Fraction(self.divisor)))
-        return c // self.reduction  # type: ignore[no-any-return]  # fields are declared Any by arg()
+        return c // self.reduction
 
     def bind(self, shape: Shape) -> Any:
         if self.hidden(shape[0]) < 1:
@@ -327,7 +327,7 @@ class Shuffle(Costless):
     COST = "0 params, 0 MACs; shape kept; C divisible by groups"
     EXAMPLE = "shuffle: {groups: 2}"
     ARG_DOCS = {"groups": "groups whose channels are interleaved"}
-    groups: Any = arg(pos_int)
+    groups: int = arg(pos_int)
 
     def bind(self, shape: Shape) -> Any:
         need_divisible(shape[0], self.groups, "C", "groups")
@@ -351,8 +351,8 @@ class Chunk(Costless):
     kind: ClassVar[str] = "chunk"
     COST = "0 params, 0 MACs; output C/chunks channels, spatial kept"
     EXAMPLE = "chunk: {chunks: 2, index: 1}"
-    chunks: Any = arg(pos_int)
-    index: Any = arg(nonneg_int)
+    chunks: int = arg(pos_int)
+    index: int = arg(nonneg_int)
 
     def bind(self, shape: Shape) -> Any:
         need_divisible(shape[0], self.chunks, "C", "chunks")
@@ -386,8 +386,8 @@ class Unknown(Costless):
     }
     GLOBAL: ClassVar[bool] = True
     UNCOUNTED: ClassVar[bool] = True
-    op: Any = arg(text)
-    shape: Any = arg(shape_list)
+    op: str = arg(text)
+    shape: tuple[int, ...] = arg(shape_list)
 
     def describe_uncounted(self) -> str:
         return f"op {self.op}"

@@ -14,8 +14,8 @@ from .conv import Window
 class Pool(Window, Costless):
     """PyTorch MaxPool/AvgPool: stride defaults to the kernel; ceil_mode as PyTorch."""
 
-    stride: Any = arg(pos_axes, None)
-    ceil_mode: Any = arg(boolean, False)
+    stride: tuple[int, ...] = arg(pos_axes, None)  #: None in YAML: the kernel (set by __post_init__)
+    ceil_mode: bool = arg(boolean, False)
 
     def __post_init__(self) -> None:
         if self.stride is None:
@@ -76,7 +76,7 @@ class AvgPool(Pool):
     kind: ClassVar[str] = "avgpool"
     COST = "0 params, 0 MACs; output size as conv with the window; stride defaults to kernel"
     EXAMPLE = "avgpool: {kernel: 2}"
-    dilation: Any = internal()
+    dilation: tuple[int, ...] = internal()
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -125,8 +125,8 @@ class AdaptivePool(Costless):
     """PyTorch AdaptiveAvgPool/AdaptiveMaxPool to a fixed size: output i of an axis of n
     inputs pools [floor(i·n/size), ceil((i + 1)·n/size))."""
 
-    size: Any = arg(pos_axes)
-    inputs: Any = internal()  #: the spatial input sizes, known once bound
+    size: tuple[int, ...] = arg(pos_axes)
+    inputs: tuple[int, ...] = internal()  #: the spatial input sizes, known once bound
 
     def bind(self, shape: Shape) -> Any:
         self.need_spatial(shape)
@@ -193,8 +193,8 @@ class Upsample(Costless):
     kind: ClassVar[str] = "upsample"
     COST = "0 params, 0 MACs (interpolation is memory traffic); output size per axis = n · scale"
     EXAMPLE = "upsample: {scale: 2, mode: bilinear}"
-    scale: Any = arg(pos_axes)
-    mode: Any = arg(choice("nearest", "bilinear"), "nearest")
+    scale: tuple[int, ...] = arg(pos_axes)
+    mode: str = arg(choice("nearest", "bilinear"), "nearest")
 
     def bind(self, shape: Shape) -> Any:
         self.need_spatial(shape)

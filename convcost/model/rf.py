@@ -256,9 +256,9 @@ def merge(fields: list[Field]) -> tuple[Field, bool]:
             top = max(a.padding for a in per_axis)
             footprint = 0
             for a in per_axis:
-                footprint |= a.chain[0].F << int(top - a.padding)  # type: ignore[union-attr]  # every axis is a simple AxisField here
-            closed = max((a.closed for a in per_axis), key=lambda c: c.size)  # type: ignore[union-attr]  # every axis is a simple AxisField here
-            axes.append(AxisField((Affine(per_axis[0].chain[0].S, footprint),), per_axis[0].stride, top, closed))  # type: ignore[union-attr]  # every axis is a simple AxisField here
+                footprint |= a.chain[0].F << int(top - a.padding)
+            closed = max((a.closed for a in per_axis), key=lambda c: c.size)
+            axes.append(AxisField((Affine(per_axis[0].chain[0].S, footprint),), per_axis[0].stride, top, closed))
         else:
             axes.append(max(zip(per_axis, extents), key=lambda pair: pair[1][0])[0])
     return Field(tuple(axes)), misaligned

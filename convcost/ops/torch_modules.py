@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from torch import nn
+from torch import nn as nn  # re-exported: the kinds build torch.nn modules through this module
 
 ACT = {
     "relu": nn.ReLU, "relu6": nn.ReLU6, "leakyrelu": nn.LeakyReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh,
@@ -112,14 +112,15 @@ class DeformConv2d(Helper):
     in one matmul.
     """
 
-    def __init__(self, c: int, out: int, kernel: tuple[int, int], stride: tuple[int, int], padding: tuple[tuple[int, int], ...],
-                 dilation: tuple[int, int], groups: int, offset_groups: int, modulated: bool, bias: bool) -> None:  # fmt: skip
+    def __init__(self, c: int, out: int, kernel: tuple[int, ...], stride: tuple[int, ...], padding: tuple[tuple[int, int], ...],
+                 dilation: tuple[int, ...], groups: int, offset_groups: int, modulated: bool, bias: bool) -> None:  # fmt: skip
         super().__init__()
         self.kernel, self.stride, self.padding, self.dilation = kernel, stride, padding, dilation
         self.groups, self.offset_groups, self.modulated = groups, offset_groups, modulated
         offsets = (3 if modulated else 2) * kernel[0] * kernel[1] * offset_groups
-        self.offset = nn.Conv2d(c, offsets, kernel, stride, 0, dilation, bias=True)
-        self.main = nn.Conv2d(c, out, kernel, kernel, 0, 1, groups, bias=bias)
+        k2, s2, d2 = (kernel[0], kernel[1]), (stride[0], stride[1]), (dilation[0], dilation[1])  # 2-D only
+        self.offset = nn.Conv2d(c, offsets, k2, s2, 0, d2, bias=True)
+        self.main = nn.Conv2d(c, out, k2, k2, 0, 1, groups, bias=bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         (kh, kw), (sh, sw), (dh, dw), og = self.kernel, self.stride, self.dilation, self.offset_groups
