@@ -14,7 +14,7 @@ from convcost.backends.execute import execute, merge_into, run_once
 from convcost.cli import app
 
 from .conftest import LAYERS
-from .test_torch_parity import KIND_CASES
+from .test_kinds import KIND_CASES
 
 runner = CliRunner()
 SMALL = str(LAYERS / "seed_separable.yaml")

@@ -182,7 +182,7 @@ def test_no_kind_costs_nothing_by_accident() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kind", sorted(k for k, cls in KINDS.items() if not cls.UNCOUNTED))  # unknown: refused (test_import_export)
+@pytest.mark.parametrize("kind", sorted(k for k, cls in KINDS.items() if not cls.UNCOUNTED))  # unknown: refused (test_interop)
 def test_every_kind_runs_alike_on_numpy_and_torch(kind: str) -> None:
     """A kind is one place: its example runs through its own numpy function and its own torch
     module on the same weights, with the same output; the torch module's parameters have the

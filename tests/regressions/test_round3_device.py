@@ -20,7 +20,7 @@ from convcost.render import predicted as predicted_render
 from convcost.render import profiles as profiles_render
 from convcost.yamlio.read import dump, parse_yaml
 
-from ..test_hostile import cli
+from .test_round2_hostile import cli
 
 runner = CliRunner()
 RATES = "peak: {fp32: 1 TFLOP/s}\nbandwidth: 1 GB/s\n"

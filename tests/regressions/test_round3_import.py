@@ -1,7 +1,7 @@
 """convcost import on hostile sources (issue: reliability, round 3, items 4, 5, 6, 8 and 13): every
 case is one line `error: ...` naming the file (and the node), exit 2, in bounded time and memory —
 or a clean import where the source is fine. The CLI cases run as real processes under a 1.5 GiB
-address-space cap, as tests/test_hostile.py runs them."""
+address-space cap, as tests/regressions/test_round2_hostile.py runs them."""
 
 from __future__ import annotations
 

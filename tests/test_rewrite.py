@@ -17,7 +17,7 @@ from convcost.cli import app
 from convcost.model.graph import leaves
 
 from .conftest import LAYERS
-from .test_torch_parity import stacks
+from .test_kinds import stacks
 
 runner = CliRunner()
 ALL = ["separable", "grouped:4", "grouped:2+shuffle", "bottleneck:4", "factorize", "spatial", "channelwise:16"]
