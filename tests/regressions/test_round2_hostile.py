@@ -20,6 +20,8 @@ from hypothesis import strategies as st
 import convcost
 from convcost.errors import ConvcostError
 
+from ..conftest import LAYERS as LAYER_FILES
+
 CAP = int(1.5 * 2**30)
 CLI = [sys.executable, "-c", "from convcost.cli import entry; entry()"]
 
@@ -207,7 +209,7 @@ def test_option_values(args: list[str], said: str, tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_unwritable_stdout_is_one_line() -> None:
     with open("/dev/full", "w") as full:
-        done = subprocess.run([*CLI, "analyze", str(Path(__file__).parent.parent / "layers" / "resnet50.yaml")], stdout=full,
+        done = subprocess.run([*CLI, "analyze", str(LAYER_FILES / "resnet50.yaml")], stdout=full,
                               stderr=subprocess.PIPE, text=True, timeout=30)  # fmt: skip
     assert done.returncode == 2 and done.stderr == "error: cannot write the output: No space left on device\n"
 
@@ -270,7 +272,7 @@ def test_any_stack_is_an_answer_or_one_located_error(layers: list[str], shape: l
 def test_any_option_value_is_an_answer_or_exit_2(option: str, value: str) -> None:
     from convcost.cli import run
 
-    model = str(Path(__file__).parent.parent / "layers" / "seed_separable.yaml")
+    model = str(LAYER_FILES / "seed_separable.yaml")
     code = run(["analyze", model, "--execute", "--repeat", "1", option, value] if option != "--repeat" else ["analyze", model, "--execute",
                option, value])  # fmt: skip
     assert code in (0, 2)
