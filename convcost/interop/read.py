@@ -12,7 +12,7 @@ from __future__ import annotations
 from math import prod
 from typing import Any
 
-from ..errors import ConvcostError
+from ..errors import ConvcostError, printable
 from .nesting import LAYER, Op, located, structure
 
 MAX_INPUT = 2**28  #: elements of one sample: the torch import runs the model on it once
@@ -155,7 +155,7 @@ def _read_source(source: str, input_shape: tuple[int, ...] | None, allow_unknown
         except ImportError:
             raise ConvcostError(f"{source}: importing ONNX needs the onnx package: pip install 'convcost[onnx]'") from None
         ops = from_onnx.read(source, input_shape, allow_unknown=allow_unknown)
-        return ops, source.replace("\\", "/").rsplit("/", 1)[-1][: -len(".onnx")], ops[0].shape
+        return ops, printable(source.replace("\\", "/").rsplit("/", 1)[-1][: -len(".onnx")]), ops[0].shape
     if ":" not in source:
         raise ConvcostError(f"'{source}': expected FILE.onnx, FILE.py:FACTORY or package.module:FACTORY")
     if input_shape is None:

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConvcostError, Mark, closest, describe
+from ..errors import ConvcostError, Mark, closest, describe, printable
 from ..gcpause import paused
 from ..kinds import COMPOSITE, KINDS, load_plugins
 from ..kinds.args import ACTIVATION_ALIASES, activation, alias_hint, boolean, dims_hint, pos_int
@@ -77,9 +77,12 @@ def from_data(data: Any, *, default_name: str = "model", source: str | None = No
                 path=str(key),
                 mark=key_mark(data, key),
             )
-    name = data.get("name", default_name)
+    name = data.get("name", printable(default_name))  # a file's stem is escaped; a name written in the file must be printable
     if not isinstance(name, str):
         raise _fail(f"expected a string, found {describe(name)}", data, "name", "name")
+    if name != printable(name):
+        raise _fail(f"expected one line of printable text, found control characters in '{printable(name)}' (it is every table's title)",
+                    data, "name", "name")  # fmt: skip
     _nested_top_keys(data)
     shape = _input(data)
     ndim = len(shape) - 1

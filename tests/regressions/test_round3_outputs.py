@@ -5,6 +5,7 @@ that would replace one another, SIGTERM during a write, and YAML tags on values 
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import stat
@@ -221,3 +222,18 @@ def test_laid_out_lines_render_one_segment_per_line() -> None:
     out = StringIO()
     Console(file=out, width=200, no_color=True).print(table)
     assert out.getvalue().splitlines() == ["layer   n", "─────────", "layer0  0", "layer1  1", "layer2  2"]
+
+
+def test_a_model_name_never_reaches_the_terminal_raw(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Item 3 (names on the terminal): a written `name:` with escape codes or a newline is refused
+    where it is written; a file's stem used as the name is shown escaped, in every format."""
+    path = tmp_path / "m.yaml"
+    path.write_text('name: "evil\\e[31mRED\\nsecond"\ninput: [3, 8, 8]\nlayers: [relu]\n')
+    one_line_error(run(["analyze", str(path)]), capsys.readouterr().err, f"{path}:1:7", "printable", "\\x1b")
+    odd = tmp_path / "a\x1b[31mb.yaml"
+    odd.write_text("input: [3, 8, 8]\nlayers: [relu]\n")
+    for fmt in ("table", "markdown", "csv", "json"):
+        assert run(["analyze", str(odd), "-f", fmt]) == 0
+        out = capsys.readouterr().out
+        shown = json.loads(out)["model"] if fmt == "json" else out
+        assert "\x1b" not in out and "a\\x1b[31mb" in shown, fmt
