@@ -24,14 +24,15 @@ from torch import nn
 from torch.fx.passes.shape_prop import ShapeProp, TensorMetadata
 
 from ..errors import ConvcostError
+from ..kinds.conv import PWConv
+from ..kinds.misc import Dropout, LayerNorm, LayerScale
+from ..ops.torch_modules import ACT
 from .kinds_map import Unknown, adaptive, conv_entry, mean_entries, padding_arg, per_axis, pool_entry, reshape_entries, upsample_entry
 from .nesting import ADD, CAT, INPUT, LAYER, MUL, Entry, Op, Shape, named
 
-#: Modules that map to one kind each (exact types: subclasses may change what they compute).
-ACT_MODULES: dict[type[nn.Module], str] = {
-    nn.ReLU: "relu", nn.ReLU6: "relu6", nn.LeakyReLU: "leakyrelu", nn.Sigmoid: "sigmoid", nn.Tanh: "tanh", nn.SiLU: "silu",
-    nn.Hardswish: "hswish", nn.Hardsigmoid: "hsigmoid", nn.GELU: "gelu",
-}  # fmt: skip
+#: Modules that map to one kind each (exact types: subclasses may change what they compute): the
+#: table the kinds build their torch modules from, read the other way (nn.Identity passes through).
+ACT_MODULES: dict[type[nn.Module], str] = {cls: kind for kind, cls in ACT.items() if cls is not nn.Identity}
 
 
 class _Stderr(io.TextIOBase):
@@ -395,7 +396,8 @@ def _chunk_args(node: fx.Node) -> tuple[Any, Any]:
 
 
 #: What a channels-last tensor may go through (per position, over the channels).
-PER_POSITION = {"pwconv", "layernorm", "layerscale", "dropout", *ACT_MODULES.values()}
+#: what may run on a channels-last tensor (ConvNeXt's block), position by position along the last axis
+PER_POSITION = {PWConv.kind, LayerNorm.kind, LayerScale.kind, Dropout.kind, *ACT_MODULES.values()}
 
 
 PADDED = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d, nn.AvgPool1d, nn.AvgPool2d, nn.AvgPool3d)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..errors import ConvcostError
+from ..kinds.groups import ACTIVATIONS, GATES
 
 Entry = dict[str, Any]  #: one YAML layer: {kind: args}
 Shape = tuple[int, ...]
@@ -71,10 +72,6 @@ def prune(ops: list[Op]) -> list[Op]:
     return kept
 
 
-GATES = {"sigmoid", "hsigmoid"}
-ACTS = {"relu", "relu6", "silu", "hswish", "gelu", "sigmoid", "tanh", "identity"}
-
-
 def _sole_kind(op: Op) -> str | None:
     return next(iter(op.layers[0])) if op.role == LAYER and len(op.layers) == 1 else None
 
@@ -92,7 +89,7 @@ def _kinds(chain: list[Op]) -> list[tuple[str, dict[str, Any]]]:
 
 def _se_shape(kinds: list[tuple[str, dict[str, Any]]]) -> bool:
     names = [k for k, _ in kinds]
-    if len(names) != 5 or names[0] != "gap" or names[2] not in ACTS or names[4] not in GATES:
+    if len(names) != 5 or names[0] != "gap" or names[2] not in ACTIVATIONS or names[4] not in GATES:
         return False
     fcs = (kinds[1], kinds[3])
     return all(k in ("linear", "pwconv") and a.get("bias") is not False and a.get("groups", 1) == 1 for k, a in fcs)

@@ -20,6 +20,7 @@ Converter = Callable[[Any, int], Any]
 MAX_INT = 10**18  #: the largest size, stride, count… a layer argument may have: every count stays exact and printable
 
 ACTIVATIONS = ("relu", "relu6", "leakyrelu", "sigmoid", "tanh", "silu", "hswish", "hsigmoid", "gelu", "softmax", "identity")
+GATES = ("sigmoid", "hsigmoid")  #: what may gate a squeeze-and-excitation (MobileNetV3 uses hsigmoid)
 #: Other frameworks' names of those activations (for `act:` and for a kind written as a layer):
 #: each is refused with the name to write instead, never read silently.
 ACTIVATION_ALIASES = {

@@ -5,10 +5,13 @@ instead of listing kind names of its own."""
 from __future__ import annotations
 
 from . import KINDS
+from .args import GATES as GATE_NAMES
 from .misc import ACTIVATION_KINDS, BatchNorm, ScaleShift, Transparent
 
 #: elementwise activations (relu … softmax, identity): what `act:` may name
 ACTIVATIONS: frozenset[str] = frozenset(ACTIVATION_KINDS)
+#: what may gate a squeeze-and-excitation
+GATES: frozenset[str] = frozenset(GATE_NAMES)
 #: norms with a learned scale and shift per channel (bn, gn, layernorm)
 NORMS: frozenset[str] = frozenset(k for k, cls in KINDS.items() if issubclass(cls, ScaleShift))
 #: per-position layers that keep the shape (norms, activations, dropout, layer scale, prelu)

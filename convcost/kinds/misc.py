@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 from ..arith import prod
 from ..yamlio.expr import divisible
-from .args import ACTIVATIONS, boolean, choice, nonneg_int, pos_int, probability, shape_list, text
+from .args import ACTIVATIONS, GATES, boolean, choice, nonneg_int, pos_int, probability, shape_list, text
 from .base import Costless, Kind, Shape, arg, fit_error, need_divisible
 
 
@@ -224,7 +224,7 @@ class SE(Kind):
     squeeze: int | None = arg(pos_int, None)
     divisor: int | None = arg(pos_int, None)
     act: str = arg(choice(*ACTIVATIONS), "relu")
-    gate: str = arg(choice("sigmoid", "hsigmoid"), "sigmoid")
+    gate: str = arg(choice(*GATES), "sigmoid")
 
     def hidden(self, c: int) -> int:
         """S: the squeeze width given, else C / reduction (rounded like torchvision's
