@@ -140,9 +140,10 @@ def check(model: str | Path, *, baseline: str | None = None, max_increase: str =
     from .analysis import budget as rules
     from .errors import ConvcostError
 
-    unknown = set(limits) - {"params", "macs", "flops", "peak_memory", "min_rf", "no_gridding"}
+    known = [f for f in rules.Budget._fields if f != "marks"]  # the limits a budget: or a --max-… flag sets
+    unknown = set(limits) - set(known)
     if unknown:
-        raise ConvcostError(f"check: unknown limit '{sorted(unknown)[0]}' (params, macs, flops, peak_memory, min_rf, no_gridding)")
+        raise ConvcostError(f"check: unknown limit '{sorted(unknown)[0]}' ({', '.join(known)})")
     rules.override(rules.Budget(), dict(limits))
     return rules.check_file(Path(model), dict(limits), baseline, rules.parse_increase(max_increase), batch, dtype)
 

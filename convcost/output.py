@@ -35,38 +35,22 @@ def _umask() -> int:
     return mask
 
 
-def _write_through(path: str) -> bool:
-    """Whether ``path`` is a stream to write into rather than a file to replace (see the module)."""
-    if path.startswith(STREAMS):
-        return True
+def _status(target: str, what: str) -> os.stat_result | None:
+    """What ``target`` is (links followed), None for a new path; unreadable status is refused."""
     try:
-        mode = os.stat(path).st_mode
-    except FileNotFoundError:
-        return False
-    except OSError as exc:
-        raise ConvcostError(f"cannot write {path}: {exc.strerror}") from None
-    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)
-
-
-def _refuse_odd(target: str, what: str) -> os.stat_result | None:
-    """The existing regular file's status (None for a new path); anything else is refused."""
-    try:
-        status = os.stat(target)
+        return os.stat(target)
     except FileNotFoundError:
         return None
     except OSError as exc:
         raise ConvcostError(f"{what}: cannot write {target}: {exc.strerror}") from None
-    if stat.S_ISREG(status.st_mode):
-        return status
-    kind = "a directory" if stat.S_ISDIR(status.st_mode) else "a block device" if stat.S_ISBLK(status.st_mode) else "not a regular file"
-    raise ConvcostError(f"{what}: {target} is {kind}; refusing to write it")
 
 
 @contextlib.contextmanager
 def atomic_writer(target: Path, what: str = "--output", binary: bool = False) -> Iterator[IO[Any]]:
     """Write ``target`` as the module's docstring says: atomically, or through for streams."""
     given = os.fspath(target)
-    if _write_through(given):
+    old = _status(given, what)
+    if given.startswith(STREAMS) or (old is not None and (stat.S_ISCHR(old.st_mode) or stat.S_ISFIFO(old.st_mode))):
         try:
             with open(given, "wb") if binary else open(given, "w", encoding="utf-8") as handle:
                 yield handle
@@ -74,7 +58,9 @@ def atomic_writer(target: Path, what: str = "--output", binary: bool = False) ->
             raise ConvcostError(f"{what}: cannot write {target}: {exc.strerror}") from None
         return
     real = os.path.realpath(given)  # a symlink is followed: its target is replaced, the link kept
-    old = _refuse_odd(real, what)
+    if old is not None and not stat.S_ISREG(old.st_mode):
+        kind = "a directory" if stat.S_ISDIR(old.st_mode) else "a block device" if stat.S_ISBLK(old.st_mode) else "not a regular file"
+        raise ConvcostError(f"{what}: {real} is {kind}; refusing to write it")
     folder = os.path.dirname(real) or "."
     try:
         fd, temp = tempfile.mkstemp(prefix=f".{os.path.basename(real)}.", suffix=".tmp", dir=folder)

@@ -94,7 +94,8 @@ def override(budget: Budget, flags: dict[str, str | bool | None]) -> Budget:
             values[name] = True
         else:
             flag = "--min-rf" if name == "min_rf" else f"--max-{name.replace('_', '-')}"
-            if name == "peak_memory" and str(raw).strip().replace("_", "").isascii() and str(raw).strip().replace("_", "").isdigit():
+            digits = str(raw).strip().replace("_", "")
+            if name == "peak_memory" and digits.isascii() and digits.isdigit():
                 raise ConvcostError(f"{flag}: '{raw}' has no unit; write {raw}B for bytes, or {raw}MiB, {raw}MB, …")
             try:
                 values[name] = parsers[name](raw)

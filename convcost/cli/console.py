@@ -97,12 +97,10 @@ def shape_failures(wrong: list[str]) -> None:
 def refuse_overwriting_inputs(output: Path | None, inputs: list[Path], flag: str = "--output") -> None:
     if output is None:
         return
+    from ..output import same_file
+
     for model in inputs:
-        try:
-            same = output.exists() and output.resolve() == model.resolve()
-        except OSError:
-            same = False
-        if same:
+        if output.exists() and same_file(output, model):
             fail(f"{flag} {output}: that is an input model; refusing to overwrite it")
 
 

@@ -57,5 +57,5 @@ def import_(
     ops, default_name, shape = read_source(source, shape, allow_unknown)
     header = (f"# Imported by convcost from {printable(source)}, input {list(shape)}.\n"
               "# Every layer's output shape and params were checked against the model.\n")  # fmt: skip
-    text = to_yaml(ops, printable(name or default_name), header)
+    text = to_yaml(ops, printable(name or default_name), header, origin=source)
     emit(output, text, utf8=True)

@@ -37,13 +37,6 @@ def _unique(ops: list[Op]) -> None:
             args["name"] = name
 
 
-class Ops(list[Op]):
-    """A reader's ops and the source they were read from (FILE.onnx, FILE.py:FACTORY), which the
-    messages of ``to_yaml`` name."""
-
-    origin = ""
-
-
 def from_source(error: ConvcostError, origin: str) -> ConvcostError:
     """``error`` naming ``origin`` first, unless it names the file or an option already."""
     file = origin.rsplit(":", 1)[0] if ":" in origin and not origin.lower().endswith(".onnx") else origin
@@ -52,13 +45,13 @@ def from_source(error: ConvcostError, origin: str) -> ConvcostError:
     return ConvcostError(f"{origin}: {error.message}", code=error.code)
 
 
-def to_yaml(ops: list[Op], name: str, header: str) -> str:
-    """The ops as YAML text, verified (see the module's docstring); errors name the source when
-    ``ops`` came from ``read_source``."""
+def to_yaml(ops: list[Op], name: str, header: str, origin: str = "") -> str:
+    """The ops as YAML text, verified (see the module's docstring); errors name ``origin``, the
+    source the ops were read from (FILE.onnx, FILE.py:FACTORY), when it is given."""
     try:
         return _to_yaml(ops, name, header)
     except ConvcostError as exc:
-        raise from_source(exc, getattr(ops, "origin", "")) from None
+        raise from_source(exc, origin) from None
 
 
 def _to_yaml(ops: list[Op], name: str, header: str) -> str:
@@ -138,14 +131,11 @@ def parse_input(text: str) -> tuple[int, ...]:
 
 def read_source(source: str, input_shape: tuple[int, ...] | None, allow_unknown: bool) -> tuple[list[Op], str, tuple[int, ...]]:
     """FILE.onnx, FILE.py:FACTORY or package.module:FACTORY → (ops, a default model name, the input
-    shape). Errors name the source; so do those of ``to_yaml`` on the ops."""
+    shape). Errors name the source (as those of ``to_yaml(..., origin=source)`` do)."""
     try:
-        ops, name, shape = _read_source(source, input_shape, allow_unknown)
+        return _read_source(source, input_shape, allow_unknown)
     except ConvcostError as exc:
         raise from_source(exc, source) from None
-    found = Ops(ops)
-    found.origin = source
-    return found, name, shape
 
 
 def _read_source(source: str, input_shape: tuple[int, ...] | None, allow_unknown: bool) -> tuple[list[Op], str, tuple[int, ...]]:

@@ -8,17 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from ..model.graph import Concat, Leaf, Node, Residual, Stack
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, tuple):
-        return [_plain(v) for v in value]
-    return value
+from .emit_blocks import plain, structured
 
 
 def node_data(node: Node) -> Any:
     if isinstance(node, Leaf):
-        args = {"name": node.name, **{name: _plain(getattr(node.op, name)) for name in node.op.arguments()}}
+        args = {"name": node.name, **{name: plain(getattr(node.op, name)) for name in node.op.arguments()}}
         return {node.op.kind: args}
     if isinstance(node, Residual):
         body: dict[str, Any] = {"name": node.name, "body": [node_data(n) for n in node.body]}
@@ -42,7 +37,6 @@ def write_rewrites(model: Path, result: Any, folder: Path, output: Path | None =
     may be the --output file ``output`` (checked before anything is written)."""
     from ..errors import ConvcostError
     from ..output import atomic_writer, same_file
-    from .emit_blocks import structured
     from .read import dump
 
     targets = [folder / f"{model.stem}.{variant.name.replace(':', '-').replace('+', '-')}.yaml" for variant in result.variants[1:]]

@@ -29,10 +29,10 @@ class _Unwritable(Exception):
     """This rewrite cannot be written in the source's structure."""
 
 
-def _plain(value: Any) -> Any:
-    """YAML-level value of a kind's field (tuples → lists)."""
+def plain(value: Any) -> Any:
+    """A kind's field as YAML writes it: tuples as lists, all the way down."""
     if isinstance(value, tuple):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     return value
 
 
@@ -97,7 +97,7 @@ def _replacement(item: Any, instances: list[Leaf], parts: dict[str, list[Leaf]],
             if field in args and same == values:
                 written[field] = args[field]  # the user's own expression
             elif all(v == values[0] for v in values):
-                written[field] = _plain(values[0])
+                written[field] = plain(values[0])
             elif field in args and not isinstance(args[field], list) and all(isinstance(v, tuple) for v in values + same):
                 written[field] = _per_axis(args[field], same, values)  # e.g. stride [$stride, 1]
             else:
@@ -142,7 +142,7 @@ def _prune(cls: type[Kind], written: dict[str, Any], shapes: list[Any], targets:
 
     def gives_targets(candidate: dict[str, Any]) -> bool:
         for shape, target in zip(shapes, targets):
-            concrete = {k: _plain(getattr(target, k)) for k in candidate}
+            concrete = {k: plain(getattr(target, k)) for k in candidate}
             merged = {**{k: v for k, v in defaults.items() if k in cls.arguments()}, **concrete}
             try:
                 if cls.parse(merged, ndim).bind(shape) != target:

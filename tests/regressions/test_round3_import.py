@@ -59,7 +59,7 @@ def imported(source: str, *args: str, seconds: float = 10) -> dict:
 
 def in_process(source: str, shape: tuple[int, ...] | None = None) -> str:
     ops, name, _ = read_source(source, shape, False)
-    return to_yaml(ops, name, "")
+    return to_yaml(ops, name, "", origin=source)
 
 
 def save(path: Path, nodes: list, inputs: list, output: str, initializers: list = ()) -> str:
