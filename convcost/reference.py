@@ -95,6 +95,11 @@ def kinds_markdown() -> str:
 # --- JSON Schema ---------------------------------------------------------------------------
 
 
+_SOURCE = {"anyOf": [{"type": "string", "minLength": 1}, {"type": "integer", "maximum": -1}]}
+FROM = {"anyOf": [_SOURCE, {"type": "array", "minItems": 1, "items": _SOURCE}],
+        "description": "what the layer reads: a layer's name, -k (the k-th entry before), or a list of them (default: the entry before)"}  # fmt: skip
+
+
 def _arg_schema(field: Any) -> dict[str, Any]:
     return {"anyOf": [_type(field.convert)[1], {"$ref": "#/$defs/param"}]}
 
@@ -104,6 +109,7 @@ def _kind_schema(name: str, cls: type[Kind]) -> dict[str, Any]:
         a: {**_arg_schema(f), "description": cls.ARG_DOCS.get(a) or ARGUMENT_DOCS[a]} for a, f in cls.arguments().items()
     }
     props["name"] = {"type": "string"}
+    props["from"] = FROM
     if cls.SHORTHAND:
         props["bn"] = {"anyOf": [{"type": "boolean"}, {"$ref": "#/$defs/param"}]}
         props["act"] = {"anyOf": [{"enum": [*conv.ACTIVATIONS, "none", None]}, {"$ref": "#/$defs/param"}]}
@@ -122,12 +128,15 @@ def _layer_defs(prefix: str, loose: bool) -> dict[str, Any]:
     composites: list[dict[str, Any]] = [
         {"type": "object", "required": ["residual"], "additionalProperties": False, "properties": {"residual": {
             "type": "object", "required": ["body"], "additionalProperties": False,
-            "properties": {"body": {"$ref": ref}, "shortcut": {"anyOf": [{"$ref": ref}, {"type": "null"}]}, "name": {"type": "string"}}}}},
+            "properties": {"body": {"$ref": ref}, "shortcut": {"anyOf": [{"$ref": ref}, {"type": "null"}]}, "name": {"type": "string"},
+                           "from": FROM}}}},
         {"type": "object", "required": ["concat"], "additionalProperties": False, "properties": {"concat": {"anyOf": [
             {"type": "array", "minItems": 1, "items": {"anyOf": [{"$ref": ref}, {"type": "null"}]}},
             {"type": "object", "required": ["branches"], "additionalProperties": False, "properties": {
                 "branches": {"type": "array", "minItems": 1, "items": {"anyOf": [{"$ref": ref}, {"type": "null"}]}},
-                "name": {"type": "string"}}}]}}},
+                "name": {"type": "string"}, "from": FROM}},
+            {"type": "object", "required": ["from"], "additionalProperties": False, "description": "tensors joined along an axis",
+             "properties": {"from": FROM, "axis": {"type": "integer"}, "name": {"type": "string"}}}]}}},
         {"type": "object", "required": ["repeat"], "additionalProperties": False, "properties": {"repeat": {
             "type": "object", "required": ["times", "layers"], "additionalProperties": False,
             "properties": {"times": {"anyOf": [{"$ref": "#/$defs/count"}, {"$ref": "#/$defs/param"}]}, "layers": {"$ref": ref},
@@ -151,6 +160,10 @@ def schema() -> dict[str, Any]:
         "name": {"type": "string"},
         "input": {"type": "array", "minItems": 2, "maxItems": 4, "items": {"$ref": "#/$defs/count"},
                   "description": "channels, then 1 to 3 spatial sizes"},
+        "inputs": {"type": "object", "minProperties": 1, "description": "several inputs, by name (instead of input:)",
+                   "additionalProperties": {"type": "array", "minItems": 2, "maxItems": 4, "items": {"$ref": "#/$defs/count"}}},
+        "outputs": {"anyOf": [{"type": "string"}, {"type": "array", "minItems": 1, "items": {"type": "string"}}],
+                    "description": "the layers the model returns, by name (default: the last)"},
         "names": {"enum": ["nested", "as-written"],
                   "description": "as-written: explicit names are used as written, without block, repeat or branch prefixes"},
         "defaults": {"type": "object", "propertyNames": {"enum": every_arg + list(KINDS)},
@@ -166,7 +179,8 @@ def schema() -> dict[str, Any]:
         "$id": SCHEMA_ID,
         "title": "convcost model (a YAML layer stack)",
         "type": "object",
-        "required": ["input", "layers"],
+        "required": ["layers"],
+        "oneOf": [{"required": ["input"]}, {"required": ["inputs"]}],
         "additionalProperties": False,
         "properties": {**top, "layers": {"type": "array", "minItems": 1}},
         "if": {"required": ["blocks"]},

@@ -585,3 +585,56 @@ def convnext_tiny() -> nn.Module:
         if i < 3:
             layers += [_LayerNorm2d(dim, eps=1e-6), nn.Conv2d(dim, dims[i + 1], 2, 2)]
     return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), _LayerNorm2d(768, eps=1e-6), nn.Flatten(), nn.Linear(768, 1000))
+
+
+class FPNResNet50(nn.Module):
+    """ResNet-50's C2–C5 and torchvision.ops.FeaturePyramidNetwork([256, 512, 1024, 2048], 256,
+    LastLevelMaxPool()), its forward as torchvision writes it (nearest interpolation to the
+    lateral's size, lateral + top-down, results P2–P5 then max_pool2d(P5, 1, 2, 0))."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stem = nn.Sequential(*conv_bn(3, 64, 7, 2, 3), nn.MaxPool2d(3, 2, 1))
+        stages, cin = [], 64
+        for width, blocks, stride in ((64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2)):
+            units = []
+            for i in range(blocks):
+                units.append(Bottleneck(cin, width, stride if i == 0 else 1))
+                cin = 4 * width
+            stages.append(nn.Sequential(*units))
+        self.stages = nn.ModuleList(stages)
+        self.inner_blocks = nn.ModuleList(nn.Conv2d(c, 256, 1) for c in (256, 512, 1024, 2048))
+        self.layer_blocks = nn.ModuleList(nn.Conv2d(256, 256, 3, padding=1) for _ in range(4))
+
+    def forward(self, x):  # type: ignore[no-untyped-def]
+        feats, x = [], self.stem(x)
+        for stage in self.stages:
+            x = stage(x)
+            feats.append(x)
+        last_inner = self.inner_blocks[-1](feats[-1])
+        results = [self.layer_blocks[-1](last_inner)]
+        for idx in range(len(feats) - 2, -1, -1):
+            inner_lateral = self.inner_blocks[idx](feats[idx])
+            inner_top_down = nn.functional.interpolate(last_inner, size=inner_lateral.shape[-2:], mode="nearest")
+            last_inner = inner_lateral + inner_top_down
+            results.insert(0, self.layer_blocks[idx](last_inner))
+        results.append(nn.functional.max_pool2d(results[-1], 1, 2, 0))
+        return tuple(results)
+
+
+class RGBDFusion(nn.Module):
+    """Two inputs (an RGB image and a depth map), a stem each, fused by concatenation and by a
+    depth-gated sum (rgb + sigmoid(depth) · rgb), then a shared head: a two-stream fusion net."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rgb = nn.Sequential(*conv_bn(3, 32, 3, 2, 1), *conv_bn(32, 64, 3, 2, 1))
+        self.depth = nn.Sequential(*conv_bn(1, 16, 3, 2, 1), *conv_bn(16, 64, 3, 2, 1))
+        self.gate = nn.Conv2d(64, 64, 1)
+        self.fuse = nn.Sequential(*conv_bn(128, 128, 3, 1, 1))
+        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(128, 10))
+
+    def forward(self, rgb, depth):  # type: ignore[no-untyped-def]
+        r, d = self.rgb(rgb), self.depth(depth)
+        gated = r + torch.sigmoid(self.gate(d)) * r
+        return self.head(self.fuse(torch.cat([gated, d], 1)))

@@ -33,14 +33,15 @@ from . import nets  # noqa: E402
 runner = CliRunner()
 
 
-def truth(model: nn.Module, shape: tuple[int, ...]) -> tuple[int, int, tuple[int, ...]]:
-    """params, MACs (FlopCounterMode / 2) and output shape, by torch."""
+def truth(model: nn.Module, *shapes: tuple[int, ...]) -> tuple[int, int, Any]:
+    """params, MACs (FlopCounterMode / 2) and output shape (a tuple of them for several), by torch."""
     model = model.eval()
     with torch.no_grad(), FlopCounterMode(display=False) as counter:
-        y = model(torch.zeros(1, *shape))
+        y = model(*(torch.zeros(1, *shape) for shape in shapes))
     flops = counter.get_total_flops()
     assert flops % 2 == 0
-    return sum(p.numel() for p in model.parameters()), flops // 2, tuple(y.shape[1:])
+    shape = tuple(tuple(o.shape[1:]) for o in y) if isinstance(y, tuple) else tuple(y.shape[1:])
+    return sum(p.numel() for p in model.parameters()), flops // 2, shape
 
 
 def counted(text: str) -> tuple[int, int, tuple[int, ...]]:
@@ -206,9 +207,12 @@ def test_export_builds_what_convcost_counted(path: Path) -> None:
     """YAML → export → torch: torch's params, FLOPs / 2 and output shape are the analysis's."""
     stack, model = built(path)
     report = analyze(stack)
-    assert truth(model, stack.input) == (report.totals.params, report.totals.macs, tuple(stack.output))
+    outputs = stack.output_shapes
+    shapes = (shape for _, shape in stack.all_inputs)
+    assert truth(model, *shapes) == (report.totals.params, report.totals.macs, outputs if len(outputs) > 1 else outputs[0])
 
 
+GRAPHS = {"fpn_resnet50", "rgbd_fusion"}  #: several inputs or outputs, paths that do not nest
 UNTRACEABLE = {"channelnet_style", "deformable_head"}  # channel-wise convs and deformable sampling have no fx-readable form
 
 
@@ -221,6 +225,10 @@ def test_export_then_import_gives_the_same_numbers(path: Path) -> None:
         with pytest.raises(ConvcostError, match="torch.fx cannot trace"):
             imported(model, stack.input)
         return
+    if path.stem in GRAPHS:  # the importer does not write from: yet: it refuses with one line
+        with pytest.raises(ConvcostError, match="input|graph|output"):
+            imported(model, stack.input)
+        return
     assert counted(imported(model, stack.input)) == (report.totals.params, report.totals.macs, tuple(stack.output))
 
 
@@ -231,7 +239,7 @@ def test_exported_source_reads_like_pytorch(tmp_path: Path) -> None:
     text = out.read_text()
     assert "def build() -> nn.Module:" in text and "class Resnet18(nn.Module):" in text
     assert "self.down1_conv1 = nn.Conv2d(64, 128, 3, stride=2, padding=1, bias=False)" in text
-    assert "x = y3 + y4" in text and "import convcost" not in text
+    assert "x = self.down1_shortcut_conv(x)" in text and "x = y3 + x  # down1.residual" in text and "import convcost" not in text
     assert max(len(line) for line in text.splitlines()) < 160
     result = runner.invoke(app, ["export", str(LAYERS / "resnet18.yaml"), "-o", str(LAYERS / "resnet18.yaml")])
     assert result.exit_code == 2 and "input model" in result.stderr
@@ -402,6 +410,11 @@ def test_every_zoo_model_through_onnx(path: Path, tmp_path: Path) -> None:
     and deformable convs, which ONNX spells as pads and gathers) one clear refusal."""
     stack, model = built(path)
     report = analyze(stack)
+    if path.stem in GRAPHS:  # several inputs or outputs: the importers do not write from: yet
+        if len(stack.all_inputs) == 1:
+            with pytest.raises(ConvcostError, match="outputs; convcost models have one"):
+                onnx_imported(onnx_of(model, stack.input, tmp_path / "m.onnx"))
+        return
     onnx_file = onnx_of(model, stack.input, tmp_path / "m.onnx")
     if path.stem in UNTRACEABLE:
         with pytest.raises(ConvcostError, match="shape of .* unknown"):

@@ -154,6 +154,16 @@ def test_readme_shows_real_compare_output_at_80_columns() -> None:
 
     shown = block((LAYERS.parent / "README.md").read_text(), "compare80")
     assert shown == compare_80(), "README compare block is stale: python -m tests.readme_blocks"
+
+
+def test_readme_graph_block_is_current_and_fits_80_columns() -> None:
+    from convcost.refdoc import block
+
+    from .readme_blocks import graph_80
+
+    shown = block((LAYERS.parent / "README.md").read_text(), "graph80")
+    assert shown == graph_80(), "README graph block is stale: python -m tests.readme_blocks"
+    assert max(len(line) for line in shown.splitlines()) <= 80
     assert max(len(line) for line in shown.splitlines()[2:-1]) <= 80
 
 

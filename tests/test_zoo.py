@@ -77,22 +77,24 @@ def torch_nets() -> dict[str, Any]:
         "hdc_1_2_5": lambda: nets.dilated((1, 2, 5)), "alexnet": nets.alexnet, "resnext50_32x4d": nets.resnext50_32x4d,
         "mobilenet_v3_large": nets.mobilenet_v3_large, "mobilenet_v3_small": nets.mobilenet_v3_small,
         "efficientnet_b0": nets.efficientnet_b0, "regnet_y_400mf": nets.regnet_y_400mf,
-        "convnext_tiny": nets.convnext_tiny,
+        "convnext_tiny": nets.convnext_tiny, "fpn_resnet50": nets.FPNResNet50, "rgbd_fusion": nets.RGBDFusion,
     }  # fmt: skip
 
 
-def measure(module: Any, shape: tuple[int, ...]) -> tuple[int, int, tuple[int, ...]]:
+def measure(module: Any, *shapes: tuple[int, ...]) -> tuple[int, int, Any]:
+    """params, FLOPs and the output shape (a tuple of them for a module returning several)."""
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
     module.eval()
     with torch.inference_mode(), FlopCounterMode(display=False) as counter:
-        out = module(torch.randn(1, *shape))
-    return sum(p.numel() for p in module.parameters()), counter.get_total_flops(), tuple(out.shape[1:])
+        out = module(*(torch.randn(1, *shape) for shape in shapes))
+    shape = tuple(tuple(o.shape[1:]) for o in out) if isinstance(out, tuple) else tuple(out.shape[1:])
+    return sum(p.numel() for p in module.parameters()), counter.get_total_flops(), shape
 
 
 #: a local run holds these three against their torch definitions too (CI holds every one)
-LOCAL = ("mobilenet_v1", "resnet18", "shufflenet_v2")
+LOCAL = ("mobilenet_v1", "resnet18", "shufflenet_v2", "rgbd_fusion")
 
 
 @pytest.mark.parametrize("path", [pytest.param(p, marks=() if p.stem in LOCAL else pytest.mark.slow) for p in ZOO], ids=lambda p: p.stem)
@@ -109,8 +111,9 @@ def test_zoo_equals_an_independent_torch_definition(path: Path) -> None:
             params, flops = params + p, flops + f
         assert (report.totals.params, report.totals.flops) == (params, flops)
         return
-    params, flops, out = measure(torch_nets()[path.stem](), stack.input)
-    assert (report.totals.params, report.totals.flops, report.layers[-1].output) == (params, flops, out)
+    params, flops, out = measure(torch_nets()[path.stem](), *(shape for _, shape in stack.all_inputs))
+    outputs = stack.output_shapes
+    assert (report.totals.params, report.totals.flops, outputs if len(outputs) > 1 else outputs[0]) == (params, flops, out)
 
 
 @pytest.mark.parametrize("name", sorted(PUBLISHED))

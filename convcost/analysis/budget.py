@@ -150,6 +150,7 @@ def check_file(model: Path, flags: dict[str, str | bool | None], baseline: str |
     """Load, analyse and check one file; a bad file becomes Findings with ``error`` set, so the
     other files are still checked and reported. ``predicted``: (a device profile, the most
     milliseconds the roofline may predict for the whole stack on it)."""
+    from ..model.program import lower
     from ..model.runs import dilated_runs
     from ..yamlio.spec import load
     from .baseline import load_baseline
@@ -161,7 +162,7 @@ def check_file(model: Path, flags: dict[str, str | bool | None], baseline: str |
         budget = override(stack.budget, flags)
         if not budget.limits and baseline is None and predicted is None:
             raise ConvcostError("nothing to check: no `budget:` in the file and no --max-…/--min-rf/--no-gridding/--baseline flag")
-        findings = evaluate(report, dilated_runs(stack.layers), budget, str(model))
+        findings = evaluate(report, dilated_runs(lower(stack)), budget, str(model))
         if predicted is not None:
             from ..device.roofline import predict
 

@@ -1,10 +1,11 @@
-"""Stack → Report: per-leaf records, totals, peak memory, receptive fields, coverage, warnings.
+"""Stack → Program → Report: per-node records, totals, peak memory, receptive fields, coverage, warnings.
 
 Pure: no printing, no numpy, no torch. Counts are exact Python ints, for ``batch`` samples.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from fractions import Fraction
 from typing import Any, NamedTuple
@@ -12,7 +13,9 @@ from typing import Any, NamedTuple
 from ..arith import prod
 from ..errors import ConvcostError
 from ..gcpause import paused
-from ..model.graph import Concat, Leaf, Node, Residual, Stack, channels_last
+from ..kinds.merge import Residual as ResidualJoin
+from ..model.graph import Stack, channels_last
+from ..model.program import Program, Step, lower
 from ..model.rf import MAX_BITS, Field, merge
 from ..model.runs import dilated_runs
 
@@ -85,32 +88,33 @@ class _Walk:
         self.last_field: Field | None = None  # of the last layer before the first global one
         self.closed = False  #: a field was too large to enumerate (warned once)
 
-    def record(self, node: Node, kind: str, inputs: int, params: int, macs: int, field: Field | None) -> None:
-        if self.memo is not None:  # an equal record made before (a rebuilt residual around rewritten layers): the same object
-            key = ("record", node.path, node.name, kind, node.out_shape, inputs, params, macs, id(field))
+    def record(self, step: Step, inputs: int, params: int, macs: int, field: Field | None) -> None:
+        if self.memo is not None:  # an equal record made before (a layer a rewrite left alone): the same object
+            key = ("record", step.path, step.name, step.op.kind, step.out_shape, inputs, params, macs, id(field))
             seen = self.memo.get(key)
             if seen is None:
-                self.memo[key] = seen = self.build(node, kind, inputs, params, macs, field)
-            self.add(seen, node, field)
+                self.memo[key] = seen = self.build(step, inputs, params, macs, field)
+            self.add(seen, step, field)
             return
-        self.add(self.build(node, kind, inputs, params, macs, field), node, field)
+        self.add(self.build(step, inputs, params, macs, field), step, field)
 
-    def build(self, node: Node, kind: str, inputs: int, params: int, macs: int, field: Field | None) -> LayerRecord:
-        out = prod(node.out_shape)
+    def build(self, step: Step, inputs: int, params: int, macs: int, field: Field | None) -> LayerRecord:
+        out = prod(step.out_shape)
         rf, coverage = None, None
         if field is not None:
             size, stride, padding, coverage = self.remembered(("summary", id(field)), field.summary)
             rf = Rf(size, stride, padding)
         moved = (self.batch * (inputs + out) + params) * self.nbytes
-        return LayerRecord(node.path, node.name, kind, node.out_shape, params, macs * self.batch, out * self.batch, moved, rf, coverage)
+        return LayerRecord(step.path, step.name, step.op.kind, step.out_shape, params, macs * self.batch, out * self.batch, moved, rf,
+                           coverage)  # fmt: skip
 
-    def add(self, record: LayerRecord, node: Node, field: Field | None) -> None:
+    def add(self, record: LayerRecord, step: Step, field: Field | None) -> None:
         self.records.append(record)
         if field is not None:
             self.last_field = field
             if record.coverage is None and not self.closed:
                 self.closed = True
-                self.warnings.append(f"{node.name}: the receptive field passes {MAX_BITS:,} offsets per axis (or an up-sampling "
+                self.warnings.append(f"{step.name}: the receptive field passes {MAX_BITS:,} offsets per axis (or an up-sampling "
                                      "too large to map back): from here its size is the closed form and coverage is not "
                                      "computed")  # fmt: skip
 
@@ -131,112 +135,64 @@ class _Walk:
         that a rewritten layer that gives the same field puts the layers after it back on the ids."""
         return field if self.memo is None else self.memo.setdefault(("field", field), field)
 
+    def then(self, field: Field, steps: tuple[Any, ...]) -> Field:
+        return self.canonical(field.then(steps))
+
     def merged(self, fields: list[Field]) -> tuple[Field, bool]:
         field, misaligned = merge(fields)
         return self.canonical(field), misaligned
 
-    def many(self, nodes: tuple[Node, ...], field: Field | None) -> Field | None:
-        for node in nodes:
-            field = self.one(node, field)
-        return field
-
-    def one(self, node: Node, field: Field | None) -> Field | None:
-        if isinstance(node, Leaf):
-            op, shape = node.op, node.in_shape
+    def run(self, program: Program, start: Field) -> list[Field | None]:
+        """Every tensor's receptive field (None: global), recording each step."""
+        fields: list[Field | None] = [start] * len(program.inputs)
+        for step in program.steps:
+            op = step.op
+            ins = [fields[t] for t in step.inputs]
+            if op.MERGE and len(ins) > 1:
+                field = None
+                if all(f is not None for f in ins):
+                    field, misaligned = self.remembered(("merge", *map(id, ins)), functools.partial(self.merged, ins))  # type: ignore[arg-type]  # None ruled out just above
+                    if misaligned:
+                        self.warnings.append(f"{step.name}: the branches' receptive fields differ in centre or stride; "
+                                             "the largest is kept")  # fmt: skip
+                ins = [field]
             steps = op.rf_steps()
+            field = ins[0]
             if field is not None and steps is not None:
                 before = field
-                field = self.remembered(("then", id(before), steps), lambda: self.canonical(before.then(steps)))
+                field = self.remembered(("then", id(before), steps), functools.partial(self.then, before, steps))
             elif steps is None:
                 field = None
-            self.record(node, op.kind, prod(shape), op.params(shape), op.macs(shape, node.out_shape), field)
+            self.record(step, sum(map(prod, step.in_shapes)), op.params(step.in_shape), op.macs(step.in_shape, step.out_shape), field)
             if op.UNCOUNTED:
-                self.warnings.append(f"{node.name}: {op.describe_uncounted()} is not counted (no convcost kind): the totals leave it out")
-            return field
-        if self.memo is None:
-            return self.composite(node, field)
-        key, closed = ("node", id(node), id(field)), self.closed  # a whole subtree that a rewrite left alone: replayed
-        seen = self.memo.get(key)
-        if seen is not None and seen[0] is node and seen[1] == closed:
-            _, _, records, warnings, last, closed, merged = seen
-            self.records += records
-            self.warnings += warnings
-            self.last_field, self.closed = last, closed
-            return merged  # type: ignore[no-any-return]  # the memo holds the subtree's merged field
-        first, said = len(self.records), len(self.warnings)
-        merged = self.composite(node, field)
-        self.memo[key] = (node, closed, self.records[first:], self.warnings[said:], self.last_field, self.closed, merged)
-        return merged
-
-    def composite(self, node: Residual | Concat, field: Field | None) -> Field | None:
-        branches = (node.body, node.shortcut) if isinstance(node, Residual) else node.branches
-        fields = [self.many(branch, field) for branch in branches]
-        merged = None
-        if all(f is not None for f in fields):
-            merged, misaligned = self.remembered(("merge", *map(id, fields)), lambda: self.merged(fields))  # type: ignore[arg-type]  # None ruled out just above
-            if misaligned:
-                self.warnings.append(f"{node.name}: the branches' receptive fields differ in centre or stride; "
-                                     "the largest is kept")  # fmt: skip
-        inputs = sum(prod(b[-1].out_shape) if b else prod(node.in_shape) for b in branches)
-        self.record(node, "residual" if isinstance(node, Residual) else "concat", inputs, 0, 0, merged)
-        return merged
+                self.warnings.append(f"{step.name}: {op.describe_uncounted()} is not counted (no convcost kind): the totals leave it out")
+            fields.append(field)
+        return fields
 
 
-class _Memory:
-    """Reference-counted liveness of activation tensors, in elements of one sample."""
-
-    def __init__(self) -> None:
-        self.size: dict[int, int] = {}
-        self.refs: dict[int, int] = {}
-        self.total = self.peak = 0
-
-    def alloc(self, size: int) -> int:
-        token = len(self.size) + 1
-        while token in self.size:
-            token += 1
-        self.size[token], self.refs[token] = size, 1
-        self.total += size
-        self.peak = max(self.peak, self.total)
-        return token
-
-    def ref(self, token: int, n: int = 1) -> None:
-        self.refs[token] += n
-
-    def unref(self, token: int) -> None:
-        self.refs[token] -= 1
-        if not self.refs[token]:
-            self.total -= self.size.pop(token)
-            del self.refs[token]
-
-    def run(self, nodes: tuple[Node, ...], x: int) -> int:
-        """Run ``nodes`` on tensor x (consuming one reference); returns the output tensor."""
-        for node in nodes:
-            if isinstance(node, Leaf):
-                y = self.alloc(prod(node.out_shape))
-                self.unref(x)
-                x = y
-            elif isinstance(node, Residual):
-                self.ref(x)
-                body = self.run(node.body, x)
-                shortcut = self.run(node.shortcut, x)
-                self.unref(shortcut)  # added in place into the body's output
-                x = body
-            else:
-                assert isinstance(node, Concat)
-                self.ref(x, len(node.branches) - 1)
-                outs = [self.run(branch, x) for branch in node.branches]
-                y = self.alloc(prod(node.out_shape))
-                for out in outs:
-                    self.unref(out)
-                x = y
-        return x
-
-
-def peak_elements(stack: Stack) -> int:
-    """The largest number of activation elements alive at once (one sample), input included."""
-    memory = _Memory()
-    memory.run(stack.layers, memory.alloc(prod(stack.input)))
-    return memory.peak
+def peak_elements(program: Program | Stack) -> int:
+    """The largest number of activation elements alive at once (one sample), inputs included: a
+    tensor lives from its step to its last reader (outputs to the end); a ``residual`` join adds
+    into its body's output in place when nothing else reads it."""
+    if isinstance(program, Stack):
+        program = lower(program)
+    last = program.last_use()
+    sizes = [prod(shape) for _, shape in program.inputs]
+    total = peak = sum(sizes)
+    for j, step in enumerate(program.steps):
+        first = step.inputs[0]
+        inplace = isinstance(step.op, ResidualJoin) and last[first] == j and first not in step.inputs[1:]
+        size = prod(step.out_shape)
+        sizes.append(size)
+        if inplace:
+            last[first] = -2  # its buffer is the join's now
+        else:
+            total += size
+            peak = max(peak, total)
+        for t in set(step.inputs):
+            if last[t] == j:
+                total -= sizes[t]
+    return peak
 
 
 def _rates(run_rates: tuple[tuple[int, ...], ...]) -> str:
@@ -255,9 +211,12 @@ def analyze(stack: Stack, *, batch: int = 1, dtype: str = "float32", memo: dict[
 def _analyze(stack: Stack, batch: int, dtype: str, memo: dict[Any, Any] | None) -> Report:
     nbytes = dtype_bytes(dtype)
     walk = _Walk(batch, nbytes, memo)
-    walk.warnings += filter(None, [channels_last(stack.input)])
-    walk.many(stack.layers, walk.remembered(("start", stack.ndim), lambda: Field.start(stack.ndim)))
-    for run in dilated_runs(stack.layers):
+    walk.warnings += filter(None, [channels_last(shape) for _, shape in stack.all_inputs])
+    program = lower(stack)
+    readers = program.readers()
+    walk.warnings += [f"input '{name}' is read by no layer" for i, (name, _) in enumerate(program.inputs) if not readers[i]]
+    walk.run(program, walk.remembered(("start", stack.ndim), lambda: Field.start(stack.ndim)))
+    for run in dilated_runs(program):
         if run.grids:
             kernels = {k for per in run.kernels for k in per}
             kernel = f" --kernel {kernels.pop()}" if len(kernels) == 1 else ""
@@ -275,7 +234,7 @@ def _analyze(stack: Stack, batch: int, dtype: str, memo: dict[Any, Any] | None) 
         params=sum(r.params for r in records),
         macs=sum(r.macs for r in records),
         activations=sum(r.activations for r in records),
-        peak_memory_bytes=peak_elements(stack) * batch * nbytes,
+        peak_memory_bytes=peak_elements(program) * batch * nbytes,
         bytes_moved=sum(r.bytes_moved for r in records),
         rf=rf,
         coverage=coverage,

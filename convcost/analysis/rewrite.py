@@ -16,7 +16,7 @@ from ..kinds.channel import ChConv, ConvCls, GChConv
 from ..kinds.conv import Conv, ConvLike, DWConv, PWConv
 from ..kinds.misc import Dropout, Flatten, Linear, Shuffle
 from ..kinds.pool import GAP
-from ..model.graph import Concat, Leaf, Node, Residual, Stack, bind, same_nodes
+from ..model.graph import Concat, Leaf, Node, Residual, Stack, bind, key_of, same_nodes
 
 REWRITES = ("separable", "grouped", "bottleneck", "factorize", "spatial", "channelwise", "gcwc", "convcls")
 DEFAULT = ("separable", "grouped:4", "bottleneck:4")
@@ -49,6 +49,14 @@ Rule = Callable[
 
 def _part(leaf: Leaf, suffix: str, op: Kind) -> Leaf:
     return Leaf(f"{leaf.path}/{suffix}", f"{leaf.name}/{suffix}", op, leaf.mark)
+
+
+def _in_place(node: Leaf, parts: list[Leaf], first: Leaf | None = None) -> list[Leaf]:
+    """The parts standing where ``node`` stood (and ``first`` before it): the first reads what it
+    read, the last is what later layers' ``from:`` name."""
+    parts[0] = parts[0]._replace(sources=(first or node).sources)
+    parts[-1] = parts[-1]._replace(key=key_of(node))
+    return parts
 
 
 def on_standard_convs(rule: Callable[[Leaf, Conv], list[Leaf] | str]) -> Rule:
@@ -264,7 +272,7 @@ def _convcls(nodes: tuple[Node, ...], changed: list[str], skipped: list[tuple[st
             skipped.append((linear.path, f"{classes} classes from {channels} channels: convcls needs n ≤ C"))
             out.extend(items[i : j + 1])
         else:
-            out.append(_part(linear, "convcls", ConvCls(ndim=node.op.ndim, classes=classes)))
+            out.extend(_in_place(linear, [_part(linear, "convcls", ConvCls(ndim=node.op.ndim, classes=classes))], node))
             changed.append(linear.path)
         i = j + 1
     return out
@@ -308,7 +316,7 @@ def _map(nodes: tuple[Node, ...], rule: Rule, changed: list[str], skipped: list[
         if isinstance(node, Leaf):
             result = rule(node, previous)
             if isinstance(result, list):
-                out.extend(result)
+                out.extend(_in_place(node, result))
                 changed.append(node.path)
             else:
                 out.append(node)
@@ -340,5 +348,5 @@ def rewrite(stack: Stack, spec: str) -> Rewritten:
     changed: list[str] = []
     skipped: list[tuple[str, str]] = []
     nodes = _convcls(stack.layers, changed, skipped) if rule is None else _map(stack.layers, rule, changed, skipped)
-    bound, _ = bind(nodes, stack.input)
+    bound, _ = bind(nodes, stack.input, stack.inputs, stack.names)
     return Rewritten(name, stack._replace(name=f"{stack.name} [{name}]", layers=bound), tuple(changed), tuple(skipped))

@@ -1,7 +1,6 @@
 """Execute a Stack with random weights on numpy or torch, confirm every shape, time it.
 
-The tree becomes a program of steps in the analysis' order (leaves, then each residual or
-concat merge); one pass runs it, timing every step on its real input (warm-up, repeats) and
+The stack's program (``model/program.py``) becomes steps in the analysis' order; one pass runs it, timing every step on its real input (warm-up, repeats) and
 recording its output shape; then the whole program is timed end to end.
 """
 
@@ -16,7 +15,9 @@ from typing import Any, NamedTuple
 from ..analysis.report import Report
 from ..arith import prod
 from ..errors import ConvcostError
-from ..model.graph import Concat, Leaf, Node, Residual, Stack, leaves
+from ..model.graph import Stack
+from ..model.program import Step as Node
+from ..model.program import lower
 
 
 class Step(NamedTuple):
@@ -121,15 +122,10 @@ class NumpyBackend:
         refuse_dtype(self.name, self.device, dtype)
         self.dtype = numpy.dtype(dtype)
 
-    def leaf(self, leaf: Leaf, weights: list[Any]) -> Callable[..., Any]:
+    def leaf(self, leaf: Node, weights: list[Any]) -> Callable[..., Any]:
         from .numpy_backend import compile_leaf
 
         return compile_leaf(leaf.op, leaf.in_shape, [w.astype(self.dtype, copy=False) for w in weights])
-
-    def merge(self, kind: str) -> Callable[..., Any]:
-        from .numpy_backend import merge
-
-        return merge(kind)
 
     def tensor(self, array: Any) -> Any:
         return array.astype(self.dtype, copy=False)
@@ -162,7 +158,7 @@ class TorchBackend:
         refuse_dtype(self.name, device, dtype)
         self.dtype = getattr(torch, dtype)
 
-    def leaf(self, leaf: Leaf, weights: list[Any]) -> Callable[..., Any]:
+    def leaf(self, leaf: Node, weights: list[Any]) -> Callable[..., Any]:
         from .torch_build import leaf_module
 
         module = leaf_module(leaf.op, leaf.in_shape).eval()
@@ -175,15 +171,19 @@ class TorchBackend:
         module = module.to(self.device, self.dtype)
         torch = self.torch
 
+        if leaf.op.MERGE:
+
+            def merged(xs: list[Any]) -> Any:
+                with torch.inference_mode():
+                    return module(*xs)
+
+            return merged
+
         def run(x: Any) -> Any:
             with torch.inference_mode():
                 return module(x)
 
         return run
-
-    def merge(self, kind: str) -> Callable[..., Any]:
-        torch = self.torch
-        return (lambda xs: xs[0] + xs[1]) if kind == "residual" else (lambda xs: torch.cat(xs, dim=1))
 
     def tensor(self, array: Any) -> Any:
         return self.torch.from_numpy(array).to(self.device, self.dtype)
@@ -210,55 +210,37 @@ def _first(fn: Callable[[Any], Any]) -> Callable[[list[Any]], Any]:
 
 
 def program(stack: Stack, runner: NumpyBackend | TorchBackend, seed: int) -> list[Step]:
-    """The stack as steps over numbered tensors (0 is the input), weights drawn from ``seed``."""
+    """The stack's program as steps over numbered tensors (the inputs first), weights drawn from ``seed``."""
     import numpy as np
 
     from .weights import make
 
     rng = np.random.default_rng(seed)
+    lowered = lower(stack)
     steps: list[Step] = []
-    counter = [0]
-
-    def fresh() -> int:
-        counter[0] += 1
-        return counter[0]
-
-    def walk(nodes: tuple[Node, ...], x: int) -> int:
-        for node in nodes:
-            if isinstance(node, Leaf):
-                out = fresh()
-                try:
-                    fn = runner.leaf(node, make(node.op, node.in_shape, rng))
-                except NotImplementedError as exc:
-                    raise ConvcostError(f"--execute: {node.name} ({node.op.kind}): {exc} on --backend {runner.name}",
-                                        path=node.path) from None  # fmt: skip
-                steps.append(Step(node.path, node.name, node.op.kind, _first(fn), (x,), out))
-                x = out
-            else:
-                branches = (node.body, node.shortcut) if isinstance(node, Residual) else node.branches
-                outs = tuple(walk(branch, x) for branch in branches)
-                out = fresh()
-                kind = "residual" if isinstance(node, Residual) else "concat"
-                assert isinstance(node, (Residual, Concat))
-                steps.append(Step(node.path, node.name, kind, runner.merge(kind), outs, out))
-                x = out
-        return x
-
-    walk(stack.layers, 0)
+    for j, node in enumerate(lowered.steps):
+        try:
+            fn = runner.leaf(node, make(node.op, node.in_shape, rng))
+        except NotImplementedError as exc:
+            raise ConvcostError(f"--execute: {node.name} ({node.op.kind}): {exc} on --backend {runner.name}", path=node.path) from None
+        steps.append(Step(node.path, node.name, node.op.kind, fn if node.op.MERGE else _first(fn), node.inputs, lowered.tensor(j)))
     return steps
 
 
-def run_steps(steps: list[Step], x0: Any, call: Callable[[Step, list[Any]], Any] | None = None) -> Any:
-    """Run the program on x0, freeing each tensor after its last use; ``call`` may wrap each step."""
+def run_steps(steps: list[Step], x0: Any, call: Callable[[Step, list[Any]], Any] | None = None, keep: tuple[int, ...] = ()) -> Any:
+    """Run the program on x0 (the input, or a list of the inputs), freeing each tensor after its
+    last use; ``call`` may wrap each step. Returns the last step's output, or the list of the
+    tensors ``keep`` names."""
     last = {i: n for n, step in enumerate(steps) for i in step.inputs}
-    live: dict[int, Any] = {0: x0}
+    last.update({t: len(steps) for t in keep})
+    live: dict[int, Any] = dict(enumerate(x0)) if isinstance(x0, list) else {0: x0}
     for n, step in enumerate(steps):
         args = [live[i] for i in step.inputs]
         live[step.output] = call(step, args) if call else step.fn(args)
         for i in step.inputs:
             if last[i] == n:
                 live.pop(i, None)
-    return live[steps[-1].output]
+    return [live[t] for t in keep] if keep else live[steps[-1].output]
 
 
 def _timed(runner: NumpyBackend | TorchBackend, call: Callable[[], Any], warmup: int, repeat: int) -> tuple[Any, list[float]]:
@@ -290,7 +272,7 @@ def workspace(stack: Stack, batch: int) -> int:
     """Elements of the largest unrolled-patch buffer (im2col) one conv-family layer needs:
     batch × C_in × kernel elements × output positions."""
     largest = 0
-    for leaf in leaves(stack.layers):
+    for leaf in lower(stack).steps:
         kernel = getattr(leaf.op, "kernel", None)
         if isinstance(kernel, tuple) and len(leaf.in_shape) > 1:
             largest = max(largest, batch * leaf.in_shape[0] * prod(kernel) * prod(leaf.out_shape[1:]))
@@ -303,7 +285,8 @@ def check_memory(stack: Stack, report: Report, runner: NumpyBackend | TorchBacke
     im2col buffer, all in the run's dtype."""
     t = report.totals
     size = runner.dtype.itemsize
-    need = t.peak_memory_bytes * 2 + (t.params + report.batch * prod(stack.input) + workspace(stack, report.batch)) * size
+    inputs = sum(prod(shape) for _, shape in stack.all_inputs)
+    need = t.peak_memory_bytes * 2 + (t.params + report.batch * inputs + workspace(stack, report.batch)) * size
     if runner.device == "cuda":
         free = runner.torch.cuda.mem_get_info()[0]  # type: ignore[union-attr]  # only the torch runner runs on cuda
     else:
@@ -334,7 +317,7 @@ def _execute(stack: Stack, report: Report, runner: NumpyBackend | TorchBackend, 
 
     steps = program(stack, runner, seed)
     rng = np.random.default_rng(seed + 1)
-    x0 = runner.tensor(rng.standard_normal((report.batch, *stack.input), dtype=np.float32))
+    x0 = [runner.tensor(rng.standard_normal((report.batch, *shape), dtype=np.float32)) for _, shape in stack.all_inputs]
     measured: dict[str, tuple[tuple[int, ...], list[float]]] = {}
 
     def timed_step(step: Step, args: list[Any]) -> Any:
@@ -370,13 +353,19 @@ def merge_into(report: Report, timing: Timing) -> tuple[Report, list[str]]:
     return report._replace(layers=tuple(records), totals=report.totals._replace(measured=total)), wrong
 
 
-def run_once(stack: Stack, backend_name: str = "numpy", *, seed: int = 0, batch: int = 1, device: str = "cpu", x: Any = None) -> Any:
-    """The stack's output as a numpy array, for seeded weights and input (``x`` to give one)."""
+def run_once(stack: Stack, backend_name: str = "numpy", *, seed: int = 0, batch: int = 1, device: str = "cpu", x: Any = None,
+             every_output: bool = False) -> Any:  # fmt: skip
+    """The stack's output as a numpy array, for seeded weights and inputs (``x`` to give the
+    input, or a list of them); ``every_output``: a list of every output of the model."""
     import numpy as np
 
     runner = backend(backend_name, device)
     steps = program(stack, runner, seed)
     if x is None:
-        x = np.random.default_rng(seed + 1).standard_normal((batch, *stack.input)).astype(np.float32)
-    out = run_steps(steps, runner.tensor(np.ascontiguousarray(x, dtype=np.float32)))
-    return out.detach().cpu().numpy() if backend_name == "torch" else np.asarray(out)
+        rng = np.random.default_rng(seed + 1)
+        x = [rng.standard_normal((batch, *shape)).astype(np.float32) for _, shape in stack.all_inputs]
+    xs = x if isinstance(x, list) else [x]
+    outputs = lower(stack).outputs
+    found = run_steps(steps, [runner.tensor(np.ascontiguousarray(v, dtype=np.float32)) for v in xs], keep=outputs)
+    arrays = [out.detach().cpu().numpy() if backend_name == "torch" else np.asarray(out) for out in found]
+    return arrays if every_output else arrays[0]

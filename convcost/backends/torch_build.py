@@ -1,5 +1,5 @@
-"""A bound Stack → an equivalent ``torch.nn.Module``: each leaf is its kind's own ``torch_module``
-(built from ``ops.torch_modules``), residuals and concats as modules of their own.
+"""A bound Stack → an equivalent ``torch.nn.Module`` that runs its program: each step is its
+kind's own ``torch_module`` (built from ``ops.torch_modules``), joins included.
 
 Used to execute stacks and, in the tests, as the independent truth for params
 (``sum(p.numel())``), flops (``FlopCounterMode``) and output shapes.
@@ -11,62 +11,43 @@ import torch
 from torch import nn
 
 from ..kinds import Kind, Shape
-from ..model.graph import Concat, Leaf, Node, Residual, Stack
+from ..model.graph import Stack
+from ..model.program import Program, lower
 
 
 def leaf_module(op: Kind, shape: Shape) -> nn.Module:
-    """The torch module for one bound leaf with input ``shape`` (no batch): the kind's own."""
+    """The torch module for one bound step with (first) input ``shape`` (no batch): the kind's own."""
     return op.torch_module(shape)  # type: ignore[no-any-return]  # kinds return Any: torch is not imported by kinds/
 
 
-class Sequence(nn.Module):
-    """Runs nodes in order; ``taps`` (when set) collects every node's output by path."""
+class ProgramModule(nn.Module):
+    """Runs the program's steps in order on its inputs; returns its output (a tuple when it has
+    several). ``taps`` (when set) collects every step's output by path."""
 
-    def __init__(self, nodes: tuple[Node, ...]) -> None:
+    def __init__(self, program: Program) -> None:
         super().__init__()
-        self.paths = [n.path for n in nodes]
-        self.kinds = [type(n).__name__ for n in nodes]
-        self.items = nn.ModuleList(build_node(n) for n in nodes)
+        self.paths = [s.path for s in program.steps]
+        self.reads = [s.inputs for s in program.steps]
+        self.outputs = program.outputs
+        self.items = nn.ModuleList(leaf_module(s.op, s.in_shape) for s in program.steps)
         self.taps: dict[str, torch.Tensor] | None = None
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        for path, module in zip(self.paths, self.items):
-            x = module(x)
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, ...]:
+        tensors = list(inputs)
+        for path, reads, module in zip(self.paths, self.reads, self.items):
+            y = module(*(tensors[t] for t in reads))
+            tensors.append(y)
             if self.taps is not None:
-                self.taps[path] = x
-        return x
+                self.taps[path] = y
+        outs = tuple(tensors[t] for t in self.outputs)
+        return outs[0] if len(outs) == 1 else outs
 
 
-class ResidualModule(nn.Module):
-    def __init__(self, node: Residual) -> None:
-        super().__init__()
-        self.body, self.shortcut = Sequence(node.body), Sequence(node.shortcut)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.body(x) + self.shortcut(x)  # type: ignore[no-any-return]  # torch modules are untyped calls
-
-
-class ConcatModule(nn.Module):
-    def __init__(self, node: Concat) -> None:
-        super().__init__()
-        self.branches = nn.ModuleList(Sequence(b) for b in node.branches)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.cat([b(x) for b in self.branches], dim=1)
-
-
-def build_node(node: Node) -> nn.Module:
-    if isinstance(node, Leaf):
-        return leaf_module(node.op, node.in_shape)
-    if isinstance(node, Residual):
-        return ResidualModule(node)
-    return ConcatModule(node)
-
-
-def build(stack: Stack) -> Sequence:
+def build(stack: Stack) -> ProgramModule:
     """The whole stack as a module in eval mode (dropout off, batch-norm uses running stats)."""
-    return Sequence(stack.layers).eval()
+    return ProgramModule(lower(stack)).eval()
 
 
-def sequences(module: nn.Module) -> list[Sequence]:
-    return [m for m in module.modules() if isinstance(m, Sequence)]
+def sequences(module: nn.Module) -> list[ProgramModule]:
+    """The program modules inside ``module`` (each can collect its steps' outputs in ``taps``)."""
+    return [m for m in module.modules() if isinstance(m, ProgramModule)]

@@ -1,6 +1,6 @@
 """A Stack → readable PyTorch source: one ``nn.Module`` whose attributes are the layers (named
-after them), a ``forward`` that reads like hand-written code (residuals as ``+``, concats as
-``torch.cat``), and ``def build() -> nn.Module``.
+after them), a ``forward`` written from the program that reads like hand-written code (residuals
+and adds as ``+``, concats as ``torch.cat``, several outputs returned as a tuple), and ``def build() -> nn.Module``.
 
 Each layer is its kind's own ``torch_module`` (the module ``--execute`` runs and the tests hold
 against convcost's counts), written back as its constructor call: torch.nn modules from their
@@ -20,7 +20,9 @@ from torch import nn
 
 from ..backends.torch_build import leaf_module
 from ..errors import ConvcostError, printable
-from ..model.graph import Concat, Leaf, Node, Residual, Stack, leaves
+from ..kinds.merge import Concatenate, Elementwise
+from ..model.graph import Stack
+from ..model.program import Program, Step, lower
 from ..ops import torch_modules as tb
 
 #: Module-level functions of ops.torch_modules that helpers call.
@@ -116,34 +118,38 @@ def class_name(name: str) -> str:
 
 
 class _Forward:
-    """forward()'s lines: each leaf one call, residuals and concats on fresh variables."""
+    """forward()'s lines from the program: each step one call or expression. A step's result takes
+    the variable of an input read for the last time (``x`` first), else a fresh ``y<n>``, so a
+    chain reads ``x = self.conv(x)`` and a residual ``x = y1 + x``."""
 
-    def __init__(self, attrs: dict[int, str]) -> None:
-        self.attrs, self.count = attrs, 0
+    def __init__(self, program: Program, attrs: dict[int, str], inputs: list[str]) -> None:
+        self.program, self.attrs, self.count = program, attrs, 0
+        self.vars = list(inputs)
         self.lines: list[str] = []
 
     def fresh(self) -> str:
         self.count += 1
         return f"y{self.count}"
 
-    def run(self, nodes: tuple[Node, ...], src: str, dst: str) -> str:
-        """Lines computing ``nodes`` on ``src`` into ``dst``; the variable holding the result."""
-        current = src
-        for node in nodes:
-            if isinstance(node, Leaf):
-                self.lines.append(f"{dst} = self.{self.attrs[id(node)]}({current})")
-            elif isinstance(node, Residual):
-                self.lines.append(f"# {escaped(node.name)}")
-                body = self.run(node.body, current, self.fresh())
-                shortcut = self.run(node.shortcut, current, self.fresh()) if node.shortcut else current
-                self.lines.append(f"{dst} = {body} + {shortcut}")
-            else:
-                assert isinstance(node, Concat)
-                self.lines.append(f"# {escaped(node.name)}")
-                outs = [self.run(branch, current, self.fresh()) if branch else current for branch in node.branches]
-                self.lines.append(f"{dst} = torch.cat([{', '.join(outs)}], dim=1)")
-            current = dst
-        return current
+    def run(self) -> list[str]:
+        """The lines; returns the variables of the outputs."""
+        program, last = self.program, self.program.last_use()
+        kept = set(program.outputs)
+        for j, step in enumerate(program.steps):
+            args = [self.vars[t] for t in step.inputs]
+            free = [self.vars[t] for t in dict.fromkeys(step.inputs) if last[t] == j and t not in kept]
+            target = "x" if "x" in free else (free[0] if free else self.fresh())
+            self.vars.append(target)
+            self.lines.append(f"{target} = {self.expression(j, step, args)}")
+        return [self.vars[t] for t in program.outputs]
+
+    def expression(self, j: int, step: Step, args: list[str]) -> str:
+        op = step.op
+        if isinstance(op, Concatenate):
+            return f"torch.cat([{', '.join(args)}], dim={op.where(len(step.in_shape)) + 1})  # {escaped(step.name)}"
+        if isinstance(op, Elementwise):
+            return f" {op.SYMBOL} ".join(args) + f"  # {escaped(step.name)}"
+        return f"self.{self.attrs[j]}({', '.join(args)})"
 
 
 def source(stack: Stack, model_file: str, totals: tuple[int, int]) -> str:
@@ -152,22 +158,31 @@ def source(stack: Stack, model_file: str, totals: tuple[int, int]) -> str:
     taken: set[str] = set()
     attrs: dict[int, str] = {}
     inits = []
-    for leaf in leaves(stack.layers):
+    program = lower(stack)
+    for j, leaf in enumerate(program.steps):
+        if isinstance(leaf.op, (Concatenate, Elementwise)):
+            continue  # written as an expression
         try:
             module = leaf_module(leaf.op, leaf.in_shape)
         except NotImplementedError as exc:
             raise ConvcostError(f"export: {leaf.name} ({leaf.op.kind}): {exc}") from None
-        attrs[id(leaf)] = attr = attribute(leaf.name, taken)
+        attrs[j] = attr = attribute(leaf.name, taken)
         inits.append(f"        self.{attr} = {module_source(module, helpers)}")
-    forward = _Forward(attrs)
-    result = forward.run(stack.layers, "x", "x")
+    inputs = ["x"] if not stack.inputs else [attribute(key, taken) for key, _ in stack.inputs]
+    forward = _Forward(program, attrs, inputs)
+    results = forward.run()
+    result = ", ".join(results)
     name = class_name(stack.name)
     params, macs = totals
     shape = ", ".join(map(str, stack.input))
+    returns = "torch.Tensor" if len(results) == 1 else f"tuple[{', '.join(['torch.Tensor'] * len(results))}]"
+    signature = ", ".join(f"{v}: torch.Tensor" for v in inputs)
+    zeros = ", ".join(f"torch.zeros(1, {', '.join(map(str, s))})" for _, s in stack.all_inputs)
+    shown = "; ".join(f"{k} [{', '.join(map(str, s))}]" for k, s in stack.inputs) or f"[{shape}]"
     lines = [
         f'"""{escaped(stack.name)}: PyTorch source written by `convcost export` from {escaped(model_file)}.',
         "",
-        f"Input [{shape}] (channels first, without the batch). convcost counts {params:,} params and",
+        f"Input {escaped(shown)} (channels first, without the batch). convcost counts {params:,} params and",
         f"{macs:,} MACs; sum(p.numel() for p in build().parameters()) gives the same params.",
         '"""',
         "",
@@ -186,11 +201,20 @@ def source(stack: Stack, model_file: str, totals: tuple[int, int]) -> str:
         lines += [text.rstrip(), "", ""]
     lines += [f"class {name}(nn.Module):", "    def __init__(self) -> None:", "        super().__init__()", *inits, ""]
     lines += [
-        "    def forward(self, x: torch.Tensor) -> torch.Tensor:",
+        f"    def forward(self, {signature}) -> {returns}:",
         *(f"        {line}" for line in forward.lines),
         f"        return {result}",
     ]
-    lines += ["", "", "def build() -> nn.Module:", f'    """{escaped(stack.name)}, input [{shape}]."""', f"    return {name}()", "", ""]
+    lines += [
+        "",
+        "",
+        "def build() -> nn.Module:",
+        f'    """{escaped(stack.name)}, input {escaped(shown)}."""',
+        f"    return {name}()",
+        "",
+        "",
+    ]
+    shapes = "tuple(model(" + zeros + ").shape)" if len(results) == 1 else "[tuple(y.shape) for y in model(" + zeros + ")]"
     lines += ['if __name__ == "__main__":', "    model = build().eval()",
-              f"    print(sum(p.numel() for p in model.parameters()), tuple(model(torch.zeros(1, {shape})).shape))", ""]  # fmt: skip
+              f"    print(sum(p.numel() for p in model.parameters()), {shapes})", ""]  # fmt: skip
     return "\n".join(lines)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .base import Kind, Shape
 from .channel import ChConv, ConvCls, GChConv
 from .conv import Conv, ConvTranspose, DeformConv, DWConv, PWConv, SepConv
+from .merge import Add, Div, Mul, Sub
 from .misc import (
     ACTIVATION_KINDS,
     SE,
@@ -53,6 +54,10 @@ KINDS: dict[str, type[Kind]] = {
     "shuffle": Shuffle,
     "chunk": Chunk,
     "upsample": Upsample,
+    "add": Add,
+    "sub": Sub,
+    "mul": Mul,
+    "div": Div,
     "unknown": Unknown,
 }
 

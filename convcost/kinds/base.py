@@ -110,6 +110,7 @@ class Kind:
     ARG_DOCS: ClassVar[dict[str, str]] = {}  #: meanings of this kind's arguments where they differ from ARGUMENT_DOCS
     SHORTHAND: ClassVar[bool] = False  #: takes ``bn:`` and ``act:``
     GLOBAL: ClassVar[bool] = False  #: sees the whole input at once: no receptive field
+    MERGE: ClassVar[bool] = False  #: reads several tensors (kinds/merge.py): its functions take the list of them
     UNCOUNTED: ClassVar[bool] = False  #: stands for an op whose cost is not known (analysis warns)
     FIELDS: ClassVar[dict[str, Field]] = {}
     ndim: int

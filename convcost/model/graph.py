@@ -1,8 +1,13 @@
-"""The Stack: a validated tree of layers with every shape known.
+"""The Stack: the validated tree of layers as the file writes it, with every shape known.
 
 Leaves hold one Kind value each; Residual and Concat hold lists of nodes. ``bind`` walks a tree
-with an input shape, resolves what depends on it (``same`` padding), checks every fit and
-records in/out shapes. Rewrites build new trees and bind them again.
+with its inputs' shapes, resolves what depends on them (``same`` padding), checks every fit and
+records in/out shapes. Rewrites build new trees and bind them again. Every walker reads the
+tree lowered into a Program (``model/program.py``): the tree is the syntax, the program the meaning.
+
+A node reads the tensor before it in the tree's order unless its ``sources`` name others (a
+``from:`` in the file): each source is the ``key`` of an earlier node (its path, unless a rewrite
+replaced it by parts: then the last part carries the key), an input's name, or ``PREVIOUS``.
 """
 
 from __future__ import annotations
@@ -22,6 +27,18 @@ class Leaf(NamedTuple):
     in_shape: Shape = ()
     out_shape: Shape = ()
     arg_marks: Mapping[str, Mark] | None = None
+    sources: tuple[str, ...] = ()  #: the keys it reads (``from:``); () reads the tensor before
+    key: str = ""  #: how other nodes' sources name its output ("" = its path)
+    in_shapes: tuple[Shape, ...] = ()  #: every input's shape (a merge kind's several; else one)
+
+
+PREVIOUS = ""  #: a source meaning the tensor before, in the tree's order (``from: -1``)
+INPUT = "input"  #: the key of the model's input when the file has one ``input:``
+
+
+def key_of(node: Node) -> str:
+    """The key other nodes' sources name this node's output by."""
+    return (node.key or node.path) if isinstance(node, Leaf) else node.path
 
 
 class Residual(NamedTuple):
@@ -34,6 +51,7 @@ class Residual(NamedTuple):
     mark: Mark | None = None
     in_shape: Shape = ()
     out_shape: Shape = ()
+    sources: tuple[str, ...] = ()  #: the key it reads (``from:``); () reads the tensor before
 
 
 class Concat(NamedTuple):
@@ -45,6 +63,7 @@ class Concat(NamedTuple):
     mark: Mark | None = None
     in_shape: Shape = ()
     out_shape: Shape = ()
+    sources: tuple[str, ...] = ()  #: the key it reads (``from:``); () reads the tensor before
 
 
 Node = Union[Leaf, Residual, Concat]
@@ -69,14 +88,32 @@ class Budget(NamedTuple):
 
 class Stack(NamedTuple):
     name: str
-    input: Shape
+    input: Shape  #: the first input's shape
     layers: tuple[Node, ...]
     budget: Budget = Budget()
     source: str | None = None
+    inputs: tuple[tuple[str, Shape], ...] = ()  #: (key, shape) of every input; () is one input, key INPUT
+    outputs: tuple[str, ...] = ()  #: keys of the model's outputs; () is the last layer's
+    names: Mapping[str, str] = {}  # noqa: RUF012 (never mutated) — key → a name to say in errors
+
+    @property
+    def all_inputs(self) -> tuple[tuple[str, Shape], ...]:
+        return self.inputs or ((INPUT, self.input),)
 
     @property
     def output(self) -> Shape:
+        """The first output's shape (per sample)."""
+        if self.outputs:
+            return shapes_by_key(self)[self.outputs[0]]
         return self.layers[-1].out_shape if self.layers else self.input
+
+    @property
+    def output_shapes(self) -> tuple[Shape, ...]:
+        """Every output's shape, in the order of ``outputs:``."""
+        if not self.outputs:
+            return (self.output,)
+        found = shapes_by_key(self)
+        return tuple(found[k] for k in self.outputs)
 
     @property
     def ndim(self) -> int:
@@ -92,42 +129,82 @@ def channels_last(shape: Shape) -> str | None:
     return f"input {list(shape)} looks channels last; convcost reads channels first, [channels, then each spatial size]: did you mean {turned}?"
 
 
-def bind(nodes: tuple[Node, ...] | list[Node], shape: Shape) -> tuple[tuple[Node, ...], Shape]:
-    """Bind every node to its input shape, in order; returns the bound nodes and the output shape."""
-    bound: list[Node] = []
-    for node in nodes:
-        node = bind_node(node, shape)
-        bound.append(node)
-        shape = node.out_shape
-    return tuple(bound), shape
+def bind(nodes: tuple[Node, ...] | list[Node], shape: Shape, inputs: tuple[tuple[str, Shape], ...] = (),
+         names: Mapping[str, str] | None = None) -> tuple[tuple[Node, ...], Shape]:  # fmt: skip
+    """Bind every node to its input shapes, in order; returns the bound nodes and the shape of the
+    last. ``inputs``: (key, shape) of every model input (default: one, ``shape``); ``names``: key →
+    name, for errors."""
+    binder = _Binder(dict(inputs or ((INPUT, shape),)), names or {})
+    bound, last = binder.many(nodes, inputs[0][0] if inputs else INPUT)
+    return bound, binder.env[last]
 
 
-def bind_node(node: Node, shape: Shape) -> Node:
+class _Binder:
+    def __init__(self, env: dict[str, Shape], names: Mapping[str, str]) -> None:
+        self.env, self.names = env, names
+
+    def many(self, nodes: tuple[Node, ...] | list[Node], current: str) -> tuple[tuple[Node, ...], str]:
+        bound: list[Node] = []
+        for node in nodes:
+            node = self.node(node, current)
+            bound.append(node)
+            current = key_of(node)
+        return tuple(bound), current
+
+    def source(self, node: Node, key: str, current: str) -> str:
+        if key == PREVIOUS:
+            return current
+        if key not in self.env:
+            said = self.names.get(key, key)
+            raise ConvcostError(f"from: '{said}' is not computed before this layer (a layer reads only layers above it, "
+                                "outside itself: a forward reference or a cycle)", path=node.path,
+                                mark=(node.arg_marks or {}).get("from", node.mark) if isinstance(node, Leaf) else node.mark)  # fmt: skip
+        return key
+
+    def node(self, node: Node, current: str) -> Node:
+        keys = tuple(self.source(node, k, current) for k in node.sources) or (current,)
+        node = bind_node(node, self.env[keys[0]], self, keys)
+        self.env[key_of(node)] = node.out_shape
+        return node
+
+
+def bind_node(node: Node, shape: Shape, binder: _Binder | None = None, keys: tuple[str, ...] = ()) -> Node:
+    binder = binder or _Binder({INPUT: shape}, {})
+    keys = keys or (INPUT,)
     if isinstance(node, Leaf):
-        if node.in_shape == shape:  # already bound to this shape (a rewrite keeps most layers); new leaves have ()
+        shapes = tuple(binder.env[k] for k in keys)
+        if node.in_shape == shape and node.in_shapes == shapes:  # already bound to these shapes (a rewrite keeps most layers)
             return node
         try:
-            op = node.op.bind(shape)
-            out = op.out_shape(shape)
+            if node.op.MERGE:
+                op = node.op.bind(shape)
+                out = op.merge_shape(shapes)  # type: ignore[attr-defined]  # MERGE kinds are kinds.merge.Merge
+            elif len(shapes) != 1:
+                raise ConvcostError(f"{node.op.kind} reads one tensor; from: names {len(shapes)} (add, mul, sub, div and concat read several)",
+                                    path="from")  # fmt: skip
+            else:
+                op = node.op.bind(shape)
+                out = op.out_shape(shape)
         except ConvcostError as exc:
             arg = exc.path
             mark = node.arg_marks.get(arg) if (node.arg_marks and arg) else None
             raise exc.located(f"{node.path}.{node.op.kind}", mark or node.mark) from None
-        return node._replace(op=op, in_shape=shape, out_shape=out)
+        return node._replace(op=op, in_shape=shape, out_shape=out, in_shapes=shapes)
     if isinstance(node, Residual):
-        body, body_out = bind(node.body, shape)
-        shortcut, short_out = bind(node.shortcut, shape)
-        if body_out != short_out:
-            raise ConvcostError(f"residual body gives {list(body_out)} but the shortcut gives {list(short_out)}; "
+        body, body_out = binder.many(node.body, keys[0])
+        shortcut, short_out = binder.many(node.shortcut, keys[0])
+        body_shape, short_shape = binder.env[body_out], binder.env[short_out]
+        if body_shape != short_shape:
+            raise ConvcostError(f"residual body gives {list(body_shape)} but the shortcut gives {list(short_shape)}; "
                                 "they must match to be added", path=node.path, mark=node.mark)  # fmt: skip
         if node.in_shape == shape and same_nodes(body, node.body) and same_nodes(shortcut, node.shortcut):
             return node
-        return node._replace(body=body, shortcut=shortcut, in_shape=shape, out_shape=body_out)
+        return node._replace(body=body, shortcut=shortcut, in_shape=shape, out_shape=body_shape)
     branches, outs = [], []
     for branch in node.branches:
-        bound_branch, out = bind(branch, shape)
+        bound_branch, out_key = binder.many(branch, keys[0])
         branches.append(bound_branch)
-        outs.append(out)
+        outs.append(binder.env[out_key])
     for i, out in enumerate(outs):
         if out[1:] != outs[0][1:]:
             raise ConvcostError(f"concat branch {i} gives {list(out)} but branch 0 gives {list(outs[0])}; "
@@ -136,6 +213,20 @@ def bind_node(node: Node, shape: Shape) -> Node:
         return node
     out_shape = (sum(o[0] for o in outs), *outs[0][1:])
     return node._replace(branches=tuple(branches), in_shape=shape, out_shape=out_shape)
+
+
+def shapes_by_key(stack: Stack) -> dict[str, Shape]:
+    """Every tensor's shape by key: the inputs' and every bound node's."""
+    found = dict(stack.all_inputs)
+
+    def walk(nodes: tuple[Node, ...]) -> None:
+        for node in nodes:
+            for inner in children(node):
+                walk(inner)
+            found[key_of(node)] = node.out_shape
+
+    walk(stack.layers)
+    return found
 
 
 def same_nodes(new: tuple[Node, ...], old: tuple[Node, ...]) -> bool:

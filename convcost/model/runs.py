@@ -1,12 +1,12 @@
-"""Gridding runs of a stack (SPEC §2): consecutive stride-1 convs (norms and activations
+"""Gridding runs of a program (SPEC §2): consecutive stride-1 convs (norms and activations
 between them allowed) containing a dilation above 1, each checked on its own input."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import NamedTuple
 
-from .graph import Leaf, Node, Residual, children
+from ..kinds.merge import Add
+from .program import Program
 from .rf import AxisField, ClosedAxis, Down
 
 
@@ -52,40 +52,63 @@ def _contiguous(taps: list[tuple[int, int]]) -> bool:
     return True
 
 
-def _transparent(node: Node) -> bool:
-    """A residual with an identity shortcut whose body is a plain stride-1 run (so dilated convs
-    in consecutive residual blocks are checked together, as their footprints compose)."""
-    return (isinstance(node, Residual) and not node.shortcut
-            and all(isinstance(n, Leaf) and n.op.run_taps() is not None for n in node.body))  # fmt: skip
+def _transparent_joins(program: Program, readers: list[int]) -> dict[int, int]:
+    """The ``x + body(x)`` joins whose body is a plain chain of run layers from x (an identity
+    shortcut): join step → the body's first step. Dilated convs in consecutive residual blocks
+    are checked together, as their footprints compose: adding x adds only the centre offset to
+    the body's footprint, which every tap set already holds."""
+    first_input = len(program.inputs)
+    found: dict[int, int] = {}
+    for j, step in enumerate(program.steps):
+        if not (isinstance(step.op, Add) and len(step.inputs) == 2):
+            continue
+        a, x = step.inputs
+        if a == x or readers[x] != 2 or a < first_input:
+            continue
+        k = a - first_input
+        while True:
+            body = program.steps[k]
+            if len(body.inputs) != 1 or body.op.run_taps() is None:
+                break
+            (u,) = body.inputs
+            if u == x:
+                found[j] = k
+                break
+            if u < first_input or readers[u] != 1:
+                break
+            k = u - first_input
+    return found
 
 
-def _inlined(nodes: tuple[Node, ...]) -> Iterator[Node]:
-    """The nodes, with each transparent residual replaced by its body: x + body(x) adds only the
-    centre offset to the body's footprint, which every tap set already holds."""
-    for node in nodes:
-        if _transparent(node):
-            yield from node.body  # type: ignore[union-attr]  # _transparent checked it is a Residual
-        else:
-            yield node
-
-
-def dilated_runs(nodes: tuple[Node, ...]) -> list[Run]:
-    """Every run of two or more stride-1 convs with a dilation > 1, in every node list."""
-    found: list[Run] = []
-    run: list[tuple[str, tuple[tuple[int, int], ...]]] = []
-
-    def close() -> None:
+def dilated_runs(program: Program) -> list[Run]:
+    """Every run of two or more stride-1 convs with a dilation > 1. A run goes on from a layer to
+    the one reading it when nothing else reads it (and through a transparent residual); it
+    breaks at a layer that is not a run layer, where paths fork and where they join."""
+    readers = program.readers()
+    joins = _transparent_joins(program, readers)
+    continues = set(joins.values())
+    first_input = len(program.inputs)
+    chains: list[list[tuple[str, tuple[tuple[int, int], ...]]] | None] = [None] * first_input
+    ends: dict[int, int] = {}  #: id of a chain → the last step holding it
+    held: dict[int, list[tuple[str, tuple[tuple[int, int], ...]]]] = {}
+    for j, step in enumerate(program.steps):
+        chain = None
+        if j in joins:
+            chain = chains[step.inputs[0]]
+        elif len(step.inputs) == 1 and (taps := step.op.run_taps()) is not None:
+            (u,) = step.inputs
+            chain = chains[u] if (readers[u] == 1 or j in continues) else None
+            if chain is None:
+                chain = []
+            if taps:
+                chain.append((step.name, taps))
+        if chain is not None:
+            ends[id(chain)] = j
+            held[id(chain)] = chain
+        chains.append(chain)
+    found = []
+    for key in sorted(held, key=ends.__getitem__):
+        run = held[key]
         if len(run) >= 2 and any(d > 1 for _, taps in run for _, d in taps):
             found.append(_check(run))
-        run.clear()
-
-    for node in _inlined(nodes):
-        taps = node.op.run_taps() if isinstance(node, Leaf) else None
-        if taps is None:
-            close()
-            for inner in children(node):
-                found.extend(dilated_runs(inner))
-        elif taps:
-            run.append((node.name, taps))
-    close()
     return found

@@ -217,3 +217,28 @@ class Chunk(Helper):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x.chunk(self.chunks, 1)[self.index]
+
+
+class Elementwise(Helper):
+    """The sum, difference, product or quotient of its inputs, broadcasting as torch does."""
+
+    def __init__(self, symbol: str) -> None:
+        super().__init__()
+        self.symbol = symbol
+
+    def forward(self, *xs: torch.Tensor) -> torch.Tensor:
+        y = xs[0]
+        for x in xs[1:]:
+            y = y + x if self.symbol == "+" else y - x if self.symbol == "-" else y * x if self.symbol == "*" else y / x
+        return y
+
+
+class Cat(Helper):
+    """torch.cat(xs, dim)."""
+
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, *xs: torch.Tensor) -> torch.Tensor:
+        return torch.cat(xs, self.dim)

@@ -12,23 +12,25 @@ from typing import Any
 
 from ..errors import ConvcostError, Mark, closest, describe, printable
 from ..gcpause import paused
-from ..kinds import COMPOSITE, KINDS, load_plugins
+from ..kinds import COMPOSITE, KINDS, Kind, load_plugins
 from ..kinds.args import ACTIVATION_ALIASES, activation, alias_hint, boolean, dims_hint, pos_int
 from ..kinds.base import argument_hint
+from ..kinds.merge import Concatenate
 from ..kinds.misc import ACTIVATION_KINDS, BatchNorm
-from ..model.graph import Budget, Concat, Leaf, Node, Residual, Stack, bind, channels_last
+from ..model.graph import INPUT, PREVIOUS, Budget, Concat, Leaf, Node, Residual, Stack, bind, channels_last, children, key_of
 from ..model.names import Auto, Name, Space, render
 from ..units import parse_bytes, parse_count
 from .read import MAX_FILE_BYTES, LDict, LList, decode, key_mark, mark_of, parse_yaml, read_text
 from .sizing import MAX_DEPTH, MAX_NODES, first_too_large
 
 MAX_LAYERS = 250_000  #: leaves; SPEC says 1,000,000, but today a layer costs ~6 KB and ~0.2 ms (a million: 6 GB, minutes)
-TOP_KEYS = ("name", "input", "names", "defaults", "budget", "blocks", "layers")
+TOP_KEYS = ("name", "input", "inputs", "names", "defaults", "budget", "blocks", "layers", "outputs")
 NAMES = ("nested", "as-written")  #: how explicit names combine with the namespaces they sit in
 BUDGET_KEYS = {"params": parse_count, "macs": parse_count, "flops": parse_count, "peak_memory": parse_bytes,
                "min_rf": lambda v: pos_int(v), "no_gridding": lambda v: boolean(v)}  # fmt: skip
 
 
+REFERENCE = "\x00ref"  #: a source naming a layer by name until every name is known (no key starts so)
 STDIN = "<stdin>"  #: how errors name the standard input (``convcost analyze -``)
 
 
@@ -84,7 +86,8 @@ def from_data(data: Any, *, default_name: str = "model", source: str | None = No
         raise _fail(f"expected one line of printable text, found control characters in '{printable(name)}' (it is every table's title)",
                     data, "name", "name")  # fmt: skip
     _nested_top_keys(data)
-    shape = _input(data)
+    inputs = _inputs(data)
+    shape = inputs[0][1]
     ndim = len(shape) - 1
     defaults = _defaults(data.get("defaults"), data)
     blocks = _blocks(data.get("blocks"), data)
@@ -102,15 +105,25 @@ def from_data(data: Any, *, default_name: str = "model", source: str | None = No
         raise _fail(f"expected one of {', '.join(NAMES)}, found {describe(naming)}", data, "names", "names")
     expander = _Expander(blocks, defaults, ndim)
     expander.as_written = naming == "as-written"
-    nodes = expander.many(layers, "layers", {}, (), Space())
+    top = Space()
+    nodes = expander.many(layers, "layers", {}, (), top, list_input=inputs[0][0])
     if not nodes:
         raise _fail("the stack expands to no layers at all (empty repeats and blocks only)", data, "layers", "layers")
+    wanted = _outputs(data, expander, top)
+    named = _named(nodes)
+    resolver = _Resolver(expander, named, inputs)
+    resolved = resolver.nodes(named)
+    outputs = tuple(resolver.source(token) for token in wanted)
+    several = inputs if "inputs" in data else ()
+    names = resolver.said
     try:
-        bound, _ = bind(_named(nodes), shape)
+        bound, _ = bind(resolved, shape, several, names)
     except ConvcostError as exc:
         exc.message += f" ({hint})" if (hint := channels_last(shape)) else ""
         raise
-    return Stack(name=name, input=shape, layers=bound, budget=budget, source=source)
+    if len(set(outputs)) != len(outputs):
+        raise _fail("outputs: names one layer twice", data, "outputs", "outputs")
+    return Stack(name=name, input=shape, layers=bound, budget=budget, source=source, inputs=several, outputs=outputs, names=names)
 
 
 def _nested_top_keys(data: dict[str, Any]) -> None:
@@ -125,16 +138,115 @@ def _nested_top_keys(data: dict[str, Any]) -> None:
                                 mark=key_mark(inner, key))  # fmt: skip
 
 
-def _input(data: dict[str, Any]) -> tuple[int, ...]:
-    value = data.get("input")
+def _input(data: dict[str, Any], container: Any = None, key: str = "input") -> tuple[int, ...]:
+    """``input:`` (or one entry of ``inputs:`` in ``container``) as a shape."""
+    container, value = (data, data.get("input")) if container is None else (container, container[key])
+    where = "input" if key == "input" and container is data else f"inputs.{key}"
     if not isinstance(value, list) or not 2 <= len(value) <= 4:
         written = value[0] if isinstance(value, list) and len(value) == 1 else value  # `[3x224x224]`
-        raise _fail(f"expected 'input:' as [channels, 1 to 3 spatial sizes], found {describe(value)}{dims_hint(written)}",
-                    data, "input", "input")  # fmt: skip
+        raise _fail(f"expected '{where}:' as [channels, 1 to 3 spatial sizes], found {describe(value)}{dims_hint(written)}",
+                    container, key, where)  # fmt: skip
     try:
         return tuple(pos_int(v) for v in value)
     except ConvcostError as exc:
-        raise exc.located("input", mark_of(data, "input")) from None
+        raise exc.located(where, mark_of(container, key)) from None
+
+
+def _inputs(data: dict[str, Any]) -> tuple[tuple[str, tuple[int, ...]], ...]:
+    """(key, shape) of every input: ``input: [C, H, W]`` (key ``input``) or ``inputs: {name: shape, …}``."""
+    if "inputs" not in data:
+        return ((INPUT, _input(data)),)
+    if "input" in data:
+        raise _fail("give either input: (one input) or inputs: (several, by name), not both", data, "inputs", "inputs")
+    value = data["inputs"]
+    if not isinstance(value, dict) or not value:
+        raise _fail(f"expected inputs: a mapping of name: [channels, spatial sizes], found {describe(value)}", data, "inputs", "inputs")
+    found = []
+    for key in value:
+        if not isinstance(key, str) or not key.isidentifier():
+            raise _fail(f"expected an input's name as a word (letters, digits, _), found {describe(key)}", value, key, f"inputs.{key}")
+        found.append((key, _input(data, value, key)))
+    ranks = {len(shape) for _, shape in found}
+    if len(ranks) > 1:
+        raise _fail("every input needs the same number of spatial axes (the kinds are 1-D, 2-D or 3-D for the whole model), found "
+                    + ", ".join(f"{k} {list(v)}" for k, v in found), data, "inputs", "inputs")  # fmt: skip
+    return tuple(found)
+
+
+def _outputs(data: dict[str, Any], expander: _Expander, top: Space) -> list[str]:
+    """``outputs:`` as references to resolve: a name or a list of names (default: the last layer)."""
+    if "outputs" not in data:
+        return []
+    value = data["outputs"]
+    items = value if isinstance(value, list) else [value]
+    if not items or not all(isinstance(v, str) and v for v in items):
+        raise _fail(f"expected outputs: a layer's name or a list of them, found {describe(value)}", data, "outputs", "outputs")
+    marks = [(mark_of(value, i) if isinstance(value, list) else None) or mark_of(data, "outputs") for i in range(len(items))]
+    return [expander.reference(v, top, m, "outputs") for v, m in zip(items, marks)]
+
+
+class _Resolver:
+    """Names → keys, once every name is rendered. A name means an entry's output (after its
+    ``bn``/``act``; a block instance's last layer); failing that, the layer of that name. Seen
+    from inside a block, names in its own scope come first, then the scopes around it."""
+
+    def __init__(self, expander: _Expander, nodes: tuple[Node, ...], inputs: tuple[tuple[str, tuple[int, ...]], ...]) -> None:
+        self.refs = expander.refs
+        self.by_name: dict[str, set[str]] = {}
+        self.said: dict[str, str] = {}  #: key → the name errors use
+        layer_names: dict[str, set[str]] = {}
+
+        def walk(items: tuple[Node, ...]) -> None:
+            for node in items:
+                for inner in children(node):
+                    walk(inner)
+                layer_names.setdefault(node.name, set()).add(key_of(node))
+                self.said[key_of(node)] = node.name
+
+        walk(nodes)
+        for label, key in expander.entries:
+            self.by_name.setdefault(render(label), set()).add(key)
+        for name, keys in layer_names.items():
+            self.by_name.setdefault(name, keys)
+        for key, _ in inputs:
+            self.by_name[key] = {key}
+            self.said[key] = key
+        self.cache: dict[str, str] = {}
+
+    def source(self, token: str) -> str:
+        if not token.startswith(REFERENCE):
+            return token
+        found = self.cache.get(token)
+        if found is None:
+            found = self.cache[token] = self.lookup(*self.refs[int(token[len(REFERENCE) :])])
+        return found
+
+    def lookup(self, name: str, prefix: Name, mark: Mark | None, path: str) -> str:
+        scopes = [render(prefix[:n]) for n in range(len(prefix), 0, -1)]
+        for scope in [*(f"{s}.{name}" for s in scopes if s), name]:
+            keys = self.by_name.get(scope)
+            if keys is None:
+                continue
+            if len(keys) > 1:
+                raise ConvcostError(f"'{scope}' names {len(keys)} layers; give the one you mean a name: of its own",
+                                    path=f"{path}.from" if path != "outputs" else path, mark=mark)  # fmt: skip
+            return next(iter(keys))
+        raise ConvcostError(f"no layer or input is named '{name}'{closest(name, self.by_name)}",
+                            path=f"{path}.from" if path != "outputs" else path, mark=mark)  # fmt: skip
+
+    def nodes(self, items: tuple[Node, ...]) -> tuple[Node, ...]:
+        if not self.refs:
+            return items
+        out: list[Node] = []
+        for node in items:
+            if node.sources:
+                node = node._replace(sources=tuple(self.source(t) for t in node.sources))
+            if isinstance(node, Residual):
+                node = node._replace(body=self.nodes(node.body), shortcut=self.nodes(node.shortcut))
+            elif isinstance(node, Concat):
+                node = node._replace(branches=tuple(self.nodes(b) for b in node.branches))
+            out.append(node)
+        return tuple(out)
 
 
 def _defaults(value: Any, data: Any) -> LDict:
@@ -256,6 +368,10 @@ class _Expander:
         self.work = 0  #: lists and items expanded so far (empty ones too), bounded by MAX_NODES
         self.depth = 0
         self.as_written = False  #: explicit names are used as written, without block, repeat or branch prefixes
+        self.refs: list[tuple[str, Name, Mark | None, str]] = []  #: (name, the prefix it is seen from, mark, path) per reference
+        self.entries: list[tuple[Name, str]] = []  #: (an entry's name, its output key), for references
+        self.entry_label: Name | None = None  #: the name of the entry just expanded (None: it has none of its own)
+        self.block_inputs: dict[str, str] = {}  #: in / in0, in1 … of the block being expanded → its sources
 
     def label(self, space: Space, local: Name) -> Name:
         """A node's full name: its namespace's prefix and its own part (an explicit name alone when
@@ -265,9 +381,10 @@ class _Expander:
         return space.prefix + local
 
     def many(self, items: Any, path: str, params: dict[str, Any], stack: tuple[str, ...], space: Space,
-             alone: bool = True, where: Mark | None = None) -> tuple[Node, ...]:  # fmt: skip
+             alone: bool = True, where: Mark | None = None, list_input: str = PREVIOUS) -> tuple[Node, ...]:  # fmt: skip
         """Expand a list of layers into ``space``; ``alone``: its only item may share the space;
-        ``where``: the mark of the value when it is a scalar (which carries none)."""
+        ``where``: the mark of the value when it is a scalar (which carries none); ``list_input``:
+        the source its first layer reads (``from: -1`` there), PREVIOUS for the tensor before."""
         if not isinstance(items, list):
             raise ConvcostError(f"expected a list of layers, found {describe(items)}", path=path, mark=mark_of(items) or where)
         self._work(1 + len(items), mark_of(items) or where, path)
@@ -278,8 +395,11 @@ class _Expander:
         try:
             nodes: list[Node] = []
             sole = alone and len(items) == 1
+            before: list[str | None] = []  #: each entry's output key (None: it expanded to nothing)
             for i, item in enumerate(items):
-                nodes.extend(self.one(item, mark_of(items, i), f"{path}[{i}]", params, stack, space, sole))
+                made = self.one(item, mark_of(items, i), f"{path}[{i}]", params, stack, space, sole, before, list_input)
+                before.append(key_of(made[-1]) if made else None)
+                nodes.extend(made)
             return tuple(nodes)
         finally:
             self.depth -= 1
@@ -312,7 +432,20 @@ class _Expander:
             raise ConvcostError(f"the stack expands past {MAX_LAYERS:,} layers; refusing", path=path, mark=mark)
 
     def one(self, item: Any, mark: Mark | None, path: str, params: dict[str, Any], stack: tuple[str, ...], space: Space,
-            sole: bool) -> list[Node]:  # fmt: skip
+            sole: bool, before: list[str | None] | None = None, list_input: str = PREVIOUS) -> list[Node]:  # fmt: skip
+        """One entry of a list, with its ``from:`` (resolved against the entries ``before`` it)."""
+        made, sources = self._entry(item, mark, path, params, stack, space, sole, before or [], list_input)
+        if sources and made and not made[0].sources:
+            made[0] = made[0]._replace(sources=sources)
+        if made:
+            label = self.entry_label
+            if label is not None:
+                self.entries.append((label, key_of(made[-1])))
+        return made
+
+    def _entry(self, item: Any, mark: Mark | None, path: str, params: dict[str, Any], stack: tuple[str, ...], space: Space,
+               sole: bool, before: list[str | None], list_input: str) -> tuple[list[Node], tuple[str, ...]]:  # fmt: skip
+        self.entry_label = None
         if params:
             item = _substitute(item, params, None, None, path)
         if isinstance(item, str):
@@ -327,22 +460,71 @@ class _Expander:
                                 + describe(item), path=path, mark=mark_of(item) or mark)  # fmt: skip
         if args is None:
             args = LDict()
+        sources: tuple[str, ...] = ()
+        if isinstance(args, dict) and "from" in args:
+            args, sources = self._from(args, f"{path}.{kind}", space, before, list_input)
+        if kind == "concat" and isinstance(args, dict) and "branches" not in args and sources:
+            return self._leaves(kind, args, mark, path, space, Concatenate), sources
         if kind == "concat":
-            return [self._concat(args, mark, path, params, stack, space)]
+            return [self._concat(args, mark, path, params, stack, space)], sources
         if not isinstance(args, dict):
             raise ConvcostError(f"expected a mapping of arguments for {kind}, found {describe(args)}",
                                 path=f"{path}.{kind}", mark=mark_of(item, kind) or mark)  # fmt: skip
         if kind == "residual":
-            return [self._residual(args, mark, path, params, stack, space)]
+            return [self._residual(args, mark, path, params, stack, space)], sources
         if kind == "repeat":
-            return self._repeat(args, mark, path, params, stack, space)
+            return self._repeat(args, mark, path, params, stack, space), sources
         if kind in self.blocks:
-            return self._block(kind, args, mark, path, stack, space, sole)
+            return self._block(kind, args, mark, path, stack, space, sole, sources), sources
         if kind not in KINDS and kind not in load_plugins():
             options = list(KINDS) + ["residual", "concat", "repeat"] + list(self.blocks)
             hint = alias_hint(kind, options) or closest(kind, options)
             raise ConvcostError(f"unknown layer kind '{kind}'{hint}", path=path, mark=mark)
-        return self._leaves(kind, args, mark, path, space)
+        return self._leaves(kind, args, mark, path, space), sources
+
+    def _from(
+        self, args: dict[str, Any], path: str, space: Space, before: list[str | None], list_input: str
+    ) -> tuple[LDict, tuple[str, ...]]:
+        """The arguments without ``from:``, and its sources: a negative index resolved now (the
+        k-th entry before this one in its list), a name left as a reference resolved once every
+        name is known (``resolve``)."""
+        rest = LDict((k, v) for k, v in args.items() if k != "from")
+        rest.mark, rest.marks = getattr(args, "mark", None), dict(getattr(args, "marks", {}) or {})
+        rest.key_marks = getattr(args, "key_marks", {})
+        raw, at = args["from"], mark_of(args, "from")
+        items = raw if isinstance(raw, list) else [raw]
+        if not items:
+            raise ConvcostError("expected from: a layer's name, a negative index (-1: the entry before) or a list of them, found []",
+                                path=f"{path}.from", mark=at)  # fmt: skip
+        sources = []
+        for item in items:
+            where = (mark_of(raw, items.index(item)) if isinstance(raw, list) else None) or at
+            if isinstance(item, int) and not isinstance(item, bool):
+                if item >= 0:
+                    raise ConvcostError(f"from: {item}: expected a negative index (-1 is the entry before) or a layer's name; "
+                                        "convcost counts back from the layer, as Ultralytics' -1 does", path=f"{path}.from", mark=where)  # fmt: skip
+                back = len(before) + item
+                if back < -1:
+                    raise ConvcostError(f"from: {item} reaches before the start of its list of layers (this is entry {len(before)})",
+                                        path=f"{path}.from", mark=where)  # fmt: skip
+                key = list_input if back == -1 else before[back]
+                if key is None:
+                    raise ConvcostError(f"from: {item} names an entry that expands to no layers", path=f"{path}.from", mark=where)
+                sources.append(key)
+            elif isinstance(item, str) and item:
+                sources.append(self.reference(item, space, where, path))
+            else:
+                raise ConvcostError(f"expected from: a layer's name, a negative index or a list of them, found {describe(item)}",
+                                    path=f"{path}.from", mark=where)  # fmt: skip
+        rest.marks.setdefault("from", at)  # type: ignore[arg-type]  # where a merge's shape error points
+        return rest, tuple(sources)
+
+    def reference(self, name: str, space: Space, mark: Mark | None, path: str) -> str:
+        """A placeholder for the layer ``name`` names, seen from ``space`` (resolved by ``resolve``)."""
+        if name in self.block_inputs:
+            return self.block_inputs[name]
+        self.refs.append((name, space.prefix, mark, path))
+        return f"{REFERENCE}{len(self.refs) - 1}"
 
     def _keys_error(self, item: dict[str, Any], path: str, mark: Mark | None) -> ConvcostError:
         """A layer mapping with more than one key: a layer, or arguments, at the level of the kind.
@@ -361,8 +543,9 @@ class _Expander:
         return ConvcostError(f"expected a layer: a kind name or a one-key mapping {{kind: {{arguments}}}}, found several keys {found}",
                              path=path, mark=mark_of(item) or mark)  # fmt: skip
 
-    def _leaves(self, kind: str, args: dict[str, Any], mark: Mark | None, path: str, space: Space) -> list[Node]:
-        cls = KINDS[kind]
+    def _leaves(self, kind: str, args: dict[str, Any], mark: Mark | None, path: str, space: Space,
+                cls: type[Kind] | None = None) -> list[Node]:  # fmt: skip
+        cls = cls or KINDS[kind]
         defaults, marks = self._defaults_for(kind)
         marks.update(getattr(args, "marks", {}) or {})
         args = dict(args)
@@ -385,6 +568,7 @@ class _Expander:
         except ConvcostError as exc:
             raise exc.located(f"{path}.{kind}", marks.get(exc.path, mark) if exc.path else mark) from None
         label = self.label(space, _local(name, space, kind))
+        self.entry_label = label
         nodes: list[Node] = [Leaf(path, label, op, mark, arg_marks=marks)]  # type: ignore[arg-type]  # name parts until _named
         if bn:
             nodes.append(Leaf(f"{path}.bn", label + ("bn",), BatchNorm(ndim=self.ndim), mark))  # type: ignore[arg-type]  # name parts until _named renders them
@@ -415,7 +599,8 @@ class _Expander:
         short_space = space.child(*_omitting(local), "shortcut")
         shortcut = self.many(args.get("shortcut") or LList(), f"{path}.shortcut", params, stack, short_space,
                              where=mark_of(args, "shortcut") or mark)  # fmt: skip
-        return Residual(path, self.label(space, local), body, shortcut, mark)  # type: ignore[arg-type]  # name parts until _named renders them
+        self.entry_label = self.label(space, local)
+        return Residual(path, self.entry_label, body, shortcut, mark)  # type: ignore[arg-type]  # name parts until _named renders them
 
     def _concat(self, args: Any, mark: Mark | None, path: str, params: dict[str, Any], stack: tuple[str, ...], space: Space) -> Node:
         name = None
@@ -429,7 +614,8 @@ class _Expander:
         branches = tuple(self.many(b if b is not None else LList(), f"{path}.branch[{i}]", params, stack,
                                    space.child(*_omitting(local), f"branch{i + 1}"), where=mark_of(args, i) or mark)
                          for i, b in enumerate(args))  # fmt: skip
-        return Concat(path, self.label(space, local), branches, mark)  # type: ignore[arg-type]  # name parts until _named renders them
+        self.entry_label = self.label(space, local)
+        return Concat(path, self.entry_label, branches, mark)  # type: ignore[arg-type]  # name parts until _named renders them
 
     def _repeat(self, args: dict[str, Any], mark: Mark | None, path: str, params: dict[str, Any], stack: tuple[str, ...],
                 space: Space) -> list[Node]:  # fmt: skip
@@ -453,10 +639,11 @@ class _Expander:
         self.count, self.work = self.count - leaves, self.work - lists  # each iteration counts itself as it expands
         for r in range(1, times):
             nodes.extend(iteration(r))
+        self.entry_label = None if name is None else self.label(space, (name,))
         return nodes
 
     def _block(self, kind: str, args: dict[str, Any], mark: Mark | None, path: str, stack: tuple[str, ...], space: Space,
-               sole: bool) -> list[Node]:  # fmt: skip
+               sole: bool, sources: tuple[str, ...] = ()) -> list[Node]:  # fmt: skip
         if kind in stack:
             raise ConvcostError(f"recursive block: {' → '.join(stack + (kind,))}", path=path, mark=mark)
         block = self.blocks[kind]
@@ -470,5 +657,14 @@ class _Expander:
             if value is None:
                 raise ConvcostError(f"block {kind} needs parameter '{key}'", path=f"{path}.{kind}", mark=mark)
         name = self._name(args, path, kind)
-        inner = space if (sole and name is None) else space.child(*_local(name, space, kind))
-        return list(self.many(block["layers"], f"{path}.{kind}", values, stack + (kind,), inner, where=mark))
+        local = _local(name, space, kind)
+        inner = space if (sole and name is None) else space.child(*local)
+        outer_inputs = self.block_inputs
+        self.block_inputs = dict(zip(("in",) if len(sources) == 1 else (f"in{i}" for i in range(len(sources))), sources))
+        try:
+            nodes = list(self.many(block["layers"], f"{path}.{kind}", values, stack + (kind,), inner, where=mark,
+                                   list_input=sources[0] if sources else PREVIOUS))  # fmt: skip
+        finally:
+            self.block_inputs = outer_inputs
+        self.entry_label = None if inner is space else self.label(space, local)
+        return nodes

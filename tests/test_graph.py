@@ -1,0 +1,249 @@
+"""The graph in the file (SPEC §8): from:, outputs:, inputs:, multi-input kinds, the program
+they lower to, and its semantics (liveness, fields, gridding), each against an independent truth."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+import convcost
+from convcost.cli import app
+from convcost.errors import ConvcostError
+from convcost.model.program import lower
+
+runner = CliRunner()
+
+FPN = """
+name: fpn-toy
+input: [3, 64, 64]
+layers:
+  - conv: {out: 16, kernel: 3, stride: 2, padding: 1, name: c2}
+  - conv: {out: 32, kernel: 3, stride: 2, padding: 1, name: c3}
+  - conv: {out: 64, kernel: 3, stride: 2, padding: 1, name: c4}
+  - pwconv: {out: 32, name: lat4}
+  - upsample: {scale: 2, name: up4}
+  - pwconv: {out: 32, from: c3, name: lat3}
+  - add: {from: [up4, lat3], name: p3}
+  - conv: {out: 32, kernel: 3, padding: 1, from: p3, name: out3}
+  - conv: {out: 32, kernel: 3, padding: 1, from: lat4, name: out4}
+outputs: [out3, out4]
+"""
+
+
+def fpn_torch() -> Any:
+    """The same network written in torch by hand (torchvision's FPN pattern: lateral + nearest ×2)."""
+    import torch
+    from torch import nn
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.c2, self.c3, self.c4 = nn.Conv2d(3, 16, 3, 2, 1), nn.Conv2d(16, 32, 3, 2, 1), nn.Conv2d(32, 64, 3, 2, 1)
+            self.lat4, self.lat3 = nn.Conv2d(64, 32, 1), nn.Conv2d(32, 32, 1)
+            self.out3, self.out4 = nn.Conv2d(32, 32, 3, padding=1), nn.Conv2d(32, 32, 3, padding=1)
+
+        def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            c3 = self.c3(self.c2(x))
+            lat4 = self.lat4(self.c4(c3))
+            p3 = nn.functional.interpolate(lat4, scale_factor=2, mode="nearest") + self.lat3(c3)
+            return self.out3(p3), self.out4(lat4)
+
+    return Net()
+
+
+def test_fpn_counts_equal_a_hand_written_torch_net() -> None:
+    torch = pytest.importorskip("torch")
+    from torch.utils.flop_counter import FlopCounterMode
+
+    stack = convcost.loads(FPN)
+    report = convcost.analyze(stack)
+    net = fpn_torch().eval()
+    with torch.inference_mode(), FlopCounterMode(display=False) as counter:
+        outs = net(torch.zeros(1, 3, 64, 64))
+    assert report.totals.params == sum(p.numel() for p in net.parameters())
+    assert report.totals.flops == counter.get_total_flops()
+    assert stack.output_shapes == tuple(tuple(o.shape[1:]) for o in outs) == ((32, 16, 16), (32, 8, 8))
+    assert [r.name for r in report.layers] == ["c2", "c3", "c4", "lat4", "up4", "lat3", "p3", "out3", "out4"]
+
+
+def test_fpn_runs_alike_on_numpy_torch_and_its_export(tmp_path: Any) -> None:
+    pytest.importorskip("torch")
+    import numpy as np
+
+    from convcost.backends.execute import run_once
+
+    stack = convcost.loads(FPN)
+    a = run_once(stack, "numpy", seed=3, every_output=True)
+    b = run_once(stack, "torch", seed=3, every_output=True)
+    assert [x.shape for x in a] == [x.shape for x in b] == [(1, 32, 16, 16), (1, 32, 8, 8)]
+    for x, y in zip(a, b):
+        np.testing.assert_allclose(x, y, rtol=1e-4, atol=1e-4 * max(1.0, float(np.abs(y).max())))
+    path = tmp_path / "m.yaml"
+    path.write_text(FPN)
+    result = runner.invoke(app, ["export", str(path), "-o", str(tmp_path / "m.py")])
+    assert result.exit_code == 0, result.output
+    scope: dict[str, Any] = {}
+    exec(compile((tmp_path / "m.py").read_text(), "m.py", "exec"), scope)  # noqa: S102 — the file convcost just wrote
+    import torch
+
+    model = scope["build"]().eval()
+    with torch.no_grad():
+        outs = model(torch.zeros(1, 3, 64, 64))
+    assert [tuple(o.shape[1:]) for o in outs] == [(32, 16, 16), (32, 8, 8)]
+    assert sum(p.numel() for p in model.parameters()) == convcost.analyze(stack).totals.params
+
+
+def test_peak_memory_is_liveness_over_the_program() -> None:
+    # Tensors (elements): x 3·64·64 = 12288; c2 16·32·32 = 16384; c3 32·16·16 = 8192; c4 64·8·8 = 4096;
+    # lat4 32·8·8 = 2048; up4 8192; lat3 8192; p3 8192; out3 8192; out4 2048. In order, alive after each
+    # step (a tensor dies after its last reader; out3 and out4 live to the end):
+    #   c2: x + c2 = 28672 (then x dies) · c3: 16384 + 8192 = 24576 · c4: 8192 + 4096 · lat4: 8192 + 4096
+    #   + 2048 = 14336 · up4: c3 + lat4 + up4 = 18432 · lat3: c3 + lat4 + up4 + lat3 = 26624 · p3: lat4 +
+    #   up4 + lat3 + p3 = 26624 · out3: lat4 + p3 + out3 = 18432 · out4: out3 + lat4 + out4 = 12288.
+    report = convcost.analyze(convcost.loads(FPN))
+    assert report.totals.peak_memory_bytes == 28672 * 4
+
+
+def test_the_tree_and_the_graph_lower_to_the_same_costs() -> None:
+    tree = convcost.loads("""
+input: [8, 16, 16]
+layers:
+  - conv: {out: 8, kernel: 3, padding: 1, name: stem}
+  - residual: {body: [conv: {out: 8, kernel: 3, padding: 1}, relu, conv: {out: 8, kernel: 3, padding: 1}]}
+  - concat: [[conv: {out: 4, kernel: 1}], [maxpool: {kernel: 3, stride: 1, padding: 1}]]
+""")
+    graph = convcost.loads("""
+input: [8, 16, 16]
+layers:
+  - conv: {out: 8, kernel: 3, padding: 1, name: stem}
+  - conv: {out: 8, kernel: 3, padding: 1}
+  - relu
+  - conv: {out: 8, kernel: 3, padding: 1, name: body}
+  - add: {from: [body, stem], name: sum}
+  - conv: {out: 4, kernel: 1, name: a}
+  - maxpool: {kernel: 3, stride: 1, padding: 1, from: sum, name: b}
+  - concat: {from: [a, b]}
+""")
+    t, g = convcost.analyze(tree), convcost.analyze(graph)
+    assert (t.totals.params, t.totals.macs, t.totals.rf, t.totals.coverage, t.totals.output) == (
+        g.totals.params, g.totals.macs, g.totals.rf, g.totals.coverage, g.totals.output)  # fmt: skip
+    assert [r.kind for r in t.layers][-4:] == ["residual", "conv", "maxpool", "concat"]
+    assert t.totals.peak_memory_bytes <= g.totals.peak_memory_bytes  # the residual adds in place; an add has an output of its own
+    assert [s.inputs for s in lower(graph).steps][4] == (4, 1)  # add reads body (step 3 → tensor 4) and stem (tensor 1)
+
+
+def test_two_inputs_and_block_scopes() -> None:
+    stack = convcost.loads("""
+inputs: {rgb: [3, 32, 32], depth: [1, 32, 32]}
+blocks:
+  fuse:
+    params: {out: 8}
+    layers:
+      - conv: {out: $out, kernel: 1, from: in0, name: a}
+      - conv: {out: $out, kernel: 1, from: in1, name: b}
+      - add: {from: [a, b]}
+layers:
+  - conv: {out: 8, kernel: 3, padding: 1, from: rgb, name: r}
+  - conv: {out: 8, kernel: 3, padding: 1, from: depth, name: a}
+  - fuse: {out: 16, from: [r, a], name: f1}
+  - fuse: {out: 16, from: [-1, f1], name: f2}
+""")
+    report = convcost.analyze(stack)
+    names = [r.name for r in report.layers]
+    assert names == ["r", "a", "f1.a", "f1.b", "f1.add", "f2.a", "f2.b", "f2.add"]
+    steps = lower(stack).steps
+    # inside f1, `a` is f1's own a (its scope first), not the top-level a
+    assert steps[4].inputs == (2 + 2, 2 + 3)
+    # r·9·3·8 + a·9·1·8 + f1 (8·16 + 8·16) + f2 (16·16 + 16·16), weights only + biases
+    assert report.totals.params == (3 * 9 * 8 + 8) + (9 * 8 + 8) + 2 * (8 * 16 + 16) + 2 * (16 * 16 + 16)
+    assert report.warnings == ()
+
+
+def test_ultralytics_negative_indices() -> None:
+    stack = convcost.loads("""
+input: [3, 32, 32]
+layers:
+  - conv: {out: 8, kernel: 3, stride: 2, padding: 1, bn: true, act: silu}
+  - conv: {out: 16, kernel: 3, stride: 2, padding: 1}
+  - upsample: {scale: 2}
+  - concat: {from: [-1, -3]}
+""")
+    assert stack.output == (24, 16, 16)
+    assert lower(stack).steps[-1].inputs == (5, 3)  # the upsample, and the first entry's output (after its bn and act)
+
+
+def test_broadcast_gate_and_concat_axis() -> None:
+    stack = convcost.loads("""
+input: [8, 16, 16]
+layers:
+  - gap: {name: pooled}
+  - mul: {from: [pooled, -2], name: gated}
+  - concat: {from: [gated, gated], axis: 2}
+""")
+    assert stack.output == (8, 16, 32)
+    report = convcost.analyze(stack)
+    assert [r.output for r in report.layers] == [(8, 1, 1), (8, 16, 16), (8, 16, 32)]
+    assert report.layers[-1].rf is None  # positions of two tensors side by side: no field of its own
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("layers: [conv: {out: 4, kernel: 1, name: a}, relu: {from: b}]", "no layer or input is named 'b'"),
+        ("layers: [conv: {out: 4, kernel: 1, name: stem}, relu: {from: stme}]", "did you mean 'stem'"),
+        ("layers: [relu: {from: later}, conv: {out: 4, kernel: 1, name: later}]", "forward reference"),
+        ("layers: [relu: {from: me, name: me}]", "forward reference"),
+        ("layers: [relu, relu: {from: -3}]", "reaches before the start"),
+        ("layers: [relu, relu: {from: 0}]", "expected a negative index"),
+        ("layers: [conv: {out: 4, kernel: 1}, add: {from: [-1, -2]}]", "axis 0 has sizes 3, 4"),
+        ("layers: [conv: {out: 4, kernel: 1}, relu: {from: [-1, -2]}]", "relu reads one tensor"),
+        ("layers: [relu]\noutputs: [nothing]", "no layer or input is named 'nothing'"),
+        ("layers: [relu, relu: {from: []}]", "expected from:"),
+        ("layers: [conv: {out: 4, kernel: 1}, concat: {from: [-1, -2], axis: 1}]", "the other axes must match"),
+    ],
+)
+def test_bad_references_are_one_located_line(text: str, message: str) -> None:
+    with pytest.raises(ConvcostError, match=message) as info:
+        convcost.loads("input: [3, 8, 8]\n" + text)
+    assert "\n" not in str(info.value) and info.value.mark is not None
+
+
+def test_input_and_inputs_together_and_unread_inputs(write_yaml: Any) -> None:
+    with pytest.raises(ConvcostError, match="either input"):
+        convcost.loads("input: [3, 8, 8]\ninputs: {a: [3, 8, 8]}\nlayers: [relu]")
+    report = convcost.analyze(convcost.loads("inputs: {a: [3, 8, 8], b: [3, 8, 8]}\nlayers: [relu]"))
+    assert report.warnings == ("input 'b' is read by no layer",)
+    path = write_yaml("inputs: {a: [3, 8, 8], b: [3, 8, 8]}\nlayers: [relu: {from: zz}]\n")
+    result = runner.invoke(app, ["analyze", str(path)])
+    assert (
+        result.exit_code == 2
+        and "model.yaml:2:23: layers[0].relu.from: no layer or input is named 'zz'" in result.stderr
+        and "Traceback" not in result.stderr
+    )
+
+
+def test_rewrites_of_a_graph_keep_its_references() -> None:
+    stack = convcost.loads(FPN)
+    from convcost.analysis.rewrite import rewrite
+
+    variant = rewrite(stack, "separable")
+    assert set(variant.changed) == {"layers[0]", "layers[1]", "layers[2]", "layers[7]", "layers[8]"}
+    assert variant.stack.output_shapes == stack.output_shapes
+    steps = lower(variant.stack).steps
+    out4 = [s for s in steps if s.name.startswith("out4")]
+    assert steps[out4[0].inputs[0] - 1].name == "lat4"  # the rewritten out4 still reads lat4
+    result = runner.invoke(app, ["compare", "-", "--rewrite", "separable"], input=FPN)
+    assert result.exit_code == 0, result.output
+
+
+def test_a_wide_fan_out_is_bounded() -> None:
+    n = 20_000
+    text = "input: [2, 4, 4]\nlayers:\n  - conv: {out: 2, kernel: 1, name: stem}\n" + "".join(
+        f"  - relu: {{from: stem, name: r{i}}}\n" for i in range(n))  # fmt: skip
+    started = time.perf_counter()
+    report = convcost.analyze(convcost.loads(text))
+    assert len(report.layers) == n + 1 and report.totals.peak_memory_bytes == (32 + 32 + 32 * n) * 4 - 32 * 4
+    assert time.perf_counter() - started < 60  # linear: seconds, not hours
