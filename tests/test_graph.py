@@ -247,3 +247,19 @@ def test_a_wide_fan_out_is_bounded() -> None:
     report = convcost.analyze(convcost.loads(text))
     assert len(report.layers) == n + 1 and report.totals.peak_memory_bytes == (32 + 32 + 32 * n) * 4 - 32 * 4
     assert time.perf_counter() - started < 60  # linear: seconds, not hours
+
+
+def test_emitted_rewrite_of_a_graph_reads_back_with_the_same_numbers(tmp_path: Any) -> None:
+    from convcost.analysis.rewrite import rewrite
+
+    model = tmp_path / "fpn.yaml"
+    model.write_text(FPN)
+    result = runner.invoke(app, ["compare", str(model), "-r", "separable", "--emit-yaml", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    again = convcost.load(tmp_path / "out" / "fpn.separable.yaml")
+    expected = rewrite(convcost.loads(FPN), "separable").stack
+    a, b = convcost.analyze(again), convcost.analyze(expected)
+    assert [(r.output, r.params, r.macs) for r in a.layers] == [(r.output, r.params, r.macs) for r in b.layers]
+    assert again.output_shapes == expected.output_shapes and [s.inputs for s in lower(again).steps] == [
+        s.inputs for s in lower(expected).steps
+    ]

@@ -7,28 +7,49 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..model.graph import Concat, Leaf, Node, Residual, Stack
+from ..kinds.merge import Concatenate
+from ..model.graph import PREVIOUS, Concat, Leaf, Node, Residual, Stack, children, key_of
 from .emit_blocks import plain, structured
 
 
-def node_data(node: Node) -> Any:
+def node_data(node: Node, said: dict[str, str] | None = None) -> Any:
+    """One node as a YAML entry; ``said``: key → the name a ``from:`` writes for it."""
+    said = said or {}
+    extra = {"from": [said.get(k, k) if k != PREVIOUS else -1 for k in node.sources]} if node.sources else {}
     if isinstance(node, Leaf):
-        args = {"name": node.name, **{name: plain(getattr(node.op, name)) for name in node.op.arguments()}}
+        args = {"name": node.name, **extra, **{name: plain(getattr(node.op, name)) for name in node.op.arguments()}}
+        if isinstance(node.op, Concatenate):
+            return {"concat": args}
         return {node.op.kind: args}
     if isinstance(node, Residual):
-        body: dict[str, Any] = {"name": node.name, "body": [node_data(n) for n in node.body]}
+        body: dict[str, Any] = {"name": node.name, **extra, "body": [node_data(n, said) for n in node.body]}
         if node.shortcut:
-            body["shortcut"] = [node_data(n) for n in node.shortcut]
+            body["shortcut"] = [node_data(n, said) for n in node.shortcut]
         return {"residual": body}
     assert isinstance(node, Concat)
-    return {"concat": {"name": node.name, "branches": [[node_data(n) for n in branch] for branch in node.branches]}}
+    return {"concat": {"name": node.name, **extra, "branches": [[node_data(n, said) for n in branch] for branch in node.branches]}}
 
 
 def stack_data(stack: Stack) -> dict[str, Any]:
-    data: dict[str, Any] = {"name": stack.name, "input": list(stack.input)}
+    said: dict[str, str] = {}
+
+    def names(nodes: tuple[Node, ...]) -> None:
+        for node in nodes:
+            for inner in children(node):
+                names(inner)
+            said[key_of(node)] = node.name
+
+    names(stack.layers)
+    data: dict[str, Any] = {"name": stack.name}
+    if stack.inputs:
+        data["inputs"] = {key: list(shape) for key, shape in stack.inputs}
+    else:
+        data["input"] = list(stack.input)
     if stack.budget.limits:
         data["budget"] = stack.budget.limits
-    data["layers"] = [node_data(n) for n in stack.layers]
+    data["layers"] = [node_data(n, said) for n in stack.layers]
+    if stack.outputs:
+        data["outputs"] = [said.get(k, k) for k in stack.outputs]
     return data
 
 

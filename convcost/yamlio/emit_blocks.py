@@ -200,6 +200,8 @@ def structured(model: Path, stack: Stack, rewritten: Stack, changed: tuple[str, 
                 return None
             if not all(done):
                 raise _Unwritable  # some uses of this entry changed and others not
+            if "from" in (_entry(item)[1] or {}):
+                raise _Unwritable  # its parts would have to carry the from: and the name others read it by
             if mark not in replacements:
                 replacements[mark] = _replacement(item, instances, parts, defaults, stack.ndim)
             return replacements[mark]
