@@ -638,3 +638,97 @@ class RGBDFusion(nn.Module):
         r, d = self.rgb(rgb), self.depth(depth)
         gated = r + torch.sigmoid(self.gate(d)) * r
         return self.head(self.fuse(torch.cat([gated, d], 1)))
+
+
+class OSAModule(nn.Module):
+    """VoVNet's one-shot aggregation (Lee et al. 2019, timm vovnet OsaBlock): five 3×3 convs in a
+    chain, the input and every conv's output concatenated once, a 1×1 conv; identity added (V2)."""
+
+    def __init__(self, cin: int = 64, mid: int = 32, out: int = 64) -> None:
+        super().__init__()
+        self.convs = nn.ModuleList(nn.Sequential(*conv_bn(cin if i == 0 else mid, mid, 3, 1, 1)) for i in range(5))
+        self.concat = nn.Sequential(*conv_bn(cin + 5 * mid, out, 1))
+
+    def forward(self, x):  # type: ignore[no-untyped-def]
+        outs, y = [x], x
+        for conv in self.convs:
+            y = conv(y)
+            outs.append(y)
+        return self.concat(torch.cat(outs, 1)) + x
+
+
+class DLATree(nn.Module):
+    """DLA's hierarchical aggregation of depth 2 (Yu et al. 2018, DLA-34's level 3): two basic
+    blocks, a third and fourth on their result, and a root that concatenates the last block's
+    output, the one before, and the first tree's output (a long skip)."""
+
+    def __init__(self, c: int = 32) -> None:
+        super().__init__()
+        self.b1, self.b2, self.b3, self.b4 = (Basic(c, c, 1) for _ in range(4))
+        self.root1 = nn.Sequential(*conv_bn(2 * c, c, 1))
+        self.root2 = nn.Sequential(*conv_bn(3 * c, c, 1))
+
+    def forward(self, x):  # type: ignore[no-untyped-def]
+        x1 = self.b1(x)
+        x2 = self.b2(x1)
+        t1 = self.root1(torch.cat([x2, x1], 1))
+        x3 = self.b3(t1)
+        x4 = self.b4(x3)
+        return self.root2(torch.cat([x4, x3, t1], 1))
+
+
+class HRExchange(nn.Module):
+    """An HRNet exchange unit of two resolutions (Wang et al. 2019): each branch a basic block,
+    then each output the sum of its own branch and the other resolved to it (1×1 conv + nearest
+    up-sampling for high, a strided 3×3 conv for low); both returned."""
+
+    def __init__(self, high: int = 18, low: int = 36) -> None:
+        super().__init__()
+        self.high, self.low = Basic(high, high, 1), Basic(low, low, 1)
+        self.down = nn.Sequential(nn.Conv2d(high, low, 3, 2, 1, bias=False), nn.BatchNorm2d(low))
+        self.up = nn.Sequential(nn.Conv2d(low, high, 1, bias=False), nn.BatchNorm2d(high), nn.Upsample(scale_factor=2))
+        self.stem = nn.Sequential(*conv_bn(high, low, 3, 2, 1))
+
+    def forward(self, x):  # type: ignore[no-untyped-def]
+        h, l = self.high(x), self.low(self.stem(x))  # noqa: E741
+        return (h + self.up(l)).relu(), (l + self.down(h)).relu()
+
+
+class Res2NetUnit(nn.Module):
+    """Res2Net's hierarchical split (Gao et al. 2019, scale 4): a 1×1 conv, four chunks; the first
+    kept, each next one convolved after adding the previous result; concatenated, a 1×1 conv,
+    and the identity added."""
+
+    def __init__(self, c: int = 64, width: int = 16) -> None:
+        super().__init__()
+        self.conv1 = nn.Sequential(*conv_bn(c, 4 * width, 1))
+        self.convs = nn.ModuleList(nn.Sequential(*conv_bn(width, width, 3, 1, 1)) for _ in range(3))
+        self.conv3 = nn.Sequential(*conv_bn(4 * width, c, 1, relu=False))
+
+    def forward(self, x):  # type: ignore[no-untyped-def]
+        parts = torch.chunk(self.conv1(x), 4, 1)
+        outs, y = [parts[0]], None
+        for i, conv in enumerate(self.convs):
+            y = conv(parts[i + 1] if y is None else parts[i + 1] + y)
+            outs.append(y)
+        return (self.conv3(torch.cat(outs, 1)) + x).relu()
+
+
+class SelecSLSBlock(nn.Module):
+    """SelecSLS's block (Mehta et al. 2020, timm selecsls SelecSlsBlock): a chain of convs whose
+    first and third outputs are concatenated with the last, then a 1×1 conv."""
+
+    def __init__(self, cin: int = 32, mid: int = 32, out: int = 64) -> None:
+        super().__init__()
+        self.conv1 = nn.Sequential(*conv_bn(cin, mid, 3, 1, 1))
+        self.conv2 = nn.Sequential(*conv_bn(mid, mid, 1))
+        self.conv3 = nn.Sequential(*conv_bn(mid, mid // 2, 3, 1, 1))
+        self.conv4 = nn.Sequential(*conv_bn(mid // 2, mid, 1))
+        self.conv5 = nn.Sequential(*conv_bn(mid, mid // 2, 3, 1, 1))
+        self.conv6 = nn.Sequential(*conv_bn(mid + mid // 2 + mid // 2, out, 1))
+
+    def forward(self, x):  # type: ignore[no-untyped-def]
+        d1 = self.conv1(x)
+        d2 = self.conv3(self.conv2(d1))
+        d3 = self.conv5(self.conv4(d2))
+        return self.conv6(torch.cat([d1, d2, d3], 1))

@@ -263,3 +263,74 @@ def test_emitted_rewrite_of_a_graph_reads_back_with_the_same_numbers(tmp_path: A
     assert again.output_shapes == expected.output_shapes and [s.inputs for s in lower(again).steps] == [
         s.inputs for s in lower(expected).steps
     ]
+
+
+GRAPH_BLOCKS = [("OSAModule", (64, 16, 16)), ("DLATree", (32, 16, 16)), ("HRExchange", (18, 16, 16)),
+                ("Res2NetUnit", (64, 16, 16)), ("SelecSLSBlock", (32, 16, 16)), ("FPNResNet50", (3, 64, 64))]  # fmt: skip
+
+
+@pytest.mark.parametrize(("factory", "shape"), GRAPH_BLOCKS, ids=[f for f, _ in GRAPH_BLOCKS])
+def test_graphs_that_do_not_nest_import_exactly(factory: str, shape: tuple[int, ...]) -> None:
+    """torch-written blocks whose paths do not nest as residual/concat (a long skip, a chain read
+    at several points, several outputs) import with from:, and count what torch counts."""
+    torch = pytest.importorskip("torch")
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from convcost.interop import from_torch
+    from convcost.interop.read import to_yaml
+
+    from . import nets
+
+    model = getattr(nets, factory)().eval()
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        out = model(torch.zeros(1, *shape))
+    outs = out if isinstance(out, tuple) else (out,)
+    text = to_yaml(from_torch.read(model, shape), factory, "")
+    assert "from:" in text
+    stack = convcost.loads(text)
+    report = convcost.analyze(stack)
+    assert report.totals.params == sum(p.numel() for p in model.parameters())
+    assert report.totals.flops == counter.get_total_flops()
+    assert stack.output_shapes == tuple(tuple(o.shape[1:]) for o in outs)
+
+
+def test_merges_warn_only_where_grids_cannot_align() -> None:
+    from .conftest import LAYERS
+
+    for name in ("unet_decoder", "fpn_resnet50"):  # nearest ×2 top-down paths: a half-step of phase, no warning
+        assert convcost.analyze(convcost.load(LAYERS / f"{name}.yaml")).warnings == (), name
+    assert convcost.analyze(convcost.loads(FPN)).warnings == ()
+    strides = convcost.analyze(
+        convcost.loads("""
+inputs: {big: [4, 16, 16], small: [4, 8, 8]}
+layers:
+  - conv: {out: 4, kernel: 3, stride: 2, padding: 1, from: big, name: a}
+  - conv: {out: 4, kernel: 3, padding: 1, from: small, name: b}
+  - add: {from: [a, b]}
+""")
+    )
+    assert strides.warnings == ("add: the branches' receptive fields differ in centre or stride; the largest is kept",)
+    # one pixel off at stride 1 with no up-sampling before it: a real shift
+    shifted = convcost.analyze(
+        convcost.loads("""
+input: [4, 16, 16]
+layers:
+  - conv: {out: 4, kernel: 3, padding: [[2, 0], [2, 0]], name: a}
+  - add: {from: [a, -2]}
+""")
+    )
+    assert len(shifted.warnings) == 1
+
+
+def test_gridding_is_followed_along_every_path() -> None:
+    stack = convcost.loads("""
+input: [8, 32, 32]
+layers:
+  - conv: {out: 8, kernel: 3, dilation: 2, padding: 2, name: a}
+  - conv: {out: 8, kernel: 3, dilation: 2, padding: 2, name: left}
+  - conv: {out: 8, kernel: 3, dilation: 1, padding: 1, from: a, name: right}
+  - add: {from: [left, right]}
+""")
+    # a → left: rates 2,2 (reads 5 of 9 offsets); a → right: rates 2,1 (7 of 7: contiguous)
+    warnings = convcost.analyze(stack).warnings
+    assert len(warnings) == 1 and "a, left (dilation rates 2,2)" in warnings[0] and "4 of 9" in warnings[0]

@@ -93,7 +93,7 @@ def test_summary_of_many_files_fits(width: int) -> None:
     if width >= 80:
         assert_rows_whole(lines, summary.rows(reports, names), len(summary.COLUMNS) - 1)
     text = "\n".join(lines)
-    assert "warning: unet_decoder" in text  # warnings are kept, under the table
+    assert "warning: gridding_2_2_2" in text  # warnings are kept, under the table
 
 
 def test_summary_names_are_unique(tmp_path: Path) -> None:

@@ -155,7 +155,15 @@ def test_hdc_check_on_the_dilated_zoo() -> None:
     # the DeepLab head's HDC-style stage uses rates 1,2,5 with 3×3 kernels
     assert runner.invoke(app, ["hdc-check", "1,2,5"]).exit_code == 0
     assert runner.invoke(app, ["hdc-check", "6,12,18"]).exit_code == 1  # ASPP rates stacked would grid (gcd 6)
-    assert convcost.analyze(convcost.load(LAYERS / "deeplab_v3_head.yaml")).warnings == ()
+    # checked along every path: the 1,2,5 stage alone reads every offset, and so do its paths through
+    # ASPP's 1×1 and rates 6 and 12; through rate 18 the field (53 wide) misses 2 offsets per axis
+    # (brute force below: every sum of one tap j·d, j < 3, per layer)
+    sums = {0}
+    for d in (1, 2, 5, 18):
+        sums = {s + j * d for s in sums for j in range(3)}
+    assert (max(sums) + 1, max(sums) + 1 - len(sums)) == (53, 2)
+    (warning,) = convcost.analyze(convcost.load(LAYERS / "deeplab_v3_head.yaml")).warnings
+    assert "(dilation rates 1,2,5,18)" in warning and "2 of 53, 2 of 53 offsets unread" in warning
 
 
 def test_readme_zoo_table_is_current() -> None:

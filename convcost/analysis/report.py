@@ -48,6 +48,15 @@ class LayerRecord(NamedTuple):
         return 2 * self.macs
 
 
+class Output(NamedTuple):
+    """One tensor the model returns (a model with ``outputs:`` or several inputs lists each)."""
+
+    name: str
+    shape: tuple[int, ...]
+    rf: Rf | None
+    coverage: Fraction | None
+
+
 class Totals(NamedTuple):
     params: int
     macs: int
@@ -57,7 +66,8 @@ class Totals(NamedTuple):
     rf: Rf | None
     coverage: Fraction | None
     measured: Mapping[str, Any] | None = None
-    output: tuple[int, ...] = ()  #: the model's output shape (per sample)
+    output: tuple[int, ...] = ()  #: the model's (first) output shape (per sample)
+    outputs: tuple[Output, ...] = ()  #: every output, when the file names them (``outputs:``) or has several inputs
 
     @property
     def flops(self) -> int:
@@ -72,6 +82,7 @@ class Report(NamedTuple):
     layers: tuple[LayerRecord, ...]
     totals: Totals
     warnings: tuple[str, ...]
+    inputs: tuple[tuple[str, tuple[int, ...]], ...] = ()  #: (name, shape) of each input when the file has several (``inputs:``)
 
 
 def dtype_bytes(dtype: str) -> int:
@@ -195,6 +206,19 @@ def peak_elements(program: Program | Stack) -> int:
     return peak
 
 
+def _outputs(program: Program, fields: list[Field | None], walk: _Walk) -> tuple[Output, ...]:
+    found = []
+    for t in program.outputs:
+        field = fields[t]
+        name = program.inputs[t][0] if t < len(program.inputs) else program.steps[t - len(program.inputs)].name
+        rf, coverage = None, None
+        if field is not None:
+            size, stride, padding, coverage = walk.remembered(("summary", id(field)), field.summary)
+            rf = Rf(size, stride, padding)
+        found.append(Output(name, program.shape(t), rf, coverage))
+    return tuple(found)
+
+
 def _rates(run_rates: tuple[tuple[int, ...], ...]) -> str:
     return ",".join(str(r[0]) if len(set(r)) == 1 else "x".join(map(str, r)) for r in run_rates)
 
@@ -215,7 +239,7 @@ def _analyze(stack: Stack, batch: int, dtype: str, memo: dict[Any, Any] | None) 
     program = lower(stack)
     readers = program.readers()
     walk.warnings += [f"input '{name}' is read by no layer" for i, (name, _) in enumerate(program.inputs) if not readers[i]]
-    walk.run(program, walk.remembered(("start", stack.ndim), lambda: Field.start(stack.ndim)))
+    fields = walk.run(program, walk.remembered(("start", stack.ndim), lambda: Field.start(stack.ndim)))
     for run in dilated_runs(program):
         if run.grids:
             kernels = {k for per in run.kernels for k in per}
@@ -239,5 +263,6 @@ def _analyze(stack: Stack, batch: int, dtype: str, memo: dict[Any, Any] | None) 
         rf=rf,
         coverage=coverage,
         output=tuple(stack.output),
+        outputs=_outputs(program, fields, walk) if (stack.outputs or stack.inputs) else (),
     )
-    return Report(stack.name, stack.input, dtype, batch, records, totals, tuple(walk.warnings))
+    return Report(stack.name, stack.input, dtype, batch, records, totals, tuple(walk.warnings), stack.inputs)

@@ -20,7 +20,7 @@ except ModuleNotFoundError as exc:  # the extra is not installed: importer.read_
 from ..errors import ConvcostError
 from . import onnx_file
 from .kinds_map import Unknown, adaptive, conv_entry, mean_entries, pool_entry, reshape_entries, upsample_entry
-from .nesting import ADD, CAT, INPUT, LAYER, MUL, Entry, Op, Shape, named
+from .nesting import ADD, CAT, INPUT, LAYER, MUL, OUTPUTS, Entry, Op, Shape, named
 
 ACTS = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "LeakyRelu": "leakyrelu", "HardSwish": "hswish",
         "HardSigmoid": "hsigmoid", "Gelu": "gelu"}  # fmt: skip
@@ -120,11 +120,10 @@ class _Reader:
                 self.node(node, ins, name.lstrip("."))
             except Unknown as why:
                 self.unknown(node, ins, name, str(why))
-        outs = [o.name for o in self.graph.output]
-        if len(outs) != 1:
-            raise ConvcostError(f"{self.source}: the graph has {len(outs)} outputs; convcost models have one")
-        last = self.index[outs[0]]
-        self.ops.append(Op("output", "output", LAYER, (last,), self.ops[last].shape))
+        outs = [self.index[o.name] for o in self.graph.output]
+        if not outs:
+            raise ConvcostError(f"{self.source}: the graph has no outputs")
+        self.ops.append(Op("output", "output", LAYER if len(outs) == 1 else OUTPUTS, tuple(outs), self.ops[outs[0]].shape))
         return self.ops
 
     def constant(self, node: Any) -> None:

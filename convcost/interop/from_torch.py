@@ -28,7 +28,7 @@ from ..kinds.conv import PWConv
 from ..kinds.misc import Dropout, LayerNorm, LayerScale
 from ..ops.torch_modules import ACT
 from .kinds_map import Unknown, adaptive, conv_entry, mean_entries, padding_arg, per_axis, pool_entry, reshape_entries, upsample_entry
-from .nesting import ADD, CAT, INPUT, LAYER, MUL, Entry, Op, Shape, named
+from .nesting import ADD, CAT, INPUT, LAYER, MUL, OUTPUTS, Entry, Op, Shape, named
 
 #: Modules that map to one kind each (exact types: subclasses may change what they compute): the
 #: table the kinds build their torch modules from, read the other way (nn.Identity passes through).
@@ -160,6 +160,10 @@ class _Reader:
         except BaseException as exc:  # noqa: BLE001 — torch.fx's TraceError and whatever the forward raises while tracing
             raise ConvcostError(f"torch.fx cannot trace the model ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
                                 "forward() has control flow or shape arithmetic that torch.fx cannot trace symbolically") from None  # fmt: skip
+        inputs = [n.name for n in gm.graph.nodes if n.op == "placeholder"]
+        if len(inputs) > 1:
+            raise ConvcostError(f"the model takes {len(inputs)} inputs ({', '.join(inputs)}); convcost imports models of one input "
+                                "(write several with inputs: in the YAML)")  # fmt: skip
         try:
             with user_code(), torch.no_grad(), contextlib.redirect_stderr(io.StringIO()):  # ShapeProp prints a traceback before raising
                 ShapeProp(gm).propagate(torch.zeros(1, *self.input_shape))
@@ -181,17 +185,17 @@ class _Reader:
         modules = dict(gm.named_modules())
         used: dict[str, int] = {}
         for node in gm.graph.nodes:
-            if node.op == "placeholder":
-                if self.ops:
-                    raise ConvcostError(f"the model takes more than one input ('{node.name}'); convcost models have one")
+            if node.op == "placeholder":  # one: trace() refused more
                 self.index[node] = 0
                 self.ops.append(Op("input", "input", INPUT, (), self.input_shape))
                 continue
             if node.op == "output":
                 outs = [n for n in _nodes_in(node.args) if _meta(n) is not None]
-                if len(outs) != 1:
-                    raise ConvcostError(f"the model returns {len(outs)} tensors; convcost models have one output")
-                self.ops.append(Op("output", "output", LAYER, (self.index[outs[0]],), self.ops[self.index[outs[0]]].shape))
+                if not outs:
+                    raise ConvcostError("the model returns no tensor")
+                first = self.ops[self.index[outs[0]]].shape
+                role = LAYER if len(outs) == 1 else OUTPUTS  # several (a tuple, list or dict): each an output
+                self.ops.append(Op("output", "output", role, tuple(self.index[n] for n in outs), first))
                 continue
             if node.op == "get_attr":
                 continue

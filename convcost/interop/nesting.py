@@ -7,8 +7,10 @@ squeeze-and-excitation, which ``fold_se`` turns into one ``se`` layer).
 
 ``nest`` writes the DAG as a layer list: walking back from the output, an addition or a
 concatenation becomes a ``residual``/``concat`` whose branches start at the op that dominates
-it (every path from the input passes through it). A value used outside its branch (a long skip
-that does not nest) is refused with the op's name: a count is never guessed.
+it (every path from the input passes through it). A graph that does not nest so (a value used
+outside its branch: an FPN's laterals, DLA's aggregation; several outputs) is written ``flat``
+instead: one entry per layer in execution order, each reading its producer by ``from:`` where it
+is not the entry before, additions and concatenations as ``add``/``concat`` of named tensors.
 """
 
 from __future__ import annotations
@@ -27,8 +29,12 @@ Shape = tuple[int, ...]
 #: only to about 60 concats or 85 residuals deep; real nets nest fewer than 20.
 MAX_NESTING = 40
 
-#: What an op does with its inputs.
-INPUT, LAYER, ADD, CAT, MUL = "input", "layer", "add", "cat", "mul"
+#: What an op does with its inputs (OUTPUTS: the model's several outputs, the last op).
+INPUT, LAYER, ADD, CAT, MUL, OUTPUTS = "input", "layer", "add", "cat", "mul", "outputs"
+
+
+class Unnested(ConvcostError):
+    """The graph does not nest as residuals and concats (``structure`` writes it flat)."""
 
 
 @dataclass
@@ -187,11 +193,10 @@ def nest(ops: list[Op]) -> list[Entry]:
         while v != start:
             op = ops[v]
             if placed[v]:
-                raise located(op, "its output is used on two paths that do not nest as a residual or a concat "
-                                  "(a long skip); convcost cannot write this graph")  # fmt: skip
+                raise Unnested(f"{op.source} '{op.name}': its output is used on two paths that do not nest")
             placed[v] = True
-            if op.role == INPUT:
-                raise located(op, "a branch reaches the input without passing its fork")
+            if op.role in (INPUT, OUTPUTS):
+                raise Unnested(f"{op.source} '{op.name}': a branch reaches the input without passing its fork")
             if op.role == LAYER:
                 if not op.layers and op.shape != ops[op.inputs[0]].shape:
                     raise located(op, f"a reshape from {list(ops[op.inputs[0]].shape)} to {list(op.shape)} has no kind "
@@ -206,7 +211,7 @@ def nest(ops: list[Op]) -> list[Entry]:
             branches = [region(fork, j, depth + 1) for j in op.inputs]
             if op.role == ADD:
                 if len(branches) != 2:
-                    raise located(op, f"an addition of {len(branches)} tensors has no kind (residual adds two)")
+                    raise Unnested(f"{op.source} '{op.name}': an addition of {len(branches)} tensors")
                 body, shortcut = sorted(branches, key=len, reverse=True)
                 op.layers = [{"residual": {"name": op.name, "body": body, "shortcut": shortcut}}]
             elif op.role == CAT:
@@ -218,19 +223,92 @@ def nest(ops: list[Op]) -> list[Entry]:
         entries.reverse()
         return entries
 
+    if ops[-1].role == OUTPUTS:
+        raise Unnested("several outputs")
     entries = region(0, len(ops) - 1, 1)
     for i, op in enumerate(ops[1:], 1):
         if not placed[i]:
-            raise located(op, "its output is used on two paths that do not nest as a residual or a concat (a long skip); "
-                              "convcost cannot write this graph")  # fmt: skip
+            raise Unnested(f"{op.source} '{op.name}': its output is used on two paths that do not nest")
     return entries
 
 
-def structure(ops: list[Op]) -> tuple[list[Op], list[Entry]]:
-    """Reader output → (the ops kept, the layer list): dead ops dropped, SE gates folded,
-    concats chained, nested. The entries are the ops' own dicts."""
+class Ref:
+    """A ``from:`` naming op ``index``'s output, written as a name once every name is final."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+
+
+def flat(ops: list[Op]) -> tuple[list[Entry], list[Ref]]:
+    """The DAG as one list in execution order, reading by ``from:`` (see the module's
+    docstring); returns the entries and the outputs (empty: the last entry is the output)."""
+    entries: list[Entry] = []
+    last_writer = 0  #: the op whose output the entry before is
+    alias = list(range(len(ops)))  #: an op that passes its input through stands for it
+    outputs: list[Ref] = []
+    for i, op in enumerate(ops[1:], 1):
+        reads = [alias[j] for j in op.inputs]
+        if op.role == OUTPUTS:
+            outputs = [Ref(j) for j in reads]
+            continue
+        if op.role == LAYER:
+            if not op.layers:
+                if op.shape != ops[op.inputs[0]].shape:
+                    raise located(op, f"a reshape from {list(ops[op.inputs[0]].shape)} to {list(op.shape)} has no kind "
+                                      "(convcost reshapes only by flatten)")  # fmt: skip
+                alias[i] = reads[0]
+                continue
+            if reads[0] != last_writer:
+                ((kind, args),) = op.layers[0].items()
+                op.layers[0] = {kind: {**(args or {}), "from": Ref(reads[0])}}
+            entries.extend(op.layers)
+        elif op.role in (ADD, CAT):
+            op.layers = [{"add" if op.role == ADD else "concat": {"name": op.name, "from": [Ref(j) for j in reads]}}]
+            entries.extend(op.layers)
+        else:
+            raise located(op, "has no kind")
+        last_writer = i
+    if not outputs and alias[len(ops) - 1] != last_writer:
+        outputs = [Ref(alias[len(ops) - 1])]
+    return entries, outputs
+
+
+def name_refs(ops: list[Op], entries: list[Entry], outputs: list[Ref]) -> list[str]:
+    """Every ``Ref`` in ``entries`` (and ``outputs``) as the final name of the op's last entry
+    (``input`` for the model's input); returns the outputs' names."""
+
+    def name(ref: Ref) -> str:
+        op = ops[ref.index]
+        if op.role == INPUT:
+            return "input"
+        ((_, args),) = op.layers[-1].items()
+        return str(args["name"])
+
+    for entry in entries:
+        ((_, args),) = entry.items()
+        source = args.get("from") if isinstance(args, dict) else None
+        if isinstance(source, Ref):
+            args["from"] = name(source)
+        elif isinstance(source, list):
+            args["from"] = [name(r) for r in source]
+    return [name(r) for r in outputs]
+
+
+def structure(ops: list[Op]) -> tuple[list[Op], list[Entry], list[Ref] | None]:
+    """Reader output → (the ops kept, the layer list, the outputs when it is written flat; None
+    when nested): dead ops dropped, SE gates folded, concats chained, nested where the graph
+    nests, flat where it does not. The entries are the ops' own dicts."""
     ops = prune(ops)
     if any(op.role == MUL for op in ops):
         ops = fold_se(ops)
     ops = chain_concats(ops)
-    return ops, nest(ops)
+    try:
+        return ops, nest(ops), None
+    except Unnested:
+        for op in ops:
+            if op.role in (ADD, CAT):
+                op.layers = []  # a nest tried before may have set them
+        entries, outputs = flat(ops)
+        return ops, entries, outputs

@@ -13,7 +13,7 @@ from math import prod
 from typing import Any
 
 from ..errors import ConvcostError, printable
-from .nesting import LAYER, Op, located, structure
+from .nesting import LAYER, Op, located, name_refs, structure
 
 MAX_INPUT = 2**28  #: elements of one sample: the torch import runs the model on it once
 
@@ -57,7 +57,7 @@ def to_yaml(ops: list[Op], name: str, header: str, origin: str = "") -> str:
 def _to_yaml(ops: list[Op], name: str, header: str) -> str:
     from ..yamlio.read import dump
 
-    ops, entries = structure(ops)
+    ops, entries, outputs = structure(ops)
     if not entries:
         raise ConvcostError("the model has no layers: it returns its input unchanged")
     for op in ops:
@@ -65,7 +65,11 @@ def _to_yaml(ops: list[Op], name: str, header: str) -> str:
             raise located(op, f"the model gives it the shape {list(op.shape)}, which has no elements; "
                               "the source model itself is invalid here")  # fmt: skip
     _unique(ops)
-    data = {"name": name, "input": list(ops[0].shape), "names": "as-written", "layers": entries}
+    data: dict[str, Any] = {"name": name, "input": list(ops[0].shape), "names": "as-written", "layers": entries}
+    if outputs is not None:
+        written = name_refs(ops, entries, outputs)
+        if written:
+            data["outputs"] = written
     text = dump(data, header)
     verify(text, ops)
     return text

@@ -238,18 +238,40 @@ class Field(NamedTuple):
         return tuple(sizes), tuple(a.stride for a in self.axes), tuple(a.padding for a in self.axes), coverage
 
 
+def slack(axis: AxisField | ClosedAxis) -> Fraction | int:
+    """How far (in input positions) the centre of an output's field moves with the output's phase
+    after up-sampling: each up-sampling by s at stride S lets it move by S − S/s (outputs 2k and
+    2k + 1 of a nearest ×2 read the same input). 0 without up-sampling (and in closed form)."""
+    if isinstance(axis, ClosedAxis):
+        return 0
+    total: Fraction | int = 0
+    stride: Fraction | int = 1
+    for element in axis.chain:
+        if isinstance(element, Affine):
+            stride *= element.S
+        else:
+            after = exact(Fraction(stride) / element.s)
+            total += stride - after
+            stride = after
+    return total
+
+
 def merge(fields: list[Field]) -> tuple[Field, bool]:
     """Merge branch fields: union of footprints when they align exactly, else the largest.
 
-    Returns the merged field and whether the branches' centres or strides differ (a warning).
+    Returns the merged field and whether the branches' grids cannot align (a warning): their
+    strides differ, or their centres cannot coincide at any phase of the up-sampling before
+    them (a U-Net's or an FPN's nearest ×2 shifts a centre by less than that: no warning).
     """
     axes: list[AxisField | ClosedAxis] = []
     misaligned = False
     for per_axis in zip(*(f.axes for f in fields)):
         extents = [_extent(a) for a in per_axis]
-        centres = {size - 1 - 2 * a.padding for a, (size, _) in zip(per_axis, extents)}  # twice the centre: exact in ints
+        centres = [size - 1 - 2 * a.padding for a, (size, _) in zip(per_axis, extents)]  # twice the centre: exact in ints
+        slacks = [2 * slack(a) for a in per_axis]
         strides = {a.stride for a in per_axis}
-        misaligned |= len(centres) > 1 or len(strides) > 1
+        apart = max(c - s for c, s in zip(centres, slacks)) > min(c + s for c, s in zip(centres, slacks))
+        misaligned |= apart or len(strides) > 1
         if any(fp is None for _, fp in extents):
             axes.append(max((a if isinstance(a, ClosedAxis) else a.closed for a in per_axis), key=lambda c: c.size))
         elif len(strides) == 1 and all(isinstance(a, AxisField) and a.simple and a.padding.denominator == 1 for a in per_axis):

@@ -81,25 +81,32 @@ def _transparent_joins(program: Program, readers: list[int]) -> dict[int, int]:
 
 
 def dilated_runs(program: Program) -> list[Run]:
-    """Every run of two or more stride-1 convs with a dilation > 1. A run goes on from a layer to
-    the one reading it when nothing else reads it (and through a transparent residual); it
-    breaks at a layer that is not a run layer, where paths fork and where they join."""
+    """Every run of two or more stride-1 convs with a dilation > 1, along every path: a run goes
+    on from a layer to each run layer reading it (a fork gives each path its own run), through an
+    identity residual whose body is a plain run, and ends at any other layer (a strided conv, a
+    pool, a join). A run every reader extends is reported as part of theirs only."""
     readers = program.readers()
     joins = _transparent_joins(program, readers)
     continues = set(joins.values())
     first_input = len(program.inputs)
-    chains: list[list[tuple[str, tuple[tuple[int, int], ...]]] | None] = [None] * first_input
+    Chain = list[tuple[str, tuple[tuple[int, int], ...]]]
+    chains: list[Chain | None] = [None] * first_input
     ends: dict[int, int] = {}  #: id of a chain → the last step holding it
-    held: dict[int, list[tuple[str, tuple[tuple[int, int], ...]]]] = {}
+    held: dict[int, Chain] = {}
+    taken: dict[int, int] = {}  #: id of a chain → readers of its last tensor that extend it
     for j, step in enumerate(program.steps):
         chain = None
         if j in joins:
             chain = chains[step.inputs[0]]
         elif len(step.inputs) == 1 and (taps := step.op.run_taps()) is not None:
             (u,) = step.inputs
-            chain = chains[u] if (readers[u] == 1 or j in continues) else None
+            chain = chains[u]
             if chain is None:
                 chain = []
+            else:
+                taken[id(chain)] = taken.get(id(chain), 0) + 1
+                if readers[u] > 1 and j not in continues:
+                    chain = list(chain)  # a fork: each path checks its own run
             if taps:
                 chain.append((step.name, taps))
         if chain is not None:
@@ -108,7 +115,9 @@ def dilated_runs(program: Program) -> list[Run]:
         chains.append(chain)
     found = []
     for key in sorted(held, key=ends.__getitem__):
-        run = held[key]
+        run, end = held[key], first_input + ends[key]
+        if readers[end] > 1 and taken.get(key, 0) == readers[end] and end not in program.outputs:
+            continue  # every path from here extends it
         if len(run) >= 2 and any(d > 1 for _, taps in run for _, d in taps):
             found.append(_check(run))
     return found

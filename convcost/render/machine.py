@@ -7,7 +7,7 @@ import io
 import json
 from typing import TYPE_CHECKING, Any
 
-from ..analysis.report import LayerRecord, Report, Rf
+from ..analysis.report import LayerRecord, Output, Report, Rf
 from . import fmt
 
 if TYPE_CHECKING:
@@ -22,6 +22,10 @@ def rf_dict(rf: Rf | None) -> dict[str, list[int | float]] | None:
 
 def coverage(value: Any) -> int | float | None:
     return None if value is None else fmt.number(value)
+
+
+def output_dict(o: Output) -> dict[str, Any]:
+    return {"name": o.name, "output": list(o.shape), "rf": rf_dict(o.rf), "coverage": coverage(o.coverage)}
 
 
 def layer_dict(r: LayerRecord) -> dict[str, Any]:
@@ -51,25 +55,30 @@ def report_dict(report: Report, shared: dict[int, Any] | None = None, prediction
             if seen is None or seen[0] is not r:
                 seen = shared[id(r)] = (r, layer_dict(r))
             layers.append(seen[1])
-    return {
-        "model": report.model,
-        "input": list(report.input),
-        "dtype": report.dtype,
-        "batch": report.batch,
-        "layers": layers,
-        "totals": {
-            "params": t.params,
-            "macs": t.macs,
-            "flops": t.flops,
-            "activations": t.activations,
-            "peak_memory_bytes": t.peak_memory_bytes,
-            "bytes_moved": t.bytes_moved,
-            "rf": rf_dict(t.rf),
-            "coverage": coverage(t.coverage),
-            "measured": dict(t.measured) if t.measured is not None else None,
-        },  # fmt: skip
-        "warnings": list(report.warnings),
-    } | ({} if prediction is None else {"device_profile": profile_dict(prediction), "predicted_ms": prediction.total_ms})
+    return (
+        {
+            "model": report.model,
+            "input": list(report.input),
+            **({"inputs": {name: list(shape) for name, shape in report.inputs}} if report.inputs else {}),
+            "dtype": report.dtype,
+            "batch": report.batch,
+            "layers": layers,
+            "totals": {
+                "params": t.params,
+                "macs": t.macs,
+                "flops": t.flops,
+                "activations": t.activations,
+                "peak_memory_bytes": t.peak_memory_bytes,
+                "bytes_moved": t.bytes_moved,
+                "rf": rf_dict(t.rf),
+                "coverage": coverage(t.coverage),
+                "measured": dict(t.measured) if t.measured is not None else None,
+            },  # fmt: skip
+            "warnings": list(report.warnings),
+        }
+        | ({} if not t.outputs else {"outputs": [output_dict(o) for o in t.outputs]})
+        | ({} if prediction is None else {"device_profile": profile_dict(prediction), "predicted_ms": prediction.total_ms})
+    )
 
 
 SCHEMA_VERSION = 1  #: of every command's JSON output (docs/reference.md); raised when a key changes meaning or goes

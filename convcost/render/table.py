@@ -43,7 +43,8 @@ def measured_line(m: Any) -> str:
 
 
 def heading(report: Report) -> str:
-    return f"{report.model} — input {fmt.shape(report.input)}, batch {report.batch}, {report.dtype}"
+    shown = ", ".join(f"{name} {fmt.shape(shape)}" for name, shape in report.inputs) if report.inputs else fmt.shape(report.input)
+    return f"{report.model} — input{'s' if report.inputs else ''} {shown}, batch {report.batch}, {report.dtype}"
 
 
 def layer_rows(report: Report, measured: bool, wrap: bool = True) -> tuple[list[list[str]], list[str]]:
@@ -97,6 +98,9 @@ def report_table(report: Report, width: int | None = None, prediction: Predictio
         parts.append(Text(note, style="yellow"))
     parts.append(Text(f"params {t.params:,} · MACs {t.macs:,} · FLOPs {t.flops:,}"))
     parts.append(Text(f"peak memory {fmt.nbytes(t.peak_memory_bytes)} · bytes moved {fmt.nbytes(t.bytes_moved)}"))
+    if t.outputs:
+        said = (f"{o.name} {fmt.shape(o.shape)}" + (f" (RF {fmt.rf_text(o.rf)})" if o.rf is not None else "") for o in t.outputs)
+        parts.append(Text(printable(f"outputs: {', '.join(said)}")))
     if t.measured:
         parts.append(Text(measured_line(t.measured)))
     parts += [Text(printable(f"warning: {w}"), style="yellow") for w in report.warnings]
