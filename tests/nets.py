@@ -732,3 +732,64 @@ class SelecSLSBlock(nn.Module):
         d2 = self.conv3(self.conv2(d1))
         d3 = self.conv5(self.conv4(d2))
         return self.conv6(torch.cat([d1, d2, d3], 1))
+
+
+class YConv(nn.Sequential):
+    """Ultralytics' Conv: conv (padding k // 2, no bias), BatchNorm2d, SiLU."""
+
+    def __init__(self, c1: int, c2: int, k: int = 1, s: int = 1) -> None:
+        super().__init__(nn.Conv2d(c1, c2, k, s, k // 2, bias=False), nn.BatchNorm2d(c2, eps=0.001), nn.SiLU())
+
+
+class C2f(nn.Module):
+    """Ultralytics' C2f (ultralytics/nn/modules/block.py): cv1 to 2c channels, chunk in two, n
+    bottlenecks (3×3, 3×3, e = 1.0) chained on the second half, concatenated with both halves, cv2."""
+
+    def __init__(self, c1: int, c2: int, n: int = 1, shortcut: bool = False) -> None:
+        super().__init__()
+        self.c = c2 // 2
+        self.cv1, self.cv2 = YConv(c1, 2 * self.c), YConv((2 + n) * self.c, c2)
+        self.m = nn.ModuleList(nn.Sequential(YConv(self.c, self.c, 3), YConv(self.c, self.c, 3)) for _ in range(n))
+        self.add = shortcut
+
+    def forward(self, x):  # type: ignore[no-untyped-def]
+        y = list(self.cv1(x).chunk(2, 1))
+        for m in self.m:
+            y.append(y[-1] + m(y[-1]) if self.add else m(y[-1]))
+        return self.cv2(torch.cat(y, 1))
+
+
+class SPPF(nn.Module):
+    def __init__(self, c1: int, c2: int, k: int = 5) -> None:
+        super().__init__()
+        self.cv1, self.cv2, self.m = YConv(c1, c1 // 2), YConv(c1 // 2 * 4, c2), nn.MaxPool2d(k, 1, k // 2)
+
+    def forward(self, x):  # type: ignore[no-untyped-def]
+        y = [self.cv1(x)]
+        y.extend(self.m(y[-1]) for _ in range(3))
+        return self.cv2(torch.cat(y, 1))
+
+
+class YOLOv8nPAN(nn.Module):
+    """yolov8.yaml at scale n, rows 0–21 (backbone and PAN neck), routed as its ``from`` column says."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.b = nn.ModuleList([YConv(3, 16, 3, 2), YConv(16, 32, 3, 2), C2f(32, 32, 1, True), YConv(32, 64, 3, 2),
+                                C2f(64, 64, 2, True), YConv(64, 128, 3, 2), C2f(128, 128, 2, True), YConv(128, 256, 3, 2),
+                                C2f(256, 256, 1, True), SPPF(256, 256)])  # fmt: skip
+        self.up = nn.Upsample(scale_factor=2, mode="nearest")
+        self.c12, self.c15 = C2f(384, 128), C2f(192, 64)
+        self.d16, self.c18 = YConv(64, 64, 3, 2), C2f(192, 128)
+        self.d19, self.c21 = YConv(128, 128, 3, 2), C2f(384, 256)
+
+    def forward(self, x):  # type: ignore[no-untyped-def]
+        y = []
+        for layer in self.b:
+            x = layer(x)
+            y.append(x)
+        p12 = self.c12(torch.cat([self.up(y[9]), y[6]], 1))
+        p15 = self.c15(torch.cat([self.up(p12), y[4]], 1))
+        p18 = self.c18(torch.cat([self.d16(p15), p12], 1))
+        p21 = self.c21(torch.cat([self.d19(p18), y[9]], 1))
+        return p15, p18, p21

@@ -78,6 +78,7 @@ def torch_nets() -> dict[str, Any]:
         "mobilenet_v3_large": nets.mobilenet_v3_large, "mobilenet_v3_small": nets.mobilenet_v3_small,
         "efficientnet_b0": nets.efficientnet_b0, "regnet_y_400mf": nets.regnet_y_400mf,
         "convnext_tiny": nets.convnext_tiny, "fpn_resnet50": nets.FPNResNet50, "rgbd_fusion": nets.RGBDFusion,
+        "yolov8n_pan": nets.YOLOv8nPAN,
     }  # fmt: skip
 
 
@@ -149,6 +150,36 @@ def test_every_command_runs_on_every_file(path: Path) -> None:
     assert runner.invoke(app, ["analyze", str(path)]).exit_code == 0
     assert runner.invoke(app, ["compare", str(path), "-f", "json"]).exit_code == 0
     assert runner.invoke(app, ["check", str(path), "--max-params", "1G"]).exit_code == 0
+
+
+def test_yolov8n_pan_equals_ultralytics_own_builder() -> None:
+    """Where Ultralytics is installed (pip install --no-deps ultralytics opencv-python-headless):
+    its own parse_model's rows 0–21 of yolov8n.yaml, run as its ``from`` column routes them."""
+    import sys
+    import types
+
+    sys.modules.setdefault("torchvision._meta_registrations", types.ModuleType("torchvision._meta_registrations"))
+    torch = pytest.importorskip("torch")
+    tasks = pytest.importorskip("ultralytics.nn.tasks")
+    from torch.utils.flop_counter import FlopCounterMode
+
+    layers = tasks.DetectionModel("yolov8n.yaml", verbose=False).eval().model[:22]
+
+    def run(x: Any) -> Any:
+        y: list[Any] = []
+        for layer in layers:
+            if layer.f != -1:
+                x = y[layer.f] if isinstance(layer.f, int) else [x if j == -1 else y[j] for j in layer.f]
+            x = layer(x)
+            y.append(x)
+        return y[15], y[18], y[21]
+
+    with torch.inference_mode(), FlopCounterMode(display=False) as counter:
+        outs = run(torch.zeros(1, 3, 640, 640))
+    stack = convcost.load(LAYERS / "yolov8n_pan.yaml")
+    totals = convcost.analyze(stack).totals
+    assert (totals.params, totals.flops) == (sum(p.numel() for p in layers.parameters()), counter.get_total_flops())
+    assert stack.output_shapes == tuple(tuple(o.shape[1:]) for o in outs)
 
 
 def test_hdc_check_on_the_dilated_zoo() -> None:

@@ -206,11 +206,18 @@ def peak_elements(program: Program | Stack) -> int:
     return peak
 
 
-def _outputs(program: Program, fields: list[Field | None], walk: _Walk) -> tuple[Output, ...]:
+def _outputs(program: Program, fields: list[Field | None], walk: _Walk, written: tuple[str, ...]) -> tuple[Output, ...]:
+    """Every output's record, named as ``outputs:`` names it (else by its layer)."""
     found = []
-    for t in program.outputs:
+    for i, t in enumerate(program.outputs):
         field = fields[t]
-        name = program.inputs[t][0] if t < len(program.inputs) else program.steps[t - len(program.inputs)].name
+        name = (
+            written[i]
+            if i < len(written)
+            else program.inputs[t][0]
+            if t < len(program.inputs)
+            else program.steps[t - len(program.inputs)].name
+        )
         rf, coverage = None, None
         if field is not None:
             size, stride, padding, coverage = walk.remembered(("summary", id(field)), field.summary)
@@ -263,6 +270,6 @@ def _analyze(stack: Stack, batch: int, dtype: str, memo: dict[Any, Any] | None) 
         rf=rf,
         coverage=coverage,
         output=tuple(stack.output),
-        outputs=_outputs(program, fields, walk) if (stack.outputs or stack.inputs) else (),
+        outputs=_outputs(program, fields, walk, stack.output_names) if (stack.outputs or stack.inputs) else (),
     )
     return Report(stack.name, stack.input, dtype, batch, records, totals, tuple(walk.warnings), stack.inputs)

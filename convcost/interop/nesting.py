@@ -182,9 +182,10 @@ def dominators(ops: list[Op]) -> list[int]:
     return idom
 
 
-def nest(ops: list[Op]) -> list[Entry]:
-    """The whole DAG as one layer list (see the module's docstring)."""
-    idom = dominators(ops)
+def nest(ops: list[Op], span: tuple[int, int] | None = None, idom: list[int] | None = None) -> list[Entry]:
+    """The whole DAG as one layer list (see the module's docstring); ``span``: only the part from
+    one op (exclusive) to a later one it dominates (its entries), with ``idom`` the dominators."""
+    idom = idom if idom is not None else dominators(ops)
     placed = [False] * len(ops)
 
     def region(start: int, end: int, depth: int) -> list[Entry]:
@@ -223,6 +224,8 @@ def nest(ops: list[Op]) -> list[Entry]:
         entries.reverse()
         return entries
 
+    if span is not None:
+        return region(span[0], span[1], 1)
     if ops[-1].role == OUTPUTS:
         raise Unnested("several outputs")
     entries = region(0, len(ops) - 1, 1)
@@ -241,15 +244,63 @@ class Ref:
         self.index = index
 
 
+def closed_joins(ops: list[Op]) -> tuple[dict[int, tuple[int, Entry]], set[int]]:
+    """The joins whose part of the graph nests on its own: every op between the join and its
+    dominator is read only inside that part (a ResNet block inside an FPN). Outermost first;
+    → (join → (its dominator, its nested entry), the ops those entries hold)."""
+    idom = dominators(ops)
+    readers: list[set[int]] = [set() for _ in ops]
+    for i, op in enumerate(ops):
+        for j in op.inputs:
+            readers[j].add(i)
+    nested: dict[int, tuple[int, Entry]] = {}
+    inside: set[int] = set()
+    for v in range(len(ops) - 1, 0, -1):
+        if ops[v].role not in (ADD, CAT) or v in inside:
+            continue
+        fork, part, todo = idom[v], set(), list(ops[v].inputs)
+        while todo:
+            u = todo.pop()
+            if u != fork and u not in part:
+                part.add(u)
+                todo.extend(ops[u].inputs)
+        if any(ops[u].role not in (LAYER, ADD, CAT) or not readers[u] <= part | {v} for u in part):
+            continue
+        saved = {u: ops[u].layers for u in part | {v} if ops[u].role in (ADD, CAT)}
+        try:
+            (entry,) = nest(ops, (fork, v), idom)
+        except Unnested:
+            for u, layers in saved.items():
+                ops[u].layers = layers
+            continue
+        nested[v] = (fork, entry)
+        inside |= part
+    return nested, inside
+
+
 def flat(ops: list[Op]) -> tuple[list[Entry], list[Ref]]:
     """The DAG as one list in execution order, reading by ``from:`` (see the module's
-    docstring); returns the entries and the outputs (empty: the last entry is the output)."""
+    docstring), joins whose part nests written nested; returns the entries and the outputs
+    (empty: the last entry is the output)."""
     entries: list[Entry] = []
     last_writer = 0  #: the op whose output the entry before is
     alias = list(range(len(ops)))  #: an op that passes its input through stands for it
     outputs: list[Ref] = []
+    nested, inside = closed_joins(ops)
     for i, op in enumerate(ops[1:], 1):
+        if i in inside:
+            continue
         reads = [alias[j] for j in op.inputs]
+        if i in nested:
+            fork, entry = nested[i]
+            fork = alias[fork]
+            if fork != last_writer:
+                ((kind, args),) = entry.items()
+                entry = {kind: {**args, "from": Ref(fork)}}
+            op.layers = [entry]
+            entries.append(entry)
+            last_writer = i
+            continue
         if op.role == OUTPUTS:
             outputs = [Ref(j) for j in reads]
             continue

@@ -95,6 +95,7 @@ class Stack(NamedTuple):
     inputs: tuple[tuple[str, Shape], ...] = ()  #: (key, shape) of every input; () is one input, key INPUT
     outputs: tuple[str, ...] = ()  #: keys of the model's outputs; () is the last layer's
     names: Mapping[str, str] = {}  # noqa: RUF012 (never mutated) — key → a name to say in errors
+    output_names: tuple[str, ...] = ()  #: the outputs as ``outputs:`` names them
 
     @property
     def all_inputs(self) -> tuple[tuple[str, Shape], ...]:

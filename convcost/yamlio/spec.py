@@ -123,7 +123,10 @@ def from_data(data: Any, *, default_name: str = "model", source: str | None = No
         raise
     if len(set(outputs)) != len(outputs):
         raise _fail("outputs: names one layer twice", data, "outputs", "outputs")
-    return Stack(name=name, input=shape, layers=bound, budget=budget, source=source, inputs=several, outputs=outputs, names=names)
+    written = data.get("outputs")
+    output_names = tuple(written if isinstance(written, list) else [written]) if outputs else ()
+    return Stack(name=name, input=shape, layers=bound, budget=budget, source=source, inputs=several, outputs=outputs, names=names,
+                 output_names=output_names)  # fmt: skip
 
 
 def _nested_top_keys(data: dict[str, Any]) -> None:
