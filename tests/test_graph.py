@@ -239,14 +239,19 @@ def test_rewrites_of_a_graph_keep_its_references() -> None:
     assert result.exit_code == 0, result.output
 
 
-def test_a_wide_fan_out_is_bounded() -> None:
-    n = 20_000
+@pytest.mark.parametrize("n", [2_000, pytest.param(100_000, marks=pytest.mark.slow)])
+def test_a_wide_fan_out_is_bounded(n: int) -> None:
+    """n layers reading one, then one concat of all of them: linear in n (10⁵: about 20 s, most
+    of it YAML parsing), memory by liveness exact."""
+    names = ", ".join(f"r{i}" for i in range(n))
     text = "input: [2, 4, 4]\nlayers:\n  - conv: {out: 2, kernel: 1, name: stem}\n" + "".join(
-        f"  - relu: {{from: stem, name: r{i}}}\n" for i in range(n))  # fmt: skip
+        f"  - relu: {{from: stem, name: r{i}}}\n" for i in range(n)) + f"  - concat: {{from: [{names}]}}\n"  # fmt: skip
     started = time.perf_counter()
     report = convcost.analyze(convcost.loads(text))
-    assert len(report.layers) == n + 1 and report.totals.peak_memory_bytes == (32 + 32 + 32 * n) * 4 - 32 * 4
-    assert time.perf_counter() - started < 60  # linear: seconds, not hours
+    assert len(report.layers) == n + 2 and report.totals.output == (2 * n, 4, 4)
+    # at the concat: stem (until its last reader, r{n-1}), all n relus and the concat's output alive
+    assert report.totals.peak_memory_bytes == (32 * n + 32 * n) * 4
+    assert time.perf_counter() - started < 300  # linear: seconds, not hours
 
 
 def test_emitted_rewrite_of_a_graph_reads_back_with_the_same_numbers(tmp_path: Any) -> None:
@@ -334,3 +339,36 @@ layers:
     # a → left: rates 2,2 (reads 5 of 9 offsets); a → right: rates 2,1 (7 of 7: contiguous)
     warnings = convcost.analyze(stack).warnings
     assert len(warnings) == 1 and "a, left (dilation rates 2,2)" in warnings[0] and "4 of 9" in warnings[0]
+
+
+def test_names_that_collide_after_prefixing_are_refused_where_read() -> None:
+    text = """
+input: [4, 8, 8]
+blocks:
+  unit:
+    layers: [conv: {out: 4, kernel: 1, name: y}]
+layers:
+  - unit: {name: x}
+  - relu: {name: x.y}
+  - relu: {from: x.y}
+"""
+    with pytest.raises(ConvcostError, match="'x.y' names 2 layers; give the one you mean a name: of its own") as info:
+        convcost.loads(text)
+    assert info.value.mark is not None and info.value.mark.line == 9
+    # unread, the same names are no error (names need not be unique where nothing reads them)
+    assert len(convcost.analyze(convcost.loads(text.replace("  - relu: {from: x.y}\n", ""))).layers) == 2
+
+
+def test_a_block_instance_is_read_by_its_name() -> None:
+    stack = convcost.loads("""
+input: [4, 8, 8]
+blocks:
+  unit:
+    layers: [conv: {out: 8, kernel: 1}, relu]
+layers:
+  - unit: {name: a}
+  - conv: {out: 2, kernel: 1, from: -2, name: side}
+  - concat: {from: [a, side]}
+""")
+    assert stack.output == (10, 8, 8)  # a: its last layer (a.relu); -2: the model's input
+    assert lower(stack).steps[-1].inputs == (2, 3)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import shlex
@@ -54,7 +55,9 @@ def test_kinds_lists_every_kind_and_refuses_unknown_ones() -> None:
     assert bad.exit_code == 2 and "did you mean 'conv'" in bad.stderr
 
 
+@functools.cache
 def validator():  # type: ignore[no-untyped-def]
+    """One validator of `convcost schema` for the whole run (checking the schema takes a second)."""
     jsonschema = pytest.importorskip("jsonschema")
     schema = json.loads(runner.invoke(app, ["schema"]).stdout)
     jsonschema.Draft202012Validator.check_schema(schema)

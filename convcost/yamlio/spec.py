@@ -500,8 +500,8 @@ class _Expander:
             raise ConvcostError("expected from: a layer's name, a negative index (-1: the entry before) or a list of them, found []",
                                 path=f"{path}.from", mark=at)  # fmt: skip
         sources = []
-        for item in items:
-            where = (mark_of(raw, items.index(item)) if isinstance(raw, list) else None) or at
+        for i, item in enumerate(items):
+            where = (mark_of(raw, i) if isinstance(raw, list) else None) or at
             if isinstance(item, int) and not isinstance(item, bool):
                 if item >= 0:
                     raise ConvcostError(f"from: {item}: expected a negative index (-1 is the entry before) or a layer's name; "
