@@ -793,3 +793,41 @@ class YOLOv8nPAN(nn.Module):
         p18 = self.c18(torch.cat([self.d16(p15), p12], 1))
         p21 = self.c21(torch.cat([self.d19(p18), y[9]], 1))
         return p15, p18, p21
+
+
+class HRStage(nn.Module):
+    """HRNet-Image-Classification's HighResolutionModule (BASIC blocks, multi-scale output) with
+    its fuse layers, for w18_small_v2's stage 3: branches of 18/36/72 channels, two blocks each."""
+
+    def __init__(self, channels: tuple[int, ...] = (18, 36, 72), blocks: int = 2) -> None:
+        super().__init__()
+        self.branches = nn.ModuleList(nn.Sequential(*(Basic(c, c, 1) for _ in range(blocks))) for c in channels)
+        n = len(channels)
+        fuse = []
+        for i in range(n):
+            row = []
+            for j in range(n):
+                if j > i:
+                    row.append(nn.Sequential(nn.Conv2d(channels[j], channels[i], 1, bias=False), nn.BatchNorm2d(channels[i]),
+                                             nn.Upsample(scale_factor=2 ** (j - i), mode="nearest")))  # fmt: skip
+                elif j == i:
+                    row.append(nn.Identity())
+                else:
+                    steps: list[nn.Module] = []
+                    for k in range(i - j):
+                        last = k == i - j - 1
+                        out = channels[i] if last else channels[j]
+                        steps += [nn.Conv2d(channels[j], out, 3, 2, 1, bias=False), nn.BatchNorm2d(out)] + ([] if last else [nn.ReLU()])
+                    row.append(nn.Sequential(*steps))
+            fuse.append(nn.ModuleList(row))
+        self.fuse_layers = nn.ModuleList(fuse)
+
+    def forward(self, x0, x1, x2):  # type: ignore[no-untyped-def]
+        x = [b(t) for b, t in zip(self.branches, (x0, x1, x2))]
+        outs = []
+        for row in self.fuse_layers:
+            y = row[0](x[0])
+            for j in range(1, len(x)):
+                y = y + row[j](x[j])
+            outs.append(y.relu())
+        return tuple(outs)

@@ -307,6 +307,18 @@ def test_merges_warn_only_where_grids_cannot_align() -> None:
     assert convcost.analyze(convcost.loads(FPN)).warnings == ()
     strides = convcost.analyze(
         convcost.loads("""
+input: [4, 24, 24]
+layers:
+  - conv: {out: 4, kernel: 1, stride: 3, name: a}            # 8×8 at stride 3
+  - conv: {out: 4, kernel: 1, stride: 2, from: -2, name: b}   # 12×12 at stride 2
+  - conv: {out: 4, kernel: 5}                                 # 8×8 at stride 2
+  - add: {from: [a, -1]}
+""")
+    )
+    assert strides.warnings == ("add: the branches' receptive fields differ in centre or stride; the largest is kept",)
+    # fields of different inputs are not compared: how the inputs relate is not known
+    two = convcost.analyze(
+        convcost.loads("""
 inputs: {big: [4, 16, 16], small: [4, 8, 8]}
 layers:
   - conv: {out: 4, kernel: 3, stride: 2, padding: 1, from: big, name: a}
@@ -314,7 +326,7 @@ layers:
   - add: {from: [a, b]}
 """)
     )
-    assert strides.warnings == ("add: the branches' receptive fields differ in centre or stride; the largest is kept",)
+    assert two.warnings == ()
     # one pixel off at stride 1 with no up-sampling before it: a real shift
     shifted = convcost.analyze(
         convcost.loads("""

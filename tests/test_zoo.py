@@ -78,7 +78,7 @@ def torch_nets() -> dict[str, Any]:
         "mobilenet_v3_large": nets.mobilenet_v3_large, "mobilenet_v3_small": nets.mobilenet_v3_small,
         "efficientnet_b0": nets.efficientnet_b0, "regnet_y_400mf": nets.regnet_y_400mf,
         "convnext_tiny": nets.convnext_tiny, "fpn_resnet50": nets.FPNResNet50, "rgbd_fusion": nets.RGBDFusion,
-        "yolov8n_pan": nets.YOLOv8nPAN,
+        "yolov8n_pan": nets.YOLOv8nPAN, "hrnet_w18_small_stage3": nets.HRStage,
     }  # fmt: skip
 
 

@@ -156,14 +156,18 @@ class _Walk:
     def run(self, program: Program, start: Field) -> list[Field | None]:
         """Every tensor's receptive field (None: global), recording each step."""
         fields: list[Field | None] = [start] * len(program.inputs)
+        origins = [frozenset((i,)) for i in range(len(program.inputs))]  #: the inputs each tensor derives from
         for step in program.steps:
             op = step.op
             ins = [fields[t] for t in step.inputs]
+            origins.append(frozenset().union(*(origins[t] for t in step.inputs)))
             if op.MERGE and len(ins) > 1:
                 field = None
                 if all(f is not None for f in ins):
                     field, misaligned = self.remembered(("merge", *map(id, ins)), functools.partial(self.merged, ins))  # type: ignore[arg-type]  # None ruled out just above
-                    if misaligned:
+                    if (
+                        misaligned and len({origins[t] for t in step.inputs}) == 1
+                    ):  # fields of different inputs: how they align is not known
                         self.warnings.append(f"{step.name}: the branches' receptive fields differ in centre or stride; "
                                              "the largest is kept")  # fmt: skip
                 ins = [field]
