@@ -831,3 +831,53 @@ class HRStage(nn.Module):
                 y = y + row[j](x[j])
             outs.append(y.relu())
         return tuple(outs)
+
+
+class SeparableConvBlock(nn.Module):
+    """Yet-Another-EfficientDet-Pytorch's SeparableConvBlock (norm, no activation): a depthwise
+    3×3 without bias, a pointwise 1×1 with bias, batch norm."""
+
+    def __init__(self, c: int) -> None:
+        super().__init__()
+        self.depthwise_conv = nn.Conv2d(c, c, 3, 1, 1, groups=c, bias=False)
+        self.pointwise_conv = nn.Conv2d(c, c, 1)
+        self.bn = nn.BatchNorm2d(c, momentum=0.01, eps=1e-3)
+
+    def forward(self, x):  # type: ignore[no-untyped-def]
+        return self.bn(self.pointwise_conv(self.depthwise_conv(x)))
+
+
+class BiFPN(nn.Module):
+    """One BiFPN layer as Yet-Another-EfficientDet-Pytorch's BiFPN._forward_fast_attention writes it
+    (not the first layer: its inputs already have ``c`` channels): fast normalized fusion weights
+    p6_w1 … p7_w2, swish before each node's conv, nearest ×2 up, "same" 3×3/2 max pool down."""
+
+    def __init__(self, c: int = 64) -> None:
+        super().__init__()
+        names = ["conv6_up", "conv5_up", "conv4_up", "conv3_up", "conv4_down", "conv5_down", "conv6_down", "conv7_down"]
+        for name in names:
+            setattr(self, name, SeparableConvBlock(c))
+        for name, n in (("p6_w1", 2), ("p5_w1", 2), ("p4_w1", 2), ("p3_w1", 2), ("p4_w2", 3), ("p5_w2", 3), ("p6_w2", 3), ("p7_w2", 2)):
+            setattr(self, name, nn.Parameter(torch.ones(n)))
+        self.up = nn.Upsample(scale_factor=2, mode="nearest")
+        self.swish = nn.SiLU()
+
+    @staticmethod
+    def down(x):  # type: ignore[no-untyped-def]
+        return nn.functional.max_pool2d(nn.functional.pad(x, [0, 1, 0, 1]), 3, 2)  # MaxPool2dStaticSamePadding(3, 2) on even sizes
+
+    def fused(self, w, *xs):  # type: ignore[no-untyped-def]
+        w = w.relu()
+        w = w / (w.sum() + 1e-4)
+        return self.swish(sum(wi * x for wi, x in zip(w, xs)))
+
+    def forward(self, p3, p4, p5, p6, p7):  # type: ignore[no-untyped-def]
+        p6_up = self.conv6_up(self.fused(self.p6_w1, p6, self.up(p7)))
+        p5_up = self.conv5_up(self.fused(self.p5_w1, p5, self.up(p6_up)))
+        p4_up = self.conv4_up(self.fused(self.p4_w1, p4, self.up(p5_up)))
+        p3_out = self.conv3_up(self.fused(self.p3_w1, p3, self.up(p4_up)))
+        p4_out = self.conv4_down(self.fused(self.p4_w2, p4, p4_up, self.down(p3_out)))
+        p5_out = self.conv5_down(self.fused(self.p5_w2, p5, p5_up, self.down(p4_out)))
+        p6_out = self.conv6_down(self.fused(self.p6_w2, p6, p6_up, self.down(p5_out)))
+        p7_out = self.conv7_down(self.fused(self.p7_w2, p7, self.down(p6_out)))
+        return p3_out, p4_out, p5_out, p6_out, p7_out

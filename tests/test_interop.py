@@ -223,7 +223,7 @@ def test_export_builds_what_convcost_counted(path: Path) -> None:
     assert truth(model, *shapes) == (report.totals.params, report.totals.macs, outputs if len(outputs) > 1 else outputs[0])
 
 
-SEVERAL_INPUTS = {"rgbd_fusion", "hrnet_w18_small_stage3"}  #: a model of several inputs: the importers read one
+SEVERAL_INPUTS = {"rgbd_fusion", "hrnet_w18_small_stage3", "bifpn_d0"}  #: a model of several inputs: the importers read one
 UNTRACEABLE = {"channelnet_style", "deformable_head"}  # channel-wise convs and deformable sampling have no fx-readable form
 
 

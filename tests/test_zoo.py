@@ -79,6 +79,7 @@ def torch_nets() -> dict[str, Any]:
         "efficientnet_b0": nets.efficientnet_b0, "regnet_y_400mf": nets.regnet_y_400mf,
         "convnext_tiny": nets.convnext_tiny, "fpn_resnet50": nets.FPNResNet50, "rgbd_fusion": nets.RGBDFusion,
         "yolov8n_pan": nets.YOLOv8nPAN, "hrnet_w18_small_stage3": nets.HRStage,
+        "bifpn_d0": nets.BiFPN,
     }  # fmt: skip
 
 

@@ -153,6 +153,12 @@ class _Walk:
         field, misaligned = merge(fields)
         return self.canonical(field), misaligned
 
+    @staticmethod
+    def one_frame(program: Program, inputs: frozenset[int]) -> bool:
+        """Whether fields from these inputs share one frame: inputs of one spatial size (aligned
+        images, as RGB and depth). A tensor mixing inputs of different sizes has no field."""
+        return len({program.inputs[i][1][1:] for i in inputs}) == 1
+
     def run(self, program: Program, start: Field) -> list[Field | None]:
         """Every tensor's receptive field (None: global), recording each step."""
         fields: list[Field | None] = [start] * len(program.inputs)
@@ -163,7 +169,7 @@ class _Walk:
             origins.append(frozenset().union(*(origins[t] for t in step.inputs)))
             if op.MERGE and len(ins) > 1:
                 field = None
-                if all(f is not None for f in ins):
+                if all(f is not None for f in ins) and self.one_frame(program, origins[-1]):
                     field, misaligned = self.remembered(("merge", *map(id, ins)), functools.partial(self.merged, ins))  # type: ignore[arg-type]  # None ruled out just above
                     if (
                         misaligned and len({origins[t] for t in step.inputs}) == 1

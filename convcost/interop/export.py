@@ -117,6 +117,12 @@ def class_name(name: str) -> str:
     return f"Net{name}" if name[0].isdigit() or keyword.iskeyword(name) or name in ("Helper", "F", "Tensor") else name
 
 
+def inline(op: Any) -> bool:
+    """Whether a step is written as an expression (a sum, a product, a concatenation) rather than
+    a module: it has nothing learned."""
+    return isinstance(op, Concatenate) or (isinstance(op, Elementwise) and op.params(()) == 0)
+
+
 class _Forward:
     """forward()'s lines from the program: each step one call or expression. A step's result takes
     the variable of an input read for the last time (``x`` first), else a fresh ``y<n>``, so a
@@ -145,6 +151,8 @@ class _Forward:
 
     def expression(self, j: int, step: Step, args: list[str]) -> str:
         op = step.op
+        if not inline(op):
+            return f"self.{self.attrs[j]}({', '.join(args)})"
         if isinstance(op, Concatenate):
             return f"torch.cat([{', '.join(args)}], dim={op.where(len(step.in_shape)) + 1})  # {escaped(step.name)}"
         if isinstance(op, Elementwise):
@@ -160,7 +168,7 @@ def source(stack: Stack, model_file: str, totals: tuple[int, int]) -> str:
     inits = []
     program = lower(stack)
     for j, leaf in enumerate(program.steps):
-        if isinstance(leaf.op, (Concatenate, Elementwise)):
+        if inline(leaf.op):
             continue  # written as an expression
         try:
             module = leaf_module(leaf.op, leaf.in_shape)

@@ -13,7 +13,8 @@ import operator
 from typing import Any, ClassVar
 
 from ..errors import ConvcostError, describe
-from .base import Costless, Shape, arg, fit_error
+from .args import boolean
+from .base import Costless, Shape, arg, fit_error, internal
 
 
 def axis_arg(value: Any, ndim: int = 0) -> int:
@@ -38,6 +39,10 @@ class Merge(Costless):
 
     def merge_shape(self, shapes: tuple[Shape, ...]) -> Shape:
         raise NotImplementedError(f"kind '{self.kind}' states no merge shape")
+
+    def bind_many(self, shapes: tuple[Shape, ...]) -> Merge:
+        """This kind for these inputs (one that counts its inputs records how many)."""
+        return self
 
 
 class Elementwise(Merge):
@@ -73,10 +78,39 @@ class Elementwise(Merge):
 
 
 class Add(Elementwise):
-    """Sum of two or more tensors (an FPN's lateral join, a residual written with ``from:``)."""
+    """Sum of two or more tensors (an FPN's lateral join, a residual written with ``from:``);
+    ``weighted``: EfficientDet's fast normalized fusion, Σ wᵢ·xᵢ with wᵢ = relu(pᵢ) / (Σ relu(p) +
+    10⁻⁴) and one learned pᵢ per input (BiFPN)."""
 
     kind: ClassVar[str] = "add"
-    EXAMPLE = "add: {from: [-1, -1]}"
+    COST = "params = 0, or one per input when weighted; 0 MACs; output: the broadcast shape of its inputs"
+    EXAMPLE = "add: {from: [-1, -1], weighted: true}"
+    ARG_DOCS: ClassVar[dict[str, str]] = {"weighted": "one learned weight per input, normalized (EfficientDet's fast fusion)"}
+    weighted: bool = arg(boolean, False)
+    count: int = internal()  #: how many tensors it adds (known once bound)
+
+    def bind_many(self, shapes: tuple[Shape, ...]) -> Add:
+        return self if self.count == len(shapes) else self.replace(count=len(shapes))
+
+    def params(self, shape: Shape) -> int:
+        return (self.count or 0) if self.weighted else 0
+
+    def param_shapes(self, shape: Shape) -> list[tuple[int, ...]]:
+        return [(self.count,)] if self.weighted else []
+
+    def numpy_fn(self, shape: Shape, w: list[Any]) -> Any:
+        if not self.weighted:
+            return super().numpy_fn(shape, w)
+        import numpy as np
+
+        weights = np.maximum(w[0], 0)
+        weights = weights / (weights.sum() + 1e-4)
+        return lambda xs: functools.reduce(operator.add, (wi * x for wi, x in zip(weights, xs)))
+
+    def torch_module(self, shape: Shape) -> Any:
+        from ..ops import torch_modules as tb
+
+        return tb.FastFusion(self.count) if self.weighted else super().torch_module(shape)
 
 
 class Sub(Elementwise):
@@ -112,6 +146,7 @@ class Residual(Add):
     """The join of a ``residual``: body + shortcut, equal shapes (checked where the tree is bound)."""
 
     kind: ClassVar[str] = "residual"
+    COST = "0 params, 0 MACs; shape kept"
     ARITY = (2, 2)
 
 

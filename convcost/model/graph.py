@@ -123,8 +123,15 @@ class Stack(NamedTuple):
 
 def channels_last(shape: Shape) -> str | None:
     """A warning when an input shape reads as channels last ([224, 224, 3]): its last axis is 1,
-    3 or 4 while its first is at least 16 and more than 4 times as large."""
-    if len(shape) < 2 or shape[-1] not in (1, 3, 4) or shape[0] < 16 or shape[0] <= 4 * shape[-1]:
+    3 or 4 while its first is at least 16 and more than 4 times as large (and its spatial sizes
+    are not all equal: [64, 4, 4] is a square feature map)."""
+    if (
+        len(shape) < 2
+        or shape[-1] not in (1, 3, 4)
+        or shape[0] < 16
+        or shape[0] <= 4 * shape[-1]
+        or len(set(shape[1:])) == 1 < len(shape) - 1
+    ):
         return None
     turned = [shape[-1], *shape[:-1]]
     return f"input {list(shape)} looks channels last; convcost reads channels first, [channels, then each spatial size]: did you mean {turned}?"
@@ -178,8 +185,8 @@ def bind_node(node: Node, shape: Shape, binder: _Binder | None = None, keys: tup
             return node
         try:
             if node.op.MERGE:
-                op = node.op.bind(shape)
-                out = op.merge_shape(shapes)  # type: ignore[attr-defined]  # MERGE kinds are kinds.merge.Merge
+                op = node.op.bind_many(shapes)  # type: ignore[attr-defined]  # MERGE kinds are kinds.merge.Merge
+                out = op.merge_shape(shapes)
             elif len(shapes) != 1:
                 raise ConvcostError(f"{node.op.kind} reads one tensor; from: names {len(shapes)} (add, mul, sub, div and concat read several)",
                                     path="from")  # fmt: skip

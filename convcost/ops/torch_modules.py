@@ -242,3 +242,19 @@ class Cat(Helper):
 
     def forward(self, *xs: torch.Tensor) -> torch.Tensor:
         return torch.cat(xs, self.dim)
+
+
+class FastFusion(Helper):
+    """EfficientDet's fast normalized fusion: Σ wᵢ·xᵢ, w = relu(p) / (Σ relu(p) + 10⁻⁴)."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(count))
+
+    def forward(self, *xs: torch.Tensor) -> torch.Tensor:
+        w = self.weight.relu()
+        w = w / (w.sum() + 1e-4)
+        y = w[0] * xs[0]
+        for i in range(1, len(xs)):
+            y = y + w[i] * xs[i]
+        return y
