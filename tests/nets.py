@@ -881,3 +881,53 @@ class BiFPN(nn.Module):
         p6_out = self.conv6_down(self.fused(self.p6_w2, p6, p6_up, self.down(p5_out)))
         p7_out = self.conv7_down(self.fused(self.p7_w2, p7, self.down(p6_out)))
         return p3_out, p4_out, p5_out, p6_out, p7_out
+
+
+class DlaBasic(nn.Module):
+    """timm's DlaBasic: conv3×3 (stride), BN, ReLU, conv3×3, BN, + the shortcut (given, else x), ReLU."""
+
+    def __init__(self, cin: int, cout: int, stride: int = 1) -> None:
+        super().__init__()
+        self.body = nn.Sequential(*conv_bn(cin, cout, 3, stride, 1), *conv_bn(cout, cout, 3, 1, 1, relu=False))
+
+    def forward(self, x, shortcut=None):  # type: ignore[no-untyped-def]
+        return (self.body(x) + (x if shortcut is None else shortcut)).relu()
+
+
+class DlaTree(nn.Module):
+    """timm's DlaTree (root without shortcut, kernel 1; the project only where levels == 1)."""
+
+    def __init__(self, levels: int, cin: int, cout: int, stride: int = 1, level_root: bool = False, root_dim: int = 0) -> None:
+        super().__init__()
+        root_dim = (root_dim or 2 * cout) + (cin if level_root else 0)
+        self.downsample = nn.MaxPool2d(stride, stride) if stride > 1 else nn.Identity()
+        self.project: nn.Module = nn.Identity()
+        if levels == 1:
+            self.tree1: nn.Module = DlaBasic(cin, cout, stride)
+            self.tree2: nn.Module = DlaBasic(cout, cout)
+            if cin != cout:
+                self.project = nn.Sequential(nn.Conv2d(cin, cout, 1, bias=False), nn.BatchNorm2d(cout))
+            self.root = nn.Sequential(*conv_bn(root_dim, cout, 1))
+        else:
+            self.tree1 = DlaTree(levels - 1, cin, cout, stride)
+            self.tree2 = DlaTree(levels - 1, cout, cout, root_dim=root_dim + cout)
+        self.level_root, self.levels = level_root, levels
+
+    def forward(self, x, shortcut=None, children=None):  # type: ignore[no-untyped-def]
+        children = [] if children is None else children
+        bottom = self.downsample(x)
+        shortcut = self.project(bottom)
+        if self.level_root:
+            children.append(bottom)
+        x1 = self.tree1(x, shortcut)
+        if self.levels == 1:
+            return self.root(torch.cat([self.tree2(x1), x1, *children], 1))
+        children.append(x1)
+        return self.tree2(x1, children=children)
+
+
+def dla34() -> nn.Module:
+    """timm's dla34: levels 1,1,1,2,2,1, channels 16–512, DlaBasic; avg pool and a 1×1 conv classifier."""
+    return nn.Sequential(*conv_bn(3, 16, 7, 1, 3), *conv_bn(16, 16, 3, 1, 1), *conv_bn(16, 32, 3, 2, 1),
+                         DlaTree(1, 32, 64, 2), DlaTree(2, 64, 128, 2, True), DlaTree(2, 128, 256, 2, True),
+                         DlaTree(1, 256, 512, 2, True), nn.AdaptiveAvgPool2d(1), nn.Conv2d(512, 1000, 1), nn.Flatten())  # fmt: skip

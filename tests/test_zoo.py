@@ -79,7 +79,7 @@ def torch_nets() -> dict[str, Any]:
         "efficientnet_b0": nets.efficientnet_b0, "regnet_y_400mf": nets.regnet_y_400mf,
         "convnext_tiny": nets.convnext_tiny, "fpn_resnet50": nets.FPNResNet50, "rgbd_fusion": nets.RGBDFusion,
         "yolov8n_pan": nets.YOLOv8nPAN, "hrnet_w18_small_stage3": nets.HRStage,
-        "bifpn_d0": nets.BiFPN,
+        "bifpn_d0": nets.BiFPN, "dla34": nets.dla34,
     }  # fmt: skip
 
 
@@ -181,6 +181,19 @@ def test_yolov8n_pan_equals_ultralytics_own_builder() -> None:
     totals = convcost.analyze(stack).totals
     assert (totals.params, totals.flops) == (sum(p.numel() for p in layers.parameters()), counter.get_total_flops())
     assert stack.output_shapes == tuple(tuple(o.shape[1:]) for o in outs)
+
+
+def test_dla34_equals_timm() -> None:
+    """Where timm is installed (pip install --no-deps timm==1.0.31 safetensors): its own dla34."""
+    import sys
+    import types
+
+    sys.modules.setdefault("torchvision._meta_registrations", types.ModuleType("torchvision._meta_registrations"))
+    pytest.importorskip("torch")
+    timm = pytest.importorskip("timm")
+    params, flops, out = measure(timm.create_model("dla34"), (3, 224, 224))
+    totals = convcost.analyze(convcost.load(LAYERS / "dla34.yaml")).totals
+    assert (totals.params, totals.flops, totals.output) == (params, flops, out)
 
 
 def test_hdc_check_on_the_dilated_zoo() -> None:

@@ -375,6 +375,7 @@ class _Expander:
         self.entries: list[tuple[Name, str]] = []  #: (an entry's name, its output key), for references
         self.entry_label: Name | None = None  #: the name of the entry just expanded (None: it has none of its own)
         self.block_inputs: dict[str, str] = {}  #: in / in0, in1 … of the block being expanded → its sources
+        self.entry_input: str = PREVIOUS  #: the source the entry being expanded reads (its from:, else the entry before)
 
     def label(self, space: Space, local: Name) -> Name:
         """A node's full name: its namespace's prefix and its own part (an explicit name alone when
@@ -466,6 +467,8 @@ class _Expander:
         sources: tuple[str, ...] = ()
         if isinstance(args, dict) and "from" in args:
             args, sources = self._from(args, f"{path}.{kind}", space, before, list_input)
+        earlier = [k for k in before if k is not None]
+        self.entry_input = sources[0] if sources else earlier[-1] if earlier else list_input
         if kind == "concat" and isinstance(args, dict) and "branches" not in args and sources:
             return self._leaves(kind, args, mark, path, space, Concatenate), sources
         if kind == "concat":
@@ -598,10 +601,11 @@ class _Expander:
         if "body" not in args:
             raise ConvcostError("missing argument 'body' for residual", path=f"{path}.residual", mark=mark)
         local = _local(self._name(args, path, "residual"), space, "residual")
-        body = self.many(args["body"], f"{path}.body", params, stack, space, where=mark_of(args, "body") or mark)
+        given = self.entry_input
+        body = self.many(args["body"], f"{path}.body", params, stack, space, where=mark_of(args, "body") or mark, list_input=given)
         short_space = space.child(*_omitting(local), "shortcut")
         shortcut = self.many(args.get("shortcut") or LList(), f"{path}.shortcut", params, stack, short_space,
-                             where=mark_of(args, "shortcut") or mark)  # fmt: skip
+                             where=mark_of(args, "shortcut") or mark, list_input=given)  # fmt: skip
         self.entry_label = self.label(space, local)
         return Residual(path, self.entry_label, body, shortcut, mark)  # type: ignore[arg-type]  # name parts until _named renders them
 
@@ -614,8 +618,9 @@ class _Expander:
             raise ConvcostError(f"expected concat: a list of branches (each a list of layers), found {describe(args)}",
                                 path=f"{path}.concat", mark=mark)  # fmt: skip
         local = _local(name, space, "concat")
+        given = self.entry_input
         branches = tuple(self.many(b if b is not None else LList(), f"{path}.branch[{i}]", params, stack,
-                                   space.child(*_omitting(local), f"branch{i + 1}"), where=mark_of(args, i) or mark)
+                                   space.child(*_omitting(local), f"branch{i + 1}"), where=mark_of(args, i) or mark, list_input=given)
                          for i, b in enumerate(args))  # fmt: skip
         self.entry_label = self.label(space, local)
         return Concat(path, self.entry_label, branches, mark)  # type: ignore[arg-type]  # name parts until _named renders them
@@ -624,11 +629,14 @@ class _Expander:
                 space: Space) -> list[Node]:  # fmt: skip
         self._check_keys(args, ("times", "layers", "name"), path, "repeat")
         name = self._name(args, path, "repeat")
+        given = [self.entry_input]  #: what the next iteration reads: the repeat's input, then each iteration's output
 
         def iteration(r: int) -> tuple[Node, ...]:
             inner = space if name is None else space.child(name, str(r))
-            return self.many(args.get("layers"), f"{path}.repeat[{r}]", params, stack, inner, alone=name is not None,
-                             where=mark_of(args, "layers") or mark)  # fmt: skip
+            made = self.many(args.get("layers"), f"{path}.repeat[{r}]", params, stack, inner, alone=name is not None,
+                             where=mark_of(args, "layers") or mark, list_input=given[0])  # fmt: skip
+            given[0] = key_of(made[-1]) if made else given[0]
+            return made
 
         try:
             times = pos_int(args.get("times"))
@@ -663,10 +671,11 @@ class _Expander:
         local = _local(name, space, kind)
         inner = space if (sole and name is None) else space.child(*local)
         outer_inputs = self.block_inputs
+        sources = sources or (self.entry_input,)  # without from: its one input is the entry before
         self.block_inputs = dict(zip(("in",) if len(sources) == 1 else (f"in{i}" for i in range(len(sources))), sources))
         try:
             nodes = list(self.many(block["layers"], f"{path}.{kind}", values, stack + (kind,), inner, where=mark,
-                                   list_input=sources[0] if sources else PREVIOUS))  # fmt: skip
+                                   list_input=sources[0]))  # fmt: skip
         finally:
             self.block_inputs = outer_inputs
         self.entry_label = None if inner is space else self.label(space, local)
