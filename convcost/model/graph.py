@@ -223,18 +223,17 @@ def bind_node(node: Node, shape: Shape, binder: _Binder | None = None, keys: tup
     return node._replace(branches=tuple(branches), in_shape=shape, out_shape=out_shape)
 
 
+def every_node(nodes: tuple[Node, ...]) -> Iterator[Node]:
+    """Every node, leaves and composites, in execution order (a composite after its parts)."""
+    for node in nodes:
+        for inner in children(node):
+            yield from every_node(inner)
+        yield node
+
+
 def shapes_by_key(stack: Stack) -> dict[str, Shape]:
     """Every tensor's shape by key: the inputs' and every bound node's."""
-    found = dict(stack.all_inputs)
-
-    def walk(nodes: tuple[Node, ...]) -> None:
-        for node in nodes:
-            for inner in children(node):
-                walk(inner)
-            found[key_of(node)] = node.out_shape
-
-    walk(stack.layers)
-    return found
+    return {**dict(stack.all_inputs), **{key_of(node): node.out_shape for node in every_node(stack.layers)}}
 
 
 def same_nodes(new: tuple[Node, ...], old: tuple[Node, ...]) -> bool:

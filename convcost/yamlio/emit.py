@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..kinds.merge import Concatenate
-from ..model.graph import PREVIOUS, Concat, Leaf, Node, Residual, Stack, children, key_of
+from ..model.graph import PREVIOUS, Concat, Leaf, Node, Residual, Stack, every_node, key_of
 from .emit_blocks import plain, structured
 
 
@@ -31,15 +31,7 @@ def node_data(node: Node, said: dict[str, str] | None = None) -> Any:
 
 
 def stack_data(stack: Stack) -> dict[str, Any]:
-    said: dict[str, str] = {}
-
-    def names(nodes: tuple[Node, ...]) -> None:
-        for node in nodes:
-            for inner in children(node):
-                names(inner)
-            said[key_of(node)] = node.name
-
-    names(stack.layers)
+    said = {key_of(node): node.name for node in every_node(stack.layers)}
     data: dict[str, Any] = {"name": stack.name}
     if stack.inputs:
         data["inputs"] = {key: list(shape) for key, shape in stack.inputs}

@@ -17,7 +17,7 @@ from ..kinds.args import ACTIVATION_ALIASES, activation, alias_hint, boolean, di
 from ..kinds.base import argument_hint
 from ..kinds.merge import Concatenate
 from ..kinds.misc import ACTIVATION_KINDS, BatchNorm
-from ..model.graph import INPUT, PREVIOUS, Budget, Concat, Leaf, Node, Residual, Stack, bind, channels_last, children, key_of
+from ..model.graph import INPUT, PREVIOUS, Budget, Concat, Leaf, Node, Residual, Stack, bind, channels_last, every_node, key_of
 from ..model.names import Auto, Name, Space, render
 from ..units import parse_bytes, parse_count
 from .read import MAX_FILE_BYTES, LDict, LList, decode, key_mark, mark_of, parse_yaml, read_text
@@ -198,15 +198,9 @@ class _Resolver:
         self.by_name: dict[str, set[str]] = {}
         self.said: dict[str, str] = {}  #: key → the name errors use
         layer_names: dict[str, set[str]] = {}
-
-        def walk(items: tuple[Node, ...]) -> None:
-            for node in items:
-                for inner in children(node):
-                    walk(inner)
-                layer_names.setdefault(node.name, set()).add(key_of(node))
-                self.said[key_of(node)] = node.name
-
-        walk(nodes)
+        for node in every_node(nodes):
+            layer_names.setdefault(node.name, set()).add(key_of(node))
+            self.said[key_of(node)] = node.name
         for label, key in expander.entries:
             self.by_name.setdefault(render(label), set()).add(key)
         for name, keys in layer_names.items():
