@@ -111,11 +111,12 @@ def from_data(data: Any, *, default_name: str = "model", source: str | None = No
         raise _fail("the stack expands to no layers at all (empty repeats and blocks only)", data, "layers", "layers")
     wanted = _outputs(data, expander, top)
     named = _named(nodes)
-    resolver = _Resolver(expander, named, inputs)
-    resolved = resolver.nodes(named)
-    outputs = tuple(resolver.source(token) for token in wanted)
+    if expander.refs:  # names to resolve (most files have none: the map of every name is not built)
+        resolver = _Resolver(expander, named, inputs)
+        resolved, outputs, names = resolver.nodes(named), tuple(resolver.source(token) for token in wanted), resolver.said
+    else:
+        resolved, outputs, names = named, (), {}
     several = inputs if "inputs" in data else ()
-    names = resolver.said
     try:
         bound, _ = bind(resolved, shape, several, names)
     except ConvcostError as exc:
