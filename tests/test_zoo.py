@@ -153,6 +153,7 @@ def test_every_command_runs_on_every_file(path: Path) -> None:
     assert runner.invoke(app, ["check", str(path), "--max-params", "1G"]).exit_code == 0
 
 
+@pytest.mark.slow
 def test_yolov8n_pan_equals_ultralytics_own_builder() -> None:
     """Where Ultralytics is installed (pip install --no-deps ultralytics opencv-python-headless):
     its own parse_model's rows 0–21 of yolov8n.yaml, run as its ``from`` column routes them."""
@@ -183,6 +184,7 @@ def test_yolov8n_pan_equals_ultralytics_own_builder() -> None:
     assert stack.output_shapes == tuple(tuple(o.shape[1:]) for o in outs)
 
 
+@pytest.mark.slow
 def test_dla34_equals_timm() -> None:
     """Where timm is installed (pip install --no-deps timm==1.0.31 safetensors): its own dla34."""
     import sys
