@@ -384,3 +384,143 @@ layers:
 """)
     assert stack.output == (10, 8, 8)  # a: its last layer (a.relu); -2: the model's input
     assert lower(stack).steps[-1].inputs == (2, 3)
+
+
+# --- found by review: each failed before its fix -----------------------------------------------
+
+
+def test_convcls_leaves_a_pool_and_classifier_read_apart_alone() -> None:
+    from convcost.analysis.rewrite import rewrite
+
+    stack = convcost.loads("""
+input: [16, 8, 8]
+layers:
+  - conv: {out: 16, kernel: 3, padding: 1, name: a}
+  - conv: {out: 16, kernel: 3, padding: 1, name: b, stride: 2}
+  - gap: {name: g, from: a}
+  - linear: {out: 10, name: fc, from: b}
+""")
+    variant = rewrite(stack, "convcls")
+    assert variant.changed == () and variant.skipped == (("layers[3]", "its pool and classifier are read apart (from: or outputs:)"),)
+    assert convcost.analyze(variant.stack).totals.params == convcost.analyze(stack).totals.params
+
+
+def test_an_input_and_a_layer_of_one_name_are_ambiguous_where_read() -> None:
+    with pytest.raises(ConvcostError, match="'input' names 2 layers"):
+        convcost.loads("input: [3, 8, 8]\nlayers: [conv: {out: 4, kernel: 1, name: input}, relu: {from: input}]")
+
+
+def test_a_residual_reads_one_tensor() -> None:
+    with pytest.raises(ConvcostError, match="a residual reads one tensor"):
+        convcost.loads("input: [3, 8, 8]\nlayers: [relu: {name: a}, relu: {name: b}, residual: {from: [a, b], body: [relu]}]")
+
+
+def test_a_tensor_read_by_nothing_is_freed_at_once() -> None:
+    # x 192, a 256, dead 256 (freed at once), b 256, c 256: the peak is x + a + dead = 704 elements
+    report = convcost.analyze(
+        convcost.loads("""
+input: [3, 8, 8]
+layers:
+  - conv: {out: 4, kernel: 3, padding: 1, name: a}
+  - conv: {out: 4, kernel: 1, from: input, name: dead}
+  - conv: {out: 4, kernel: 3, padding: 1, from: a, name: b}
+  - conv: {out: 4, kernel: 3, padding: 1, name: c}
+""")
+    )
+    assert report.totals.peak_memory_bytes == 704 * 4
+
+
+def test_an_output_read_on_keeps_its_own_gridding_run() -> None:
+    report = convcost.analyze(
+        convcost.loads("""
+input: [4, 32, 32]
+layers:
+  - conv: {out: 4, kernel: 3, padding: 2, dilation: 2, name: a}
+  - conv: {out: 4, kernel: 3, padding: 2, dilation: 2, name: b}
+  - conv: {out: 4, kernel: 3, padding: 1, name: c}
+outputs: [b, c]
+""")
+    )
+    assert [w for w in report.warnings if "a, b (dilation rates 2,2)" in w]
+
+
+def test_a_concat_on_channels_counted_from_the_end_keeps_the_field() -> None:
+    report = convcost.analyze(
+        convcost.loads("input: [3, 8, 8]\nlayers: [conv: {out: 2, kernel: 3, padding: 1, name: a}, concat: {from: [a, a], axis: -3}]")
+    )
+    assert report.layers[-1].rf is not None and report.layers[-1].rf.size == (3, 3)
+
+
+@pytest.mark.parametrize("name", ["y1", "self", "torch"])
+def test_export_of_inputs_named_like_its_own_variables(name: str, tmp_path: Any) -> None:
+    pytest.importorskip("torch")
+    import numpy as np
+    import torch
+
+    from convcost.backends.torch_build import build
+
+    text = f"""
+inputs: {{{name}: [3, 8, 8], z: [3, 8, 8]}}
+layers:
+  - conv: {{out: 3, kernel: 3, padding: 1, name: a}}
+  - conv: {{out: 3, kernel: 3, padding: 1, name: b, from: z}}
+  - add: {{from: [a, b, {name}, z]}}
+"""
+    path = tmp_path / "m.yaml"
+    path.write_text(text)
+    assert runner.invoke(app, ["export", str(path), "-o", str(tmp_path / "m.py")]).exit_code == 0
+    scope: dict[str, Any] = {}
+    exec(compile((tmp_path / "m.py").read_text(), "m.py", "exec"), scope)  # noqa: S102 — the file convcost just wrote
+    exported, ours = scope["build"]().eval(), build(convcost.loads(text))
+    exported.load_state_dict(dict(zip(exported.state_dict(), ours.state_dict().values())))
+    xs = (torch.randn(1, 3, 8, 8), torch.randn(1, 3, 8, 8))
+    with torch.no_grad():
+        np.testing.assert_allclose(exported(*xs).numpy(), ours(*xs).numpy(), rtol=1e-6)
+
+
+def test_names_inside_shortcuts_survive_the_written_rewrite(tmp_path: Any) -> None:
+    model = tmp_path / "n.yaml"
+    model.write_text("""
+input: [4, 8, 8]
+layers:
+  - conv: {out: 4, kernel: 3, padding: 1, name: a}
+  - residual:
+      name: r
+      body: [conv: {out: 4, kernel: 3, padding: 1, name: inner}]
+      shortcut: [conv: {out: 4, kernel: 3, padding: 1, name: sc}]
+  - add: {from: [-1, r.shortcut.sc, inner]}
+""")
+    assert runner.invoke(app, ["compare", str(model), "-r", "separable", "--emit-yaml", str(tmp_path / "out")]).exit_code == 0
+    again = convcost.load(tmp_path / "out" / "n.separable.yaml")
+    assert [r.name for r in convcost.analyze(again).layers][-1] == "add"
+
+
+def test_a_tensor_returned_twice_imports_as_one_output() -> None:
+    torch = pytest.importorskip("torch")
+
+    from convcost.interop import from_torch
+    from convcost.interop.read import to_yaml
+
+    class Twice(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.c1, self.c2 = torch.nn.Conv2d(3, 4, 1), torch.nn.Conv2d(4, 4, 1)
+
+        def forward(self, x: Any) -> Any:
+            a = self.c1(x)
+            return a, self.c2(a), a
+
+    stack = convcost.loads(to_yaml(from_torch.read(Twice(), (3, 8, 8)), "twice", ""))
+    assert stack.output_shapes == ((4, 8, 8), (4, 8, 8))
+
+
+def test_an_aliased_list_of_names_is_refused_before_it_multiplies() -> None:
+    names = ", ".join(["a"] * 2000)
+    text = (
+        f"input: [1, 2, 2]\nlayers:\n  - conv: {{out: 1, kernel: 1, name: a}}\n  - add: {{from: &L [{names}]}}\n"
+        + "  - add: {from: *L}\n" * 2000
+    )
+    started = time.perf_counter()
+    with pytest.raises(ConvcostError, match="expands past"):
+        convcost.loads(text)
+    assert time.perf_counter() - started < 60

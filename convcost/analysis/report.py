@@ -213,6 +213,8 @@ def peak_elements(program: Program | Stack) -> int:
         for t in set(step.inputs):
             if last[t] == j:
                 total -= sizes[t]
+        if last[program.tensor(j)] == -1:  # read by nothing and not an output: freed at once
+            total -= size
     return peak
 
 

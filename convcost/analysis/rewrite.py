@@ -16,7 +16,7 @@ from ..kinds.channel import ChConv, ConvCls, GChConv
 from ..kinds.conv import Conv, ConvLike, DWConv, PWConv
 from ..kinds.misc import Dropout, Flatten, Linear, Shuffle
 from ..kinds.pool import GAP
-from ..model.graph import Concat, Leaf, Node, Residual, Stack, bind, key_of, same_nodes
+from ..model.graph import Concat, Leaf, Node, Residual, Stack, bind, every_node, key_of, same_nodes
 
 REWRITES = ("separable", "grouped", "bottleneck", "factorize", "spatial", "channelwise", "gcwc", "convcls")
 DEFAULT = ("separable", "grouped:4", "bottleneck:4")
@@ -247,21 +247,27 @@ def _classifier_at(nodes: list[Node], i: int) -> int | None:
     return j if is_linear else None
 
 
-def _convcls(nodes: tuple[Node, ...], changed: list[str], skipped: list[tuple[str, str]]) -> list[Node]:
+def _convcls(nodes: tuple[Node, ...], changed: list[str], skipped: list[tuple[str, str]], read: frozenset[str] = frozenset()) -> list[Node]:
     """ChannelNets' convolutional classification layer: gap (+ dropout/flatten) + linear C → n
-    becomes one ``convcls`` of n classes, kernel (C − n + 1) × H × W. In every list."""
+    becomes one ``convcls`` of n classes, kernel (C − n + 1) × H × W. In every list, where the
+    pattern is a plain chain: none of its layers but the first reads by ``from:``, none but the
+    linear is read elsewhere (``read``: the keys other layers and the outputs name)."""
     out: list[Node] = []
     items, i = list(nodes), 0
     while i < len(items):
         node = items[i]
         j = _classifier_at(items, i) if isinstance(node, Leaf) and isinstance(node.op, GAP) else None
+        chain = items[i : j + 1] if j is not None else []
+        if chain and (any(n.sources for n in chain[1:]) or any(key_of(n) in read for n in chain[:-1])):
+            skipped.append((chain[-1].path, "its pool and classifier are read apart (from: or outputs:)"))
+            j = None
         if j is None:
             if isinstance(node, Residual):
                 node = node._replace(
-                    body=tuple(_convcls(node.body, changed, skipped)), shortcut=tuple(_convcls(node.shortcut, changed, skipped))
+                    body=tuple(_convcls(node.body, changed, skipped, read)), shortcut=tuple(_convcls(node.shortcut, changed, skipped, read))
                 )
             elif isinstance(node, Concat):
-                node = node._replace(branches=tuple(tuple(_convcls(b, changed, skipped)) for b in node.branches))
+                node = node._replace(branches=tuple(tuple(_convcls(b, changed, skipped, read)) for b in node.branches))
             out.append(node)
             i += 1
             continue
@@ -347,6 +353,7 @@ def rewrite(stack: Stack, spec: str) -> Rewritten:
     name, rule = parse(spec)
     changed: list[str] = []
     skipped: list[tuple[str, str]] = []
-    nodes = _convcls(stack.layers, changed, skipped) if rule is None else _map(stack.layers, rule, changed, skipped)
+    read = frozenset(k for n in every_node(stack.layers) for k in n.sources) | frozenset(stack.outputs)
+    nodes = _convcls(stack.layers, changed, skipped, read) if rule is None else _map(stack.layers, rule, changed, skipped)
     bound, _ = bind(nodes, stack.input, stack.inputs, stack.names)
     return Rewritten(name, stack._replace(name=f"{stack.name} [{name}]", layers=bound), tuple(changed), tuple(skipped))

@@ -111,6 +111,20 @@ def attribute(name: str, taken: set[str]) -> str:
     return attr
 
 
+#: names forward() uses itself: an input of one of these names gets a trailing _
+RESERVED = {"self", "torch", "nn", "F", "x"}
+
+
+def argument(name: str, taken: set[str]) -> str:
+    """An input's name as forward()'s argument: an identifier that no layer attribute, module
+    forward() uses, or fresh variable (``y<n>`` for an input is kept: fresh ones skip it) has."""
+    arg = attribute(name, taken)
+    while arg in RESERVED:
+        arg += "_"
+    taken.add(arg)
+    return arg
+
+
 def class_name(name: str) -> str:
     words = re.findall(r"[A-Za-z0-9]+", name)
     name = "".join(w[:1].upper() + w[1:] for w in words) or "Model"
@@ -130,11 +144,13 @@ class _Forward:
 
     def __init__(self, program: Program, attrs: dict[int, str], inputs: list[str]) -> None:
         self.program, self.attrs, self.count = program, attrs, 0
-        self.vars = list(inputs)
+        self.vars, self.inputs = list(inputs), set(inputs)
         self.lines: list[str] = []
 
     def fresh(self) -> str:
         self.count += 1
+        while f"y{self.count}" in self.inputs:  # an input may be called y1
+            self.count += 1
         return f"y{self.count}"
 
     def run(self) -> list[str]:
@@ -176,7 +192,7 @@ def source(stack: Stack, model_file: str, totals: tuple[int, int]) -> str:
             raise ConvcostError(f"export: {leaf.name} ({leaf.op.kind}): {exc}") from None
         attrs[j] = attr = attribute(leaf.name, taken)
         inits.append(f"        self.{attr} = {module_source(module, helpers)}")
-    inputs = ["x"] if not stack.inputs else [attribute(key, taken) for key, _ in stack.inputs]
+    inputs = ["x"] if not stack.inputs else [argument(key, taken) for key, _ in stack.inputs]
     forward = _Forward(program, attrs, inputs)
     results = forward.run()
     result = ", ".join(results)

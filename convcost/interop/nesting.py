@@ -302,7 +302,7 @@ def flat(ops: list[Op]) -> tuple[list[Entry], list[Ref]]:
             last_writer = i
             continue
         if op.role == OUTPUTS:
-            outputs = [Ref(j) for j in reads]
+            outputs = [Ref(j) for j in dict.fromkeys(reads)]  # a tensor returned twice is one output
             continue
         if op.role == LAYER:
             if not op.layers:

@@ -177,7 +177,7 @@ class Concatenate(Merge):
         return (*first[:axis], sum(s[axis] for s in shapes), *first[axis + 1 :])
 
     def rf_steps(self) -> Any:
-        return super().rf_steps() if self.axis == 0 else None
+        return super().rf_steps() if self.where(self.ndim + 1) == 0 else None
 
     def numpy_fn(self, shape: Shape, w: list[Any]) -> Any:
         import numpy as np

@@ -89,6 +89,7 @@ def dilated_runs(program: Program) -> list[Run]:
     joins = _transparent_joins(program, readers)
     continues = set(joins.values())
     first_input = len(program.inputs)
+    outputs = set(program.outputs)
     Chain = list[tuple[str, tuple[tuple[int, int], ...]]]
     chains: list[Chain | None] = [None] * first_input
     ends: dict[int, int] = {}  #: id of a chain → the last step holding it
@@ -105,8 +106,8 @@ def dilated_runs(program: Program) -> list[Run]:
                 chain = []
             else:
                 taken[id(chain)] = taken.get(id(chain), 0) + 1
-                if readers[u] > 1 and j not in continues:
-                    chain = list(chain)  # a fork: each path checks its own run
+                if (readers[u] > 1 or u in outputs) and j not in continues:
+                    chain = list(chain)  # a fork (or an output read on): each path checks its own run
             if taps:
                 chain.append((step.name, taps))
         if chain is not None:
@@ -116,7 +117,7 @@ def dilated_runs(program: Program) -> list[Run]:
     found = []
     for key in sorted(held, key=ends.__getitem__):
         run, end = held[key], first_input + ends[key]
-        if readers[end] > 1 and taken.get(key, 0) == readers[end] and end not in program.outputs:
+        if readers[end] > 1 and taken.get(key, 0) == readers[end] and end not in outputs:
             continue  # every path from here extends it
         if len(run) >= 2 and any(d > 1 for _, taps in run for _, d in taps):
             found.append(_check(run))

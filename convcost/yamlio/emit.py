@@ -32,7 +32,7 @@ def node_data(node: Node, said: dict[str, str] | None = None) -> Any:
 
 def stack_data(stack: Stack) -> dict[str, Any]:
     said = {key_of(node): node.name for node in every_node(stack.layers)}
-    data: dict[str, Any] = {"name": stack.name}
+    data: dict[str, Any] = {"name": stack.name, "names": "as-written"}  # every name is written whole
     if stack.inputs:
         data["inputs"] = {key: list(shape) for key, shape in stack.inputs}
     else:

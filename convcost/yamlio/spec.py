@@ -206,8 +206,8 @@ class _Resolver:
             self.by_name.setdefault(render(label), set()).add(key)
         for name, keys in layer_names.items():
             self.by_name.setdefault(name, keys)
-        for key, _ in inputs:
-            self.by_name[key] = {key}
+        for key, _ in inputs:  # an input's name that a layer has too names both: an error where it is read
+            self.by_name[key] = self.by_name.get(key, set()) | {key}
             self.said[key] = key
         self.cache: dict[str, str] = {}
 
@@ -462,6 +462,11 @@ class _Expander:
         sources: tuple[str, ...] = ()
         if isinstance(args, dict) and "from" in args:
             args, sources = self._from(args, f"{path}.{kind}", space, before, list_input)
+        if len(sources) > 1 and (
+            kind in ("residual", "repeat") or kind == "concat" and not (isinstance(args, dict) and "branches" not in args)
+        ):
+            raise ConvcostError(f"a {kind} reads one tensor (its branches start from it); from: names {len(sources)} "
+                                "(add or concat: {from: [...]} join several)", path=f"{path}.{kind}.from", mark=mark_of(item, kind) or mark)  # fmt: skip
         earlier = [k for k in before if k is not None]
         self.entry_input = sources[0] if sources else earlier[-1] if earlier else list_input
         if kind == "concat" and isinstance(args, dict) and "branches" not in args and sources:
@@ -494,6 +499,7 @@ class _Expander:
         rest.key_marks = getattr(args, "key_marks", {})
         raw, at = args["from"], mark_of(args, "from")
         items = raw if isinstance(raw, list) else [raw]
+        self._work(len(items), at, path)  # an aliased list of names read 10⁴ times is 10⁸ references
         if not items:
             raise ConvcostError("expected from: a layer's name, a negative index (-1: the entry before) or a list of them, found []",
                                 path=f"{path}.from", mark=at)  # fmt: skip
