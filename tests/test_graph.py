@@ -524,3 +524,17 @@ def test_an_aliased_list_of_names_is_refused_before_it_multiplies() -> None:
     with pytest.raises(ConvcostError, match="expands past"):
         convcost.loads(text)
     assert time.perf_counter() - started < 60
+
+
+def test_the_extractor_field_is_one_the_output_depends_on() -> None:
+    report = convcost.analyze(
+        convcost.loads("""
+input: [4, 16, 16]
+layers:
+  - conv: {out: 4, kernel: 3, padding: 1, name: a}
+  - conv: {out: 4, kernel: 7, padding: 3, name: side}
+  - gap: {from: a, name: g}
+outputs: [g]
+""")
+    )
+    assert report.totals.rf.size == (3, 3)  # a's, not the later side branch's 9

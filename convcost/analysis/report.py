@@ -96,8 +96,8 @@ class _Walk:
         self.batch, self.nbytes, self.memo = batch, nbytes, memo
         self.records: list[LayerRecord] = []
         self.warnings: list[str] = []
-        self.last_field: Field | None = None  # of the last layer before the first global one
         self.closed = False  #: a field was too large to enumerate (warned once)
+        self.origins: list[frozenset[int]] = []  #: per tensor, the inputs it derives from (set by run)
 
     def record(self, step: Step, inputs: int, params: int, macs: int, field: Field | None) -> None:
         if self.memo is not None:  # an equal record made before (a layer a rewrite left alone): the same object
@@ -122,7 +122,6 @@ class _Walk:
     def add(self, record: LayerRecord, step: Step, field: Field | None) -> None:
         self.records.append(record)
         if field is not None:
-            self.last_field = field
             if record.coverage is None and not self.closed:
                 self.closed = True
                 self.warnings.append(f"{step.name}: the receptive field passes {MAX_BITS:,} offsets per axis (or an up-sampling "
@@ -171,9 +170,7 @@ class _Walk:
                 field = None
                 if all(f is not None for f in ins) and self.one_frame(program, origins[-1]):
                     field, misaligned = self.remembered(("merge", *map(id, ins)), functools.partial(self.merged, ins))  # type: ignore[arg-type]  # None ruled out just above
-                    if (
-                        misaligned and len({origins[t] for t in step.inputs}) == 1
-                    ):  # fields of different inputs: how they align is not known
+                    if misaligned and len({origins[t] for t in step.inputs}) == 1:  # fields of different inputs are not compared
                         self.warnings.append(f"{step.name}: the branches' receptive fields differ in centre or stride; "
                                              "the largest is kept")  # fmt: skip
                 ins = [field]
@@ -188,6 +185,7 @@ class _Walk:
             if op.UNCOUNTED:
                 self.warnings.append(f"{step.name}: {op.describe_uncounted()} is not counted (no convcost kind): the totals leave it out")
             fields.append(field)
+        self.origins = origins
         return fields
 
 
@@ -216,6 +214,20 @@ def peak_elements(program: Program | Stack) -> int:
         if last[program.tensor(j)] == -1:  # read by nothing and not an output: freed at once
             total -= size
     return peak
+
+
+def _extractor_field(program: Program, fields: list[Field | None]) -> Field | None:
+    """The feature extractor's field (SPEC §2): of the last step with a field that the (first)
+    output depends on — in a chain, the last layer before the first global one. (None where that
+    output mixes inputs of different sizes: no one input's positions.)"""
+    needed, todo = set(), [program.outputs[0]]
+    while todo:
+        t = todo.pop()
+        if t not in needed:
+            needed.add(t)
+            if t >= len(program.inputs):
+                todo.extend(program.steps[t - len(program.inputs)].inputs)
+    return next((fields[t] for t in sorted(needed, reverse=True) if fields[t] is not None and t >= len(program.inputs)), None)
 
 
 def _outputs(program: Program, fields: list[Field | None], walk: _Walk, written: tuple[str, ...]) -> tuple[Output, ...]:
@@ -268,7 +280,7 @@ def _analyze(stack: Stack, batch: int, dtype: str, memo: dict[Any, Any] | None) 
                                  f"their receptive field ({holes} offsets unread per axis); see "
                                  f"`convcost hdc-check {_rates(run.rates)}{kernel}`")  # fmt: skip
     records = tuple(walk.records)
-    last = walk.last_field
+    last = _extractor_field(program, fields) if walk.one_frame(program, walk.origins[program.outputs[0]]) else None
     rf, coverage = None, None
     if last is not None:
         size, stride, padding, coverage = last.summary()
