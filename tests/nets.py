@@ -931,3 +931,27 @@ def dla34() -> nn.Module:
     return nn.Sequential(*conv_bn(3, 16, 7, 1, 3), *conv_bn(16, 16, 3, 1, 1), *conv_bn(16, 32, 3, 2, 1),
                          DlaTree(1, 32, 64, 2), DlaTree(2, 64, 128, 2, True), DlaTree(2, 128, 256, 2, True),
                          DlaTree(1, 256, 512, 2, True), nn.AdaptiveAvgPool2d(1), nn.Conv2d(512, 1000, 1), nn.Flatten())  # fmt: skip
+
+
+class InceptionC(nn.Module):
+    """Inception-v4's Inception-C block (Szegedy et al. 2017, Figure 6; timm inception_v4's
+    InceptionC): four branches, two of which fork again into a 1×3 and a 3×1 conv whose outputs
+    are concatenated with the rest (paths that do not nest as one concat). The pool counts its
+    padding (torch's default; timm's excludes it, which changes no count)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+        def cbr(cin: int, cout: int, k: tuple[int, int]) -> nn.Module:
+            return nn.Sequential(nn.Conv2d(cin, cout, k, padding=(k[0] // 2, k[1] // 2), bias=False), nn.BatchNorm2d(cout), nn.ReLU())
+
+        self.branch0 = cbr(1536, 256, (1, 1))
+        self.branch1_0, self.branch1_1a, self.branch1_1b = cbr(1536, 384, (1, 1)), cbr(384, 256, (1, 3)), cbr(384, 256, (3, 1))
+        self.branch2_0, self.branch2_1, self.branch2_2 = cbr(1536, 384, (1, 1)), cbr(384, 448, (3, 1)), cbr(448, 512, (1, 3))
+        self.branch2_3a, self.branch2_3b = cbr(512, 256, (1, 3)), cbr(512, 256, (3, 1))
+        self.branch3 = nn.Sequential(nn.AvgPool2d(3, 1, 1), cbr(1536, 256, (1, 1)))
+
+    def forward(self, x):  # type: ignore[no-untyped-def]
+        b1, b2 = self.branch1_0(x), self.branch2_2(self.branch2_1(self.branch2_0(x)))
+        return torch.cat([self.branch0(x), self.branch1_1a(b1), self.branch1_1b(b1), self.branch2_3a(b2), self.branch2_3b(b2),
+                          self.branch3(x)], 1)  # fmt: skip

@@ -271,13 +271,16 @@ def test_emitted_rewrite_of_a_graph_reads_back_with_the_same_numbers(tmp_path: A
 
 
 GRAPH_BLOCKS = [("OSAModule", (64, 16, 16)), ("DLATree", (32, 16, 16)), ("HRExchange", (18, 16, 16)),
-                ("Res2NetUnit", (64, 16, 16)), ("SelecSLSBlock", (32, 16, 16)), ("FPNResNet50", (3, 64, 64))]  # fmt: skip
+                ("Res2NetUnit", (64, 16, 16)), ("SelecSLSBlock", (32, 16, 16)), ("FPNResNet50", (3, 64, 64)),
+                ("InceptionC", (1536, 8, 8))]  # fmt: skip
 
 
 @pytest.mark.parametrize(("factory", "shape"), GRAPH_BLOCKS, ids=[f for f, _ in GRAPH_BLOCKS])
-def test_graphs_that_do_not_nest_import_exactly(factory: str, shape: tuple[int, ...]) -> None:
+@pytest.mark.parametrize("route", ["fx", pytest.param("onnx", marks=pytest.mark.slow)])
+def test_graphs_that_do_not_nest_import_exactly(factory: str, shape: tuple[int, ...], route: str, tmp_path: Any) -> None:
     """torch-written blocks whose paths do not nest as residual/concat (a long skip, a chain read
-    at several points, several outputs) import with from:, and count what torch counts."""
+    at several points, several outputs) import with from:, through torch.fx and through ONNX,
+    and count what torch counts."""
     torch = pytest.importorskip("torch")
     from torch.utils.flop_counter import FlopCounterMode
 
@@ -290,7 +293,19 @@ def test_graphs_that_do_not_nest_import_exactly(factory: str, shape: tuple[int, 
     with torch.no_grad(), FlopCounterMode(display=False) as counter:
         out = model(torch.zeros(1, *shape))
     outs = out if isinstance(out, tuple) else (out,)
-    text = to_yaml(from_torch.read(model, shape), factory, "")
+    if route == "fx":
+        text = to_yaml(from_torch.read(model, shape), factory, "")
+    else:
+        pytest.importorskip("onnx")
+        import warnings
+
+        from convcost.interop import from_onnx
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(model, (torch.zeros(2, *shape),), str(tmp_path / "m.onnx"), dynamo=False,
+                              training=torch.onnx.TrainingMode.TRAINING)  # fmt: skip
+        text = to_yaml(from_onnx.read(str(tmp_path / "m.onnx"), None), factory, "")
     assert "from:" in text
     stack = convcost.loads(text)
     report = convcost.analyze(stack)
