@@ -467,8 +467,8 @@ class _Expander:
         ):
             raise ConvcostError(f"a {kind} reads one tensor (its branches start from it); from: names {len(sources)} "
                                 "(add or concat: {from: [...]} join several)", path=f"{path}.{kind}.from", mark=mark_of(item, kind) or mark)  # fmt: skip
-        earlier = [k for k in before if k is not None]
-        self.entry_input = sources[0] if sources else earlier[-1] if earlier else list_input
+        earlier = next((k for k in reversed(before) if k is not None), None)  # the entry before (one that made layers)
+        self.entry_input = sources[0] if sources else earlier if earlier is not None else list_input
         if kind == "concat" and isinstance(args, dict) and "branches" not in args and sources:
             return self._leaves(kind, args, mark, path, space, Concatenate), sources
         if kind == "concat":
