@@ -16,8 +16,8 @@ from ..analysis.report import Report
 from ..arith import prod
 from ..errors import ConvcostError
 from ..model.graph import Stack
+from ..model.program import Program, lower
 from ..model.program import Step as Node
-from ..model.program import lower
 
 
 class Step(NamedTuple):
@@ -209,14 +209,13 @@ def _first(fn: Callable[[Any], Any]) -> Callable[[list[Any]], Any]:
     return lambda xs: fn(xs[0])
 
 
-def program(stack: Stack, runner: NumpyBackend | TorchBackend, seed: int) -> list[Step]:
-    """The stack's program as steps over numbered tensors (the inputs first), weights drawn from ``seed``."""
+def program(lowered: Program, runner: NumpyBackend | TorchBackend, seed: int) -> list[Step]:
+    """The program as the runner's steps over numbered tensors (the inputs first), weights drawn from ``seed``."""
     import numpy as np
 
     from .weights import make
 
     rng = np.random.default_rng(seed)
-    lowered = lower(stack)
     steps: list[Step] = []
     for j, node in enumerate(lowered.steps):
         try:
@@ -268,25 +267,25 @@ def _timed(runner: NumpyBackend | TorchBackend, call: Callable[[], Any], warmup:
     return result, times
 
 
-def workspace(stack: Stack, batch: int) -> int:
+def workspace(lowered: Program, batch: int) -> int:
     """Elements of the largest unrolled-patch buffer (im2col) one conv-family layer needs:
     batch × C_in × kernel elements × output positions."""
     largest = 0
-    for leaf in lower(stack).steps:
+    for leaf in lowered.steps:
         kernel = getattr(leaf.op, "kernel", None)
         if isinstance(kernel, tuple) and len(leaf.in_shape) > 1:
             largest = max(largest, batch * leaf.in_shape[0] * prod(kernel) * prod(leaf.out_shape[1:]))
     return largest
 
 
-def check_memory(stack: Stack, report: Report, runner: NumpyBackend | TorchBackend) -> None:
+def check_memory(lowered: Program, report: Report, runner: NumpyBackend | TorchBackend) -> None:
     """Refuse before any work when the run needs more memory than the process can get: the
     activations alive at once (and a working copy), the weights, the input, and the largest
     im2col buffer, all in the run's dtype."""
     t = report.totals
     size = runner.dtype.itemsize
-    inputs = sum(prod(shape) for _, shape in stack.all_inputs)
-    need = t.peak_memory_bytes * 2 + (t.params + report.batch * inputs + workspace(stack, report.batch)) * size
+    inputs = sum(prod(shape) for _, shape in lowered.inputs)
+    need = t.peak_memory_bytes * 2 + (t.params + report.batch * inputs + workspace(lowered, report.batch)) * size
     if runner.device == "cuda":
         free = runner.torch.cuda.mem_get_info()[0]  # type: ignore[union-attr]  # only the torch runner runs on cuda
     else:
@@ -301,23 +300,24 @@ def execute(stack: Stack, report: Report, *, backend_name: str = "numpy", device
             dtype: str = "float32") -> Timing:  # fmt: skip
     """Run ``stack`` at the report's batch size in ``dtype``; time each step and the whole."""
     runner = backend(backend_name, device, threads, dtype)
-    check_memory(stack, report, runner)
+    lowered = lower(stack)
+    check_memory(lowered, report, runner)
     import numpy as np
 
     try:
         with np.errstate(all="ignore"):  # random weights may overflow a deep stack: shapes and times are measured, not values
-            return _execute(stack, report, runner, warmup, repeat, seed, on_step, dtype)
+            return _execute(lowered, report, runner, warmup, repeat, seed, on_step, dtype)
     except MemoryError:
         raise ConvcostError(f"--execute: ran out of memory on {runner.device} (batch {report.batch}); lower --batch") from None
 
 
-def _execute(stack: Stack, report: Report, runner: NumpyBackend | TorchBackend, warmup: int, repeat: int, seed: int,
+def _execute(lowered: Program, report: Report, runner: NumpyBackend | TorchBackend, warmup: int, repeat: int, seed: int,
              on_step: Callable[[int, int, str], None] | None, dtype: str) -> Timing:  # fmt: skip
     import numpy as np
 
-    steps = program(stack, runner, seed)
+    steps = program(lowered, runner, seed)
     rng = np.random.default_rng(seed + 1)
-    x0 = [runner.tensor(rng.standard_normal((report.batch, *shape), dtype=np.float32)) for _, shape in stack.all_inputs]
+    x0 = [runner.tensor(rng.standard_normal((report.batch, *shape), dtype=np.float32)) for _, shape in lowered.inputs]
     measured: dict[str, tuple[tuple[int, ...], list[float]]] = {}
 
     def timed_step(step: Step, args: list[Any]) -> Any:
@@ -360,12 +360,12 @@ def run_once(stack: Stack, backend_name: str = "numpy", *, seed: int = 0, batch:
     import numpy as np
 
     runner = backend(backend_name, device)
-    steps = program(stack, runner, seed)
+    lowered = lower(stack)
+    steps = program(lowered, runner, seed)
     if x is None:
         rng = np.random.default_rng(seed + 1)
         x = [rng.standard_normal((batch, *shape)).astype(np.float32) for _, shape in stack.all_inputs]
     xs = x if isinstance(x, list) else [x]
-    outputs = lower(stack).outputs
-    found = run_steps(steps, [runner.tensor(np.ascontiguousarray(v, dtype=np.float32)) for v in xs], keep=outputs)
+    found = run_steps(steps, [runner.tensor(np.ascontiguousarray(v, dtype=np.float32)) for v in xs], keep=lowered.outputs)
     arrays = [out.detach().cpu().numpy() if backend_name == "torch" else np.asarray(out) for out in found]
     return arrays if every_output else arrays[0]

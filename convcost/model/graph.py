@@ -176,9 +176,8 @@ class _Binder:
         return node
 
 
-def bind_node(node: Node, shape: Shape, binder: _Binder | None = None, keys: tuple[str, ...] = ()) -> Node:
-    binder = binder or _Binder({INPUT: shape}, {})
-    keys = keys or (INPUT,)
+def bind_node(node: Node, shape: Shape, binder: _Binder, keys: tuple[str, ...]) -> Node:
+    """``node`` bound to the tensors ``keys`` name (``shape``: the first one's)."""
     if isinstance(node, Leaf):
         shapes = tuple(binder.env[k] for k in keys)
         if node.in_shape == shape and node.in_shapes == shapes:  # already bound to these shapes (a rewrite keeps most layers)

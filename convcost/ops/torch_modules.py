@@ -9,6 +9,7 @@ A leaf of the package: it imports torch and nothing of convcost, so kinds/ can i
 from __future__ import annotations
 
 import functools
+import operator
 from typing import Any
 
 import torch
@@ -219,6 +220,9 @@ class Chunk(Helper):
         return x.chunk(self.chunks, 1)[self.index]
 
 
+ELEMENTWISE = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}
+
+
 class Elementwise(Helper):
     """The sum, difference, product or quotient of its inputs, broadcasting as torch does."""
 
@@ -227,10 +231,7 @@ class Elementwise(Helper):
         self.symbol = symbol
 
     def forward(self, *xs: torch.Tensor) -> torch.Tensor:
-        y = xs[0]
-        for x in xs[1:]:
-            y = y + x if self.symbol == "+" else y - x if self.symbol == "-" else y * x if self.symbol == "*" else y / x
-        return y
+        return functools.reduce(ELEMENTWISE[self.symbol], xs)
 
 
 class Cat(Helper):
