@@ -88,14 +88,14 @@ def summary(model: Any, input_size: Sequence[int], *, batch: int = 1, dtype: str
     no batch: ``(3, 224, 224)``): traced as ``convcost import`` traces it, every layer's output
     shape and params checked against the module. A ConvcostError says what cannot be read."""
     from .errors import ConvcostError
-    from .interop import from_torch
+    from .interop import aten_ops
     from .interop.read import parse_input, to_yaml
     from .yamlio.spec import loads
 
     if isinstance(input_size, (str, bytes)) or not all(isinstance(n, int) and not isinstance(n, bool) for n in input_size):
         raise ConvcostError(f"input_size: expected a sequence of ints such as (3, 224, 224), found {input_size!r}")
     shape = parse_input(",".join(str(n) for n in input_size))
-    ops = from_torch.read(model, shape, allow_unknown=allow_unknown)
+    ops = aten_ops.read(model, shape, allow_unknown=allow_unknown)
     stack = loads(to_yaml(ops, name or type(model).__name__, ""))
     return _summarised(stack, batch, dtype, device_profile)
 

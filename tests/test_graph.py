@@ -276,7 +276,7 @@ GRAPH_BLOCKS = [("OSAModule", (64, 16, 16)), ("DLATree", (32, 16, 16)), ("HRExch
 
 
 @pytest.mark.parametrize(("factory", "shape"), GRAPH_BLOCKS, ids=[f for f, _ in GRAPH_BLOCKS])
-@pytest.mark.parametrize("route", ["fx", pytest.param("onnx", marks=pytest.mark.slow)])
+@pytest.mark.parametrize("route", ["torch", pytest.param("onnx", marks=pytest.mark.slow)])
 def test_graphs_that_do_not_nest_import_exactly(factory: str, shape: tuple[int, ...], route: str, tmp_path: Any) -> None:
     """torch-written blocks whose paths do not nest as residual/concat (a long skip, a chain read
     at several points, several outputs) import with from:, through torch.fx and through ONNX,
@@ -284,7 +284,7 @@ def test_graphs_that_do_not_nest_import_exactly(factory: str, shape: tuple[int, 
     torch = pytest.importorskip("torch")
     from torch.utils.flop_counter import FlopCounterMode
 
-    from convcost.interop import from_torch
+    from convcost.interop import aten_ops
     from convcost.interop.read import to_yaml
 
     from . import nets
@@ -293,8 +293,8 @@ def test_graphs_that_do_not_nest_import_exactly(factory: str, shape: tuple[int, 
     with torch.no_grad(), FlopCounterMode(display=False) as counter:
         out = model(torch.zeros(1, *shape))
     outs = out if isinstance(out, tuple) else (out,)
-    if route == "fx":
-        text = to_yaml(from_torch.read(model, shape), factory, "")
+    if route == "torch":
+        text = to_yaml(aten_ops.read(model, shape), factory, "")
     else:
         pytest.importorskip("onnx")
         import warnings
@@ -513,7 +513,7 @@ layers:
 def test_a_tensor_returned_twice_imports_as_one_output() -> None:
     torch = pytest.importorskip("torch")
 
-    from convcost.interop import from_torch
+    from convcost.interop import aten_ops
     from convcost.interop.read import to_yaml
 
     class Twice(torch.nn.Module):
@@ -525,7 +525,7 @@ def test_a_tensor_returned_twice_imports_as_one_output() -> None:
             a = self.c1(x)
             return a, self.c2(a), a
 
-    stack = convcost.loads(to_yaml(from_torch.read(Twice(), (3, 8, 8)), "twice", ""))
+    stack = convcost.loads(to_yaml(aten_ops.read(Twice(), (3, 8, 8)), "twice", ""))
     assert stack.output_shapes == ((4, 8, 8), (4, 8, 8))
 
 

@@ -181,8 +181,11 @@ class _Walk:
                 field = self.remembered(("then", id(before), steps), functools.partial(self.then, before, steps))
             elif steps is None:
                 field = None
-            self.record(step, sum(map(prod, step.in_shapes)), op.params(step.in_shape), op.macs(step.in_shape, step.out_shape), field)
-            if op.UNCOUNTED:
+            params, macs = op.params(step.in_shape), op.macs(step.in_shape, step.out_shape)
+            self.record(step, sum(map(prod, step.in_shapes)), params, macs, field)
+            if op.UNCOUNTED and (params or macs):
+                self.warnings.append(f"{step.name}: {op.describe_uncounted()} has no convcost kind: counted as torch counts it")
+            elif op.UNCOUNTED:
                 self.warnings.append(f"{step.name}: {op.describe_uncounted()} is not counted (no convcost kind): the totals leave it out")
             fields.append(field)
         self.origins = origins

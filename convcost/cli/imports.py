@@ -42,12 +42,12 @@ def import_(
         bool,
         typer.Option(
             "--allow-unknown",
-            help="Write ops with no convcost kind as `unknown` layers (their output shape kept, "
-            "counted as 0 and marked uncounted in every table) instead of refusing.",
+            help="Write ops with no convcost kind as `unknown` layers (their output shape kept, their "
+            "MACs by torch's own FLOP formula where it has one, else 0; marked in every table) instead of refusing.",
         ),
     ] = False,
 ) -> None:
-    """A PyTorch model (traced with torch.fx) or an ONNX graph → a convcost YAML layer stack, with the model's own layer names. Every layer's output shape and params are checked against the model before anything is written."""
+    """A PyTorch model (run once, every ATen op recorded) or an ONNX graph → a convcost YAML layer stack, with the model's own layer names. Every layer's output shape and params are checked against the model before anything is written."""
     from ..errors import printable
     from ..interop.read import parse_input, read_source, to_yaml
     from ..output import emit
@@ -55,7 +55,11 @@ def import_(
     refuse_overwriting_inputs(output, [Path(source.rsplit(":", 1)[0] if ":" in source else source)])
     shape = parse_input(input_shape) if input_shape is not None else None
     ops, default_name, shape = read_source(source, shape, allow_unknown)
+    notes = [printable(note) for note in getattr(ops, "notes", [])]
     header = (f"# Imported by convcost from {printable(source)}, input {list(shape)}.\n"
-              "# Every layer's output shape and params were checked against the model.\n")  # fmt: skip
+              "# Every layer's output shape and params were checked against the model.\n"
+              + "".join(f"# Note: {note}.\n" for note in notes))  # fmt: skip
     text = to_yaml(ops, printable(name or default_name), header, origin=source)
     emit(output, text, utf8=True)
+    for note in notes:
+        typer.echo(f"note: {note}", err=True)

@@ -1,1 +1,1 @@
-"""Other formats: torch.fx and ONNX readers (op tables), the nesting of their graphs, PyTorch export."""
+"""Other formats: readers of torch (ATen ops, recorded) and ONNX, their op tables, the nesting of their graphs, PyTorch export."""

@@ -1,4 +1,4 @@
-"""A model read from torch.fx or ONNX, as a DAG of ops, nested into convcost's residual/concat.
+"""A model read from torch (its ATen ops) or ONNX, as a DAG of ops, nested into convcost's residual/concat.
 
 Both readers produce the same thing: ops in execution order, op 0 the input, the last op the
 output. An op is a layer (one data input, zero or more convcost entries), an addition (two
@@ -20,6 +20,7 @@ from typing import Any
 
 from ..errors import ConvcostError
 from ..kinds.groups import ACTIVATIONS, GATES
+from ..kinds.merge import Add, Concatenate, Div, Mul, Sub
 
 Entry = dict[str, Any]  #: one YAML layer: {kind: args}
 Shape = tuple[int, ...]
@@ -30,7 +31,9 @@ Shape = tuple[int, ...]
 MAX_NESTING = 40
 
 #: What an op does with its inputs (OUTPUTS: the model's several outputs, the last op).
-INPUT, LAYER, ADD, CAT, MUL, OUTPUTS = "input", "layer", "add", "cat", "mul", "outputs"
+INPUT, LAYER, ADD, CAT, MUL, SUB, DIV, OUTPUTS = "input", "layer", "add", "cat", "mul", "sub", "div", "outputs"
+#: the joins written flat as merge kinds of named tensors (``from: [a, b]``)
+MERGES = {ADD: Add.kind, CAT: Concatenate.kind, MUL: Mul.kind, SUB: Sub.kind, DIV: Div.kind}
 
 
 class Unnested(ConvcostError):
@@ -41,7 +44,7 @@ class Unnested(ConvcostError):
 class Op:
     name: str  #: the user's name for it (a module path, an ONNX node name)
     source: str  #: the op as the source names it (``Conv2d``, ``Conv``, ``torch.cat``), for messages
-    role: str  #: INPUT, LAYER, ADD, CAT or MUL
+    role: str  #: INPUT, LAYER, OUTPUTS or one of MERGES
     inputs: tuple[int, ...]  #: producer ops of the data inputs
     shape: Shape  #: output shape without the batch
     layers: list[Entry] = field(default_factory=list)  #: convcost entries (LAYER); [] passes through
@@ -126,9 +129,7 @@ def fold_se(ops: list[Op]) -> list[Op]:
             params = sum(c.params or 0 for c in chain) if all(c.params is not None for c in chain) else None
             out[i] = Op(se["name"], f"{op.source} (squeeze-and-excitation)", LAYER, (x,), op.shape, [{"se": se}], params)
             break
-        else:
-            raise located(op, "an elementwise product of two tensors is understood only as a squeeze-and-excitation gate "
-                              "(x · sigmoid(fc(act(fc(mean(x)))))); this one has no kind")  # fmt: skip
+        # any other product stays a product of two tensors: a ``mul`` of named tensors, written flat
     return prune(out)
 
 
@@ -218,7 +219,7 @@ def nest(ops: list[Op], span: tuple[int, int] | None = None, idom: list[int] | N
             elif op.role == CAT:
                 op.layers = [{"concat": {"name": op.name, "branches": branches}}]
             else:
-                raise located(op, "has no kind")
+                raise Unnested(f"{op.source} '{op.name}': a {MERGES[op.role]} of two tensors is written flat")
             entries.append(op.layers[0])
             v = fork
         entries.reverse()
@@ -315,8 +316,8 @@ def flat(ops: list[Op]) -> tuple[list[Entry], list[Ref]]:
                 ((kind, args),) = op.layers[0].items()
                 op.layers[0] = {kind: {**(args or {}), "from": Ref(reads[0])}}
             entries.extend(op.layers)
-        elif op.role in (ADD, CAT):
-            op.layers = [{"add" if op.role == ADD else "concat": {"name": op.name, "from": [Ref(j) for j in reads]}}]
+        elif op.role in MERGES:
+            op.layers = [{MERGES[op.role]: {"name": op.name, "from": [Ref(j) for j in reads]}}]
             entries.extend(op.layers)
         else:
             raise located(op, "has no kind")
@@ -359,7 +360,7 @@ def structure(ops: list[Op]) -> tuple[list[Op], list[Entry], list[Ref] | None]:
         return ops, nest(ops), None
     except Unnested:
         for op in ops:
-            if op.role in (ADD, CAT):
+            if op.role in MERGES:
                 op.layers = []  # a nest tried before may have set them
         entries, outputs = flat(ops)
         return ops, entries, outputs

@@ -1,4 +1,4 @@
-"""Bring your own model: a torch ``nn.Module`` (traced with torch.fx) or an ONNX graph → a
+"""Bring your own model: a torch ``nn.Module`` (run once, its ATen ops recorded) or an ONNX graph → a
 convcost YAML layer stack, checked against the source before it is written.
 
 The readers (``from_torch``, ``from_onnx``) give ops; ``graph`` nests them into
@@ -157,8 +157,8 @@ def _read_source(source: str, input_shape: tuple[int, ...] | None, allow_unknown
     try:
         import torch  # noqa: F401 — only to say what is missing
 
-        from . import from_torch
+        from . import aten_ops, from_torch
     except ImportError:
         raise ConvcostError(f"{source}: importing a PyTorch model needs torch: pip install 'convcost[torch]'") from None
     model = from_torch.load_factory(source)
-    return from_torch.read(model, input_shape, allow_unknown=allow_unknown), source.rsplit(":", 1)[1], input_shape
+    return aten_ops.read(model, input_shape, allow_unknown=allow_unknown), source.rsplit(":", 1)[1], input_shape

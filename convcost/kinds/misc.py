@@ -373,24 +373,41 @@ class Chunk(Costless):
         return tb.Chunk(self.chunks, self.index)
 
 
-class Unknown(Costless):
+class Unknown(Kind):
     """An op with no convcost kind (``convcost import --allow-unknown``): its output shape is
-    kept, its cost is not counted and every table says so."""
+    kept and every table says so; its cost is what torch counts for it (``torch_macs``,
+    ``torch_params``), or not counted."""
 
     kind: ClassVar[str] = "unknown"
-    COST = "not counted (0 params, 0 MACs, a warning names it); output = shape; no receptive field"
+    COST = (
+        "params = torch_params, MACs = torch_macs (0 when not given: not counted; a warning names it); output = shape; no receptive field"
+    )
     EXAMPLE = "unknown: {op: torch.roll, shape: [16, 32, 32]}"
     ARG_DOCS: ClassVar[dict[str, str]] = {
         "op": "the op as its source names it",
         "shape": "its output shape: channels, then each spatial size",
+        "torch_macs": "MACs by torch's own FLOP formula for the op (FLOPs ÷ 2), where torch has one; counted",
+        "torch_params": "learned parameters the op reads, by torch's count; counted",
     }
     GLOBAL: ClassVar[bool] = True
     UNCOUNTED: ClassVar[bool] = True
     op: str = arg(text)
     shape: tuple[int, ...] = arg(shape_list)
+    torch_macs: int = arg(nonneg_int, 0)
+    torch_params: int = arg(nonneg_int, 0)
 
     def describe_uncounted(self) -> str:
-        return f"op {self.op}"
+        counted = [f"{n:,} {what}" for n, what in ((self.torch_params, "params"), (self.torch_macs, "MACs")) if n]
+        return f"op {self.op}" + (f" ({' and '.join(counted)} by torch's own count)" if counted else "")
 
     def out_shape(self, shape: Shape) -> Shape:
         return tuple(self.shape)
+
+    def params(self, shape: Shape) -> int:
+        return self.torch_params
+
+    def param_shapes(self, shape: Shape) -> list[tuple[int, ...]]:
+        return []  # nothing to build: execution refuses an unknown layer
+
+    def macs(self, shape: Shape, out: Shape) -> int:
+        return self.torch_macs
