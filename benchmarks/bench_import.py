@@ -65,8 +65,10 @@ def main() -> None:
     print(f"\n{exact} of {len(cases)} exact, {time.perf_counter() - start:.0f} s in all")
     if not args.names:
         torch_alone, resnet50 = whole_process()
-        print(f'`python -c "import torch"`: {torch_alone:.2f} s; `convcost import tests/nets.py:resnet50`: {resnet50:.2f} s '
-              f"({resnet50 / torch_alone:.2f}×)")
+        print(
+            f'`python -c "import torch"`: {torch_alone:.2f} s; `convcost import tests/nets.py:resnet50`: {resnet50:.2f} s '
+            f"({resnet50 / torch_alone:.2f}×)"
+        )
 
 
 if __name__ == "__main__":

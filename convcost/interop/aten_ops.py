@@ -576,7 +576,9 @@ def split(t: Translator, c: Call) -> None:
     val = t.value(source)
     channels = t.logical(val)[0]
     sizes = [t.shape(o)[1] for o in c.outs]
-    if dim % len(t.shape(source)) != 1 or len(set(sizes)) != 1 or sizes[0] * len(sizes) != channels:
+    if dim % len(t.shape(source)) != 1:
+        raise Unknown(f"a split along dim={dim}; convcost splits the channels (dim=1)")
+    if len(set(sizes)) != 1 or sizes[0] * len(sizes) != channels:
         raise Unknown(f"a split of {channels} channels into {sizes}; convcost splits channels into equal chunks")
     for k, tok in enumerate(c.outs):
         t.emit(c, [{Chunk.kind: {"chunks": len(sizes), "index": k}}], (val.index,), t.shape(tok)[1:], out=k)
