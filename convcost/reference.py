@@ -32,6 +32,7 @@ TYPES: dict[Any, tuple[str, dict[str, Any]]] = {
     _channel_padding: ("int, [before, after], same or valid", PADDING),
     conv.boolean: ("true or false", {"type": "boolean"}),
     conv.probability: ("number in [0, 1)", {"type": "number", "minimum": 0, "exclusiveMaximum": 1}),
+    conv.number: ("a finite number", {"type": "number"}),
     conv.text: ("string", {"type": "string", "minLength": 1, "maxLength": 200}),
     conv.shape_list: (
         "list: channels, then each spatial size",

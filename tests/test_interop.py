@@ -61,7 +61,7 @@ def imported(model: nn.Module, shape: tuple[int, ...]) -> str:
     return to_yaml(aten_ops.read(model, shape), "model", "")
 
 
-# (factory, input): every net written from its paper in tests/nets.py that torch.fx can trace
+# (factory, input): every net written from its paper in tests/nets.py that imports
 TORCH_NETS = [
     pytest.param(nets.resnet50, (3, 96, 96), marks=pytest.mark.slow),
     (nets.resnet18, (3, 64, 64)),
@@ -233,7 +233,7 @@ def test_export_then_import_gives_the_same_numbers(path: Path) -> None:
     stack, model = built(path)
     report = analyze(stack)
     if path.stem in UNTRACEABLE:
-        with pytest.raises(ConvcostError, match="aten.(view|select) '[^']*'.*(has no kind|has no entry in convcost's op table)"):
+        with pytest.raises(ConvcostError, match="aten.(view|select) '[^']*' has no convcost kind: (a reshape from|ATen op aten.select has no entry)"):
             imported(model, stack.input)
         return
     if path.stem in SEVERAL_INPUTS:  # the importers read one input
@@ -356,7 +356,7 @@ def test_bundled_onnx_example_without_weights(tmp_path: Path) -> None:
         (["tests/nets.py:nope", "-i", "3,32,32"], "has no callable 'nope'"),
         (["tests/missing.py:f", "-i", "3,32,32"], "no such Python file"),
         (["tests/nets.py:conv_bn", "-i", "3,32,32"], "building the model raised TypeError"),
-        (["tests/nets.py:channelnet_style", "-i", "3,224,224"], "has no kind"),
+        (["tests/nets.py:channelnet_style", "-i", "3,224,224"], "has no convcost kind: a reshape from"),
         (["tests/nets.py:resnet18", "-i", "5,32,32"], "the model fails on this input"),
         (["README.md"], "expected FILE.onnx, FILE.py:FACTORY"),
         (["torch.nn:Identity", "-i", "3,8,8"], "the model has no layers"),
@@ -455,3 +455,64 @@ def test_onnx_constants_of_other_ops_are_not_params(tmp_path: Path) -> None:
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
     text = onnx_imported(path)
     assert counted(text) == (8 * 27 + 8, 8 * 27 * 16 * 16, (8, 16, 16)) and "relu6" in text
+
+
+# ---- what only the ATen route reads ---------------------------------------------------------
+
+
+class Functional(nn.Module):
+    """What torch.fx could not read: "same" padding computed from the input's shape (timm's
+    Conv2dSame), a weight standardised at run time (NFNet), ``F.batch_norm`` (timm's
+    BatchNormAct2d), a scale by a number, and unequal channel groups."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(8, 3, 3, 3))
+        self.gain = nn.Parameter(torch.ones(8, 1, 1, 1))
+        self.bn_weight, self.bn_bias = nn.Parameter(torch.ones(8)), nn.Parameter(torch.zeros(8))
+        self.register_buffer("mean", torch.zeros(8))
+        self.register_buffer("var", torch.ones(8))
+        self.head = nn.Conv2d(8, 4, 1)
+
+    def forward(self, x: Any) -> Any:
+        h, w = x.shape[-2:]
+        pad_h, pad_w = max((-(-h // 2) - 1) * 2 + 3 - h, 0), max((-(-w // 2) - 1) * 2 + 3 - w, 0)
+        x = torch.nn.functional.pad(x, [pad_w // 2, pad_w - pad_w // 2, pad_h // 2, pad_h - pad_h // 2])
+        weight = (self.weight - self.weight.mean((1, 2, 3), keepdim=True)) / self.weight.std((1, 2, 3), keepdim=True)
+        x = torch.nn.functional.conv2d(x, weight * self.gain, stride=2)
+        x = torch.relu(torch.nn.functional.batch_norm(x, self.mean, self.var, self.bn_weight, self.bn_bias)) * 1.7
+        a, b = torch.split(x, [3, 5], dim=1)
+        x = torch.cat([b / 2, a], dim=1)[:, 1:7]
+        return self.head(torch.cat([x, x[:, :2]], dim=1))
+
+
+def test_the_aten_route_reads_what_forward_computes() -> None:
+    text = imported(Functional(), (3, 15, 16))
+    assert counted(text) == truth(Functional(), (3, 15, 16))
+    kinds = [r.kind for r in analyze(loads(text)).layers]
+    assert kinds[:5] == ["conv", "layerscale", "bn", "relu", "scale"], kinds  # the gain: a scale per output channel
+    assert {"slice", "concat"} <= set(kinds) and "unknown" not in kinds
+
+
+class Attention(nn.Module):
+    """A product of two tensors of the model (as attention computes), on a 1-D input."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv, self.head = nn.Conv1d(3, 8, 3, padding=1), nn.Conv1d(8, 4, 1)
+
+    def forward(self, x: Any) -> Any:
+        y = self.conv(x)  # [1, 8, 16]
+        return self.head(torch.bmm(y, y.transpose(1, 2)))  # [1, 8, 8] → [1, 4, 8]
+
+
+def test_unknown_layers_keep_torchs_own_flop_count() -> None:
+    with pytest.raises(ConvcostError, match=r"^aten.bmm 'bmm' has no convcost kind: .*--allow-unknown"):
+        imported(Attention(), (3, 16))
+    ops = aten_ops.read(Attention(), (3, 16), allow_unknown=True)
+    report = analyze(loads(to_yaml(ops, "m", "")))
+    assert [r.kind for r in report.layers] == ["conv", "unknown", "pwconv"]
+    assert (report.totals.params, report.totals.macs, report.layers[-1].output) == truth(Attention(), (3, 16))
+    assert report.layers[1].macs == 8 * 16 * 8  # bmm by torch's own formula: FLOPs ÷ 2
+    assert ops.notes == ["ops with no convcost kind, written as unknown: aten.bmm ×1"]
+    assert any("bmm: op aten.bmm (1,024 MACs by torch's own count) has no convcost kind" in w for w in report.warnings)

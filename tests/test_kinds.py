@@ -57,6 +57,8 @@ KIND_CASES = {
     "se": "[32, 5, 5]|se: {reduction: 4}",
     "shuffle": "[8, 3, 3]|shuffle: {groups: 4}",
     "chunk": "[8, 3, 3]|concat: [[chunk: {chunks: 2, index: 0}], [chunk: {chunks: 2, index: 1}, pwconv: {out: 4}]]",
+    "scale": "[4, 3, 3]|scale: {by: 0.17}, scale: {by: 2, learned: true}",
+    "slice": "[8, 3, 3]|concat: [[slice: {start: 0, end: 5}], [slice: {start: 5, end: 8}, pwconv: {out: 4}]]",
     "upsample": "[2, 3, 4]|upsample: {scale: 2}, upsample: {scale: [1, 3], mode: bilinear}",
     "upsample3d": "[2, 2, 3, 4]|upsample: {scale: 2, mode: bilinear}",
     "bn-act-shorthand": "[3, 8, 8]|conv: {out: 4, kernel: 3, bn: true, act: relu6}",

@@ -25,11 +25,11 @@ from torch.utils._pytree import tree_flatten
 
 from ..errors import ConvcostError
 from ..kinds.conv import PWConv
-from ..kinds.misc import BatchNorm, Chunk, Flatten, GroupNorm, LayerNorm, LayerScale, Linear, PReLU, Shuffle
+from ..kinds.misc import BatchNorm, Flatten, GroupNorm, LayerNorm, LayerScale, Linear, PReLU, Scale, Shuffle
 from ..kinds.misc import Unknown as UnknownKind
 from ..kinds.pool import GAP
 from .from_aten import Call, Recording, Tok, run
-from .kinds_map import Unknown, adaptive, conv_entry, pool_entry, reshape_entries, upsample_entry
+from .kinds_map import Unknown, adaptive, channel_part, conv_entry, pool_entry, reshape_entries, upsample_entry
 from .nesting import ADD, CAT, DIV, INPUT, LAYER, MUL, OUTPUTS, SUB, Entry, Op, Shape, named
 
 CF, CL, ROWS, H1, GROUPS, SHUFFLED, PAD = "cf", "cl", "rows", "h1", "groups", "shuffled", "pad"
@@ -142,6 +142,10 @@ class Translator:
             raise ConvcostError(f"aten.{call.op} '{name}' has no convcost kind: {why} "
                                 f"(it reads {len(data)} tensors; an unknown layer reads one)")  # fmt: skip
         source = self.data[data[0].id]
+        rank = len(self.out[source.index].shape)
+        if any(len(self.shape(tok)) != rank + 1 for tok in call.outs):
+            raise ConvcostError(f"aten.{call.op} '{name}' has no convcost kind: {why} (its output has another number of axes "
+                                "than its input; an unknown layer keeps them)")  # fmt: skip
         params = self.params(call)
         for k, tok in enumerate(call.outs):
             shape = self.shape(tok)[1:]
@@ -363,7 +367,7 @@ def _bias(t: Translator, c: Call, data: Tok, const: Any) -> bool:
 def _neutral(t: Translator, a: Any, b: Any, unit: int) -> bool:
     """``x + 0`` or ``x * 1`` (a sum started at 0, as MobileOne's branches): x itself."""
     other = b if t.is_data(a) else a
-    return isinstance(other, (int, float)) and not isinstance(other, bool) and other == unit
+    return _is_number(other) and other == unit
 
 
 def mul(t: Translator, c: Call) -> None:
@@ -378,7 +382,23 @@ def mul(t: Translator, c: Call) -> None:
     if isinstance(const, Tok) and prod(t.shape(const)) == channels and t.params(c) == channels:
         t.emit(c, [{LayerScale.kind: None}], (val.index,), t.logical(val), layout=val.layout)
         return
-    raise Unknown("multiplying a tensor by a constant; convcost multiplies by a learned scale per channel (layerscale)")
+    _scale(t, c, val, const, False)
+
+
+def _scale(t: Translator, c: Call, val: Val, factor: Any, divide: bool) -> None:
+    """x · n or x / n by a number, or by one learned number: ``scale``."""
+    if _is_number(factor) and (factor or not divide):
+        t.emit(c, [{Scale.kind: {"by": 1 / factor if divide else float(factor)}}], (val.index,), t.logical(val), layout=val.layout)
+        return
+    if isinstance(factor, Tok) and prod(t.shape(factor)) == 1 and t.params(c) == 1 and not divide:
+        t.emit(c, [{Scale.kind: {"learned": True}}], (val.index,), t.logical(val), layout=val.layout)
+        return
+    raise Unknown("multiplying a tensor by a constant tensor; convcost multiplies by a number (scale), by a learned number "
+                  "or by a learned scale per channel (layerscale)")  # fmt: skip
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _two(t: Translator, c: Call, role: str) -> None:
@@ -399,8 +419,12 @@ def sub(t: Translator, c: Call) -> None:
 
 
 def div(t: Translator, c: Call) -> None:
-    if not (t.is_data(c.args[0]) and t.is_data(c.args[1])) or _arg(c, 2, "rounding_mode") is not None:
-        raise Unknown("a division by a constant, or with rounding; convcost divides tensors of the model")
+    if _arg(c, 2, "rounding_mode") is not None:
+        raise Unknown("a division with rounding")
+    if t.is_data(c.args[0]) and not t.is_data(c.args[1]):
+        return _scale(t, c, t.value(c.args[0], PER_POSITION), c.args[1], True)
+    if not (t.is_data(c.args[0]) and t.is_data(c.args[1])):
+        raise Unknown("a number divided by a tensor")
     _two(t, c, DIV)
 
 
@@ -523,9 +547,8 @@ def view(t: Translator, c: Call) -> None:
             return t.alias(c, Val(val.index, GROUPS, after[1]))
         if after[0] == 1:
             entries = reshape_entries(shape, after[1:])
-            if entries:
+            if entries or _unit_axes(shape, after[1:]):  # a flatten, or [C, 1, 1] ↔ [C] (held by an SE gate)
                 return t.emit(c, entries, (val.index,), after[1:])
-            return t.emit(c, [], (val.index,), after[1:])
     if val.layout == H1 and after == (1, *shape):
         return t.alias(c, Val(val.index))
     if val.layout in (CL, ROWS):
@@ -536,6 +559,11 @@ def view(t: Translator, c: Call) -> None:
     if val.layout == SHUFFLED and after == (1, *shape):
         return t.emit(c, [{Shuffle.kind: {"groups": val.extra}}], (val.index,), shape)
     raise Unknown(f"a reshape from {list(before)} to {list(after)} (batch first); convcost reshapes only by flatten")
+
+
+def _unit_axes(a: Shape, b: Shape) -> bool:
+    """The two shapes differ only in axes of size 1."""
+    return [n for n in a if n != 1] == [n for n in b if n != 1]
 
 
 def permute(t: Translator, c: Call) -> None:
@@ -578,10 +606,8 @@ def split(t: Translator, c: Call) -> None:
     sizes = [t.shape(o)[1] for o in c.outs]
     if dim % len(t.shape(source)) != 1:
         raise Unknown(f"a split along dim={dim}; convcost splits the channels (dim=1)")
-    if len(set(sizes)) != 1 or sizes[0] * len(sizes) != channels:
-        raise Unknown(f"a split of {channels} channels into {sizes}; convcost splits channels into equal chunks")
     for k, tok in enumerate(c.outs):
-        t.emit(c, [{Chunk.kind: {"chunks": len(sizes), "index": k}}], (val.index,), t.shape(tok)[1:], out=k)
+        t.emit(c, [channel_part(sum(sizes[:k]), sum(sizes[: k + 1]), channels)], (val.index,), t.shape(tok)[1:], out=k)
 
 
 def slice_(t: Translator, c: Call) -> None:
@@ -593,12 +619,9 @@ def slice_(t: Translator, c: Call) -> None:
     val = t.value(source)
     channels = t.logical(val)[0]
     start, end = max(0, min(start or 0, channels)), max(0, min(channels if end is None else end, channels))
-    size = end - start
-    if dim % len(t.shape(source)) != 1 or step != 1 or size <= 0 or channels % size or start % size:
-        raise Unknown(f"a slice [{start}:{end}] of {channels} channels; convcost slices channels only into equal chunks")
-    if size == channels:
-        return t.alias(c, val)
-    t.emit(c, [{Chunk.kind: {"chunks": channels // size, "index": start // size}}], (val.index,), t.shape(c.outs[0])[1:])
+    if dim % len(t.shape(source)) != 1 or step != 1 or end <= start:
+        raise Unknown(f"a slice [{start}:{end}:{step}] along dim={dim}; convcost slices the channels (dim=1), step 1")
+    t.emit(c, [channel_part(start, end, channels)], (val.index,), t.shape(c.outs[0])[1:])
 
 
 Handler = Callable[[Translator, Call], None]

@@ -19,7 +19,7 @@ except ModuleNotFoundError as exc:  # the extra is not installed: importer.read_
 
 from ..errors import ConvcostError
 from . import onnx_file
-from .kinds_map import Unknown, adaptive, conv_entry, mean_entries, pool_entry, reshape_entries, upsample_entry
+from .kinds_map import Unknown, adaptive, channel_part, conv_entry, mean_entries, pool_entry, reshape_entries, upsample_entry
 from .nesting import ADD, CAT, INPUT, LAYER, MUL, OUTPUTS, Entry, Op, Shape, named
 
 ACTS = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "LeakyRelu": "leakyrelu", "HardSwish": "hswish",
@@ -229,16 +229,16 @@ class _Reader:
             found = self.value(node.input[1])
             sizes = None if found is None else [int(v) for v in found.reshape(-1)]
         sizes = sizes or [in_shape[0] // len(outputs)] * len(outputs)
-        if attrs.get("axis", 0) not in (1, -len(in_shape) - 1) or len(set(sizes)) != 1 or sum(sizes) != in_shape[0]:
-            raise Unknown(f"a split into {sizes} along axis {attrs.get('axis', 0)}; convcost splits channels into equal chunks")
+        if attrs.get("axis", 0) not in (1, -len(in_shape) - 1) or sum(sizes) != in_shape[0]:
+            raise Unknown(f"a split into {sizes} along axis {attrs.get('axis', 0)}; convcost splits the channels (axis 1)")
         for i, out in enumerate(outputs):
             part = f"{name}.{i}"
-            entry = {"chunk": {"chunks": len(outputs), "index": i}}
+            entry = channel_part(sum(sizes[:i]), sum(sizes[: i + 1]), in_shape[0])
             self.index[out] = len(self.ops)
-            self.ops.append(Op(part, "Split", LAYER, (producer,), (sizes[0], *in_shape[1:]), named([entry], part), 0))
+            self.ops.append(Op(part, "Split", LAYER, (producer,), (sizes[i], *in_shape[1:]), named([entry], part), 0))
 
     def chunk(self, node: Any, in_shape: Shape) -> Entry:
-        """A Slice of the channels that is one of equal chunks (torch's chunk as exported)."""
+        """A Slice of the channels: one of equal chunks (torch's chunk as exported) or a ``slice``."""
         found: list[list[int] | None] = [None, None, None, None]
         for i, x in enumerate(list(node.input[1:5])):
             value = self.value(x) if x else None
@@ -251,10 +251,9 @@ class _Reader:
         c = in_shape[0]
         if len(starts) == 1 and axes[0] in (1, -len(in_shape) - 1) and steps == [1]:
             lo, hi = min(max(starts[0], 0), c), min(ends[0], c)
-            size = hi - lo
-            if size > 0 and c % size == 0 and lo % size == 0:
-                return {"chunk": {"chunks": c // size, "index": lo // size}}
-        raise Unknown(f"a slice {starts}:{ends} on axes {axes}; convcost slices only equal channel chunks")
+            if hi > lo:
+                return channel_part(lo, hi, c)
+        raise Unknown(f"a slice {starts}:{ends} on axes {axes}; convcost slices the channels (axis 1), step 1")
 
     @staticmethod
     def permute(attrs: dict[str, Any], rank: int, last: bool) -> bool | None:

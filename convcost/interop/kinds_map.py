@@ -6,6 +6,7 @@ from __future__ import annotations
 from math import prod
 from typing import Any
 
+from ..kinds.misc import Chunk, Slice
 from .nesting import Entry, Shape
 
 
@@ -137,3 +138,11 @@ def mean_entries(axes: Any, in_shape: Shape, keep: bool) -> list[Entry]:
     if rank < 3 or found != set(range(2, rank)):
         raise Unknown(f"a mean over axes {axes}; only the mean over all spatial axes is gap")
     return [{"gap": None}] if keep else [{"gap": None}, {"flatten": None}]
+
+
+def channel_part(start: int, end: int, channels: int) -> Entry:
+    """Channels ``start:end`` of ``channels``: one of equal ``chunk``s where it is one, else a ``slice``."""
+    size = end - start
+    if channels % size == 0 and start % size == 0:
+        return {Chunk.kind: {"chunks": channels // size, "index": start // size}}
+    return {Slice.kind: {"start": start, "end": end}}

@@ -19,7 +19,9 @@ from .misc import (
     LayerScale,
     Linear,
     PReLU,
+    Scale,
     Shuffle,
+    Slice,
     Unknown,
 )
 from .pool import GAP, GMP, AdaptiveAvgPool, AdaptiveMaxPool, AvgPool, MaxPool, Upsample
@@ -46,6 +48,7 @@ KINDS: dict[str, type[Kind]] = {
     "gn": GroupNorm,
     "layernorm": LayerNorm,
     "layerscale": LayerScale,
+    "scale": Scale,
     **ACTIVATION_KINDS,
     "prelu": PReLU,
     "dropout": Dropout,
@@ -53,6 +56,7 @@ KINDS: dict[str, type[Kind]] = {
     "se": SE,
     "shuffle": Shuffle,
     "chunk": Chunk,
+    "slice": Slice,
     "upsample": Upsample,
     "add": Add,
     "sub": Sub,

@@ -128,6 +128,15 @@ def probability(value: Any, ndim: int = 0) -> float:
     return float(value)
 
 
+def number(value: Any, ndim: int = 0) -> float:
+    """A finite number (an int or a float)."""
+    import math
+
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ConvcostError(f"expected a finite number, found {describe(value)}")
+    return float(value)
+
+
 def choice(*options: str) -> Callable[[Any, int], str]:
     def convert(value: Any, ndim: int = 0) -> str:
         if not isinstance(value, str) or value.lower() not in options:

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 from ..arith import prod
 from ..yamlio.expr import divisible
-from .args import ACTIVATIONS, GATES, boolean, choice, nonneg_int, pos_int, probability, shape_list, text
+from .args import ACTIVATIONS, GATES, boolean, choice, nonneg_int, number, pos_int, probability, shape_list, text
 from .base import Costless, Kind, Shape, arg, fit_error, need_divisible
 
 
@@ -313,6 +313,36 @@ class LayerScale(Transparent):
         return tb.ChannelScale(shape[0], len(shape) - 1)
 
 
+class Scale(Transparent):
+    """x · a number: a constant (Inception-ResNet's residual scaling, NFNet's α and β, a mean of
+    two branches' ``/ 2``), or one learned number (``learned: true``)."""
+
+    kind: ClassVar[str] = "scale"
+    COST = "params = 1 when learned, else 0; 0 MACs (an elementwise product); shape kept"
+    EXAMPLE = "scale: {by: 0.17}"
+    ARG_DOCS: ClassVar[dict[str, str]] = {"by": "the number x is multiplied by (its initial value when learned)",
+                                          "learned": "the number is one learned parameter"}  # fmt: skip
+    by: float = arg(number, 1.0)
+    learned: bool = arg(boolean, False)
+
+    def params(self, shape: Shape) -> int:
+        return 1 if self.learned else 0
+
+    def param_shapes(self, shape: Shape) -> list[tuple[int, ...]]:
+        return [(1,)] if self.learned else []
+
+    def numpy_fn(self, shape: Shape, w: list[Any]) -> Any:
+        import numpy as np
+
+        factor = w[0].reshape(()) if self.learned else np.float32(self.by)
+        return lambda x: x * factor
+
+    def torch_module(self, shape: Shape) -> Any:
+        from ..ops import torch_modules as tb
+
+        return tb.Scale(self.by, self.learned)
+
+
 class DropPath(Dropout):
     """Stochastic depth (drop path): the identity at inference."""
 
@@ -371,6 +401,35 @@ class Chunk(Costless):
         from ..ops import torch_modules as tb
 
         return tb.Chunk(self.chunks, self.index)
+
+
+class Slice(Costless):
+    """Channels ``start`` to ``end`` (``x[:, start:end]``): the unequal channel groups DPN,
+    ReXNet and InceptionNeXt split a tensor into."""
+
+    kind: ClassVar[str] = "slice"
+    COST = "0 params, 0 MACs; output end − start channels, spatial kept"
+    EXAMPLE = "slice: {start: 0, end: 5}"
+    ARG_DOCS: ClassVar[dict[str, str]] = {"start": "the first channel kept", "end": "the channel after the last one kept"}
+    start: int = arg(nonneg_int)
+    end: int = arg(pos_int)
+
+    def bind(self, shape: Shape) -> Any:
+        if not self.start < self.end <= shape[0]:
+            raise fit_error(f"channels {self.start}:{self.end} of {shape[0]}: expected 0 ≤ start < end ≤ C", "end")
+        return self
+
+    def out_shape(self, shape: Shape) -> Shape:
+        return (self.end - self.start, *shape[1:])
+
+    def numpy_fn(self, shape: Shape, w: list[Any]) -> Any:
+        start, end = self.start, self.end
+        return lambda x: x[:, start:end]
+
+    def torch_module(self, shape: Shape) -> Any:
+        from ..ops import torch_modules as tb
+
+        return tb.Slice(self.start, self.end)
 
 
 class Unknown(Kind):

@@ -220,6 +220,32 @@ class Chunk(Helper):
         return x.chunk(self.chunks, 1)[self.index]
 
 
+class Scale(Helper):
+    """x · by, by a constant or (learned) one parameter."""
+
+    def __init__(self, by: float, learned: bool = False) -> None:
+        super().__init__()
+        self.learned = learned
+        if learned:
+            self.weight = nn.Parameter(torch.full((1,), by))
+        else:
+            self.by = by
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * (self.weight if self.learned else self.by)
+
+
+class Slice(Helper):
+    """x[:, start:end]."""
+
+    def __init__(self, start: int, end: int) -> None:
+        super().__init__()
+        self.start, self.end = start, end
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x[:, self.start : self.end]
+
+
 ELEMENTWISE = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}
 
 
