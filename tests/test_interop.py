@@ -233,7 +233,9 @@ def test_export_then_import_gives_the_same_numbers(path: Path) -> None:
     stack, model = built(path)
     report = analyze(stack)
     if path.stem in UNTRACEABLE:
-        with pytest.raises(ConvcostError, match="aten.(view|select) '[^']*' has no convcost kind: (a reshape from|ATen op aten.select has no entry)"):
+        with pytest.raises(
+            ConvcostError, match="aten.(view|select) '[^']*' has no convcost kind: (a reshape from|ATen op aten.select has no entry)"
+        ):
             imported(model, stack.input)
         return
     if path.stem in SEVERAL_INPUTS:  # the importers read one input
@@ -516,3 +518,58 @@ def test_unknown_layers_keep_torchs_own_flop_count() -> None:
     assert report.layers[1].macs == 8 * 16 * 8  # bmm by torch's own formula: FLOPs ÷ 2
     assert ops.notes == ["ops with no convcost kind, written as unknown: aten.bmm ×1"]
     assert any("bmm: op aten.bmm (1,024 MACs by torch's own count) has no convcost kind" in w for w in report.warnings)
+
+
+class Parts(nn.Module):
+    """Unequal channel groups, a scale by a number, a division by one, a learned number."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv, self.head = nn.Conv2d(3, 8, 3, padding=1), nn.Conv2d(7, 4, 1)
+        self.gain = nn.Parameter(torch.ones(1))
+
+    def forward(self, x: Any) -> Any:
+        a, b = torch.split(self.conv(x) * 1.7, [3, 5], dim=1)
+        return self.head(torch.cat([b / 2, a[:, 1:3] * self.gain], dim=1))
+
+
+@pytest.mark.parametrize("route", ["torch", "onnx"])
+def test_slices_and_scales_import_from_both_readers(route: str, tmp_path: Path) -> None:
+    text = imported(Parts(), (3, 8, 8)) if route == "torch" else onnx_imported(onnx_of(Parts(), (3, 8, 8), tmp_path / "p.onnx"))
+    assert counted(text) == truth(Parts(), (3, 8, 8))
+    report = analyze(loads(text))
+    scales = [(r.kind, r.params) for r in report.layers if r.kind in ("scale", "slice")]
+    assert sorted(scales) == [("scale", 0), ("scale", 0), ("scale", 1), ("slice", 0), ("slice", 0), ("slice", 0)], scales
+    assert "by: 0.5" in text and "by: 1.7" in text and "learned: true" in text
+
+
+def dynamo_of(model: nn.Module, shape: tuple[int, ...], path: Path) -> Path:
+    """The default exporter since torch 2.9 (``dynamo=True``), unoptimised: its optimiser folds
+    every batch norm into the conv before it, as the legacy exporter does in eval mode."""
+    pytest.importorskip("onnx")
+    pytest.importorskip("onnxscript")
+    import contextlib
+    import io
+    import logging
+
+    logging.disable(logging.WARNING)
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            torch.onnx.export(model.eval(), (torch.zeros(1, *shape),), str(path), dynamo=True, optimize=False)
+    finally:
+        logging.disable(logging.NOTSET)
+    return path
+
+
+DYNAMO_NETS = [(nets.resnet18, (3, 32, 32)), (nets.mobilenet_v3_large, (3, 32, 32)), (nets.efficientnet_b0, (3, 32, 32)),
+               (nets.inception_3a, (192, 14, 14)), (nets.unet, (1, 32, 32)), (nets.densenet121_block1, (64, 16, 16)),
+               (nets.se_resnet_block, (256, 14, 14)), (nets.regnet_y_400mf, (3, 32, 32))]  # fmt: skip
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("factory", "shape"), DYNAMO_NETS, ids=_ids(DYNAMO_NETS))
+def test_both_onnx_exporters_give_what_torch_counts(factory: Any, shape: tuple[int, ...], tmp_path: Path) -> None:
+    want = truth(factory(), shape)
+    assert counted(onnx_imported(dynamo_of(factory(), shape, tmp_path / "dynamo.onnx"))) == want
+    assert counted(onnx_imported(onnx_of(factory(), shape, tmp_path / "legacy.onnx"))) == want

@@ -25,6 +25,7 @@ from torch.utils._pytree import tree_flatten
 
 from ..errors import ConvcostError
 from ..kinds.conv import PWConv
+from ..kinds.groups import ACTIVATION_OPS
 from ..kinds.misc import BatchNorm, Flatten, GroupNorm, LayerNorm, LayerScale, Linear, PReLU, Scale, Shuffle
 from ..kinds.misc import Unknown as UnknownKind
 from ..kinds.pool import GAP
@@ -632,9 +633,7 @@ TABLE: dict[str, Handler] = {
     "convolution": convolution, "_convolution": convolution, "addmm": addmm, "mm": mm, "linear": linear,
     "native_batch_norm": batch_norm, "_native_batch_norm_legit_no_training": batch_norm, "_native_batch_norm_legit": batch_norm,
     "native_group_norm": group_norm, "native_layer_norm": layer_norm,
-    "relu": activation("relu"), "sigmoid": activation("sigmoid"), "tanh": activation("tanh"), "silu": activation("silu"),
-    "gelu": activation("gelu"), "hardswish": activation("hswish"), "hardsigmoid": activation("hsigmoid"),
-    "leaky_relu": activation("leakyrelu"), "hardtanh": hardtanh, "clamp": clamp, "clamp_min": clamp_min,
+    **{op: activation(kind) for kind, (op, _) in ACTIVATION_OPS.items()}, "hardtanh": hardtanh, "clamp": clamp, "clamp_min": clamp_min,
     "_prelu_kernel": prelu, "prelu": prelu, "_softmax": softmax, "softmax": softmax,
     "add": add, "mul": mul, "sub": sub, "div": div, "cat": cat,
     "max_pool1d_with_indices": max_pool, "max_pool2d_with_indices": max_pool, "max_pool3d_with_indices": max_pool,

@@ -8,6 +8,7 @@ A batch norm folded into its conv by the exporter stays folded: the conv has a b
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from math import prod
 from typing import Any
 
@@ -18,12 +19,13 @@ except ModuleNotFoundError as exc:  # the extra is not installed: importer.read_
     raise ImportError(str(exc)) from None
 
 from ..errors import ConvcostError
+from ..kinds.groups import ACTIVATION_OPS
+from ..kinds.misc import BatchNorm, Dropout, LayerScale, Linear, PReLU, Scale
 from . import onnx_file
 from .kinds_map import Unknown, adaptive, channel_part, conv_entry, mean_entries, pool_entry, reshape_entries, upsample_entry
-from .nesting import ADD, CAT, INPUT, LAYER, MUL, OUTPUTS, Entry, Op, Shape, named
+from .nesting import ADD, CAT, DIV, INPUT, LAYER, MUL, OUTPUTS, SUB, Entry, Op, Shape, named
 
-ACTS = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "LeakyRelu": "leakyrelu", "HardSwish": "hswish",
-        "HardSigmoid": "hsigmoid", "Gelu": "gelu"}  # fmt: skip
+ACTS = {onnx_op: kind for kind, (_, onnx_op) in ACTIVATION_OPS.items() if onnx_op}
 PASS = {"Identity", "Cast", "Contiguous"}
 #: Ops whose constant inputs are learned (BatchNormalization: scale and shift; mean and variance
 #: are statistics). Other ops' constants — Clip bounds, Resize scales, Pad values — are not params.
@@ -32,6 +34,7 @@ FLOATS = {onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16, onnx.TensorProto.BFL
 SMALL = 64  #: elements of an initializer read as a constant (axes, bounds); larger ones are weights
 RESHAPES = {"Reshape", "Squeeze", "Unsqueeze", "Flatten"}
 POOLS = {"MaxPool": True, "AveragePool": False}
+TWO = {"Add": ADD, "Mul": MUL, "Sub": SUB, "Div": DIV}  #: elementwise ops of two tensors of the model
 #: What a channels-last tensor may go through: per position, over the channels.
 PER_POSITION = {"MatMul", "Add", "LayerNormalization", "Mul", "Dropout", "Identity", *ACTS}
 
@@ -86,7 +89,7 @@ class _Reader:
                                 "give the shape of one sample with --input C,H,W")  # fmt: skip
         else:
             input_shape = tuple(d for d in dims[1:] if d is not None)
-        model = fold_shapes(model, source)
+        model, self.folded = fold_shapes(model, source)
         self.inits = {i.name: i for i in model.graph.initializer}  # with the folded shape arithmetic
         self.graph = model.graph
         self.opset = max((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), default=13)
@@ -95,6 +98,7 @@ class _Reader:
             dims = [d.dim_value if d.HasField("dim_value") else None for d in info.type.tensor_type.shape.dim]
             self.shapes[info.name] = None if not dims or any(d is None for d in dims[1:]) else tuple(int(d or 0) for d in dims[1:])
         self.constants: dict[str, Any] = {}  # Constant nodes' values; small initializers are read when asked (value())
+        self.derived: dict[str, frozenset[str]] = {}  # constants computed from weights → those weights' names
         self.ops: list[Op] = [Op("input", "input", INPUT, (), tuple(input_shape))]
         self.index: dict[str, int] = {self.input: 0}
         self.linear_bias: dict[int, str] = {}
@@ -103,7 +107,9 @@ class _Reader:
     def read(self) -> list[Op]:
         data, work = {self.input}, []
         for i, node in enumerate(self.graph.node):
-            ins = [x for x in node.input if x in data]
+            ins = [
+                x for x in (node.input[:1] if node.op_type == "CastLike" else node.input) if x in data
+            ]  # CastLike(c, x): x gives only the type
             if not ins:
                 self.constant(node)
             elif node.op_type not in ("Shape", "Size"):  # shape arithmetic: not data
@@ -113,9 +119,7 @@ class _Reader:
         for _, _, scope in work:
             scopes[scope] = scopes.get(scope, 0) + 1
         for node, ins, scope in work:
-            name = (
-                scope if scopes.get(scope, 0) <= 1 and node.op_type not in ("Add", "Mul", "Concat") else f"{scope}.{node.op_type.lower()}"
-            )
+            name = scope if scopes.get(scope, 0) <= 1 and node.op_type not in (*TWO, "Concat") else f"{scope}.{node.op_type.lower()}"
             try:
                 self.node(node, ins, name.lstrip("."))
             except Unknown as why:
@@ -128,11 +132,18 @@ class _Reader:
 
     def constant(self, node: Any) -> None:
         if node.op_type == "Constant":
-            value = _attrs(node).get("value")
-            if value is not None and (small := _constant(value, SMALL)) is not None:  # a weight's data is never read
+            small = _constant_node(_attrs(node), SMALL)
+            if small is not None:  # a weight's data is never read
                 self.constants[node.output[0]] = small
+        elif node.op_type == "CastLike" and self.value(node.input[0]) is not None:
+            self.constants[node.output[0]] = self.value(node.input[0])
         elif node.op_type == "Identity" and node.input[0] in self.inits:  # an exporter's alias of a weight
             self.inits[node.output[0]] = self.inits[node.input[0]]
+            return
+        made = frozenset().union(*(self.weights(x) for x in node.input if x))
+        if made and node.op_type not in ("Shape", "Size"):  # a weight computed from weights (Transpose of a Linear's)
+            for out in node.output:
+                self.derived[out] = made
         elif node.op_type == "Identity" and self.value(node.input[0]) is not None:
             self.constants[node.output[0]] = self.value(node.input[0])
 
@@ -149,9 +160,18 @@ class _Reader:
             raise ConvcostError(f"{node.op_type} '{node.name}': ONNX shape inference left the shape of '{value}' unknown")
         return shape
 
+    def weights(self, name: str) -> frozenset[str]:
+        """The floating-point initializers (weights, not shapes or axes) a constant is, or is computed from."""
+        if name in self.inits:
+            tensor = self.inits[name]
+            return frozenset((tensor.name,)) if tensor.data_type in FLOATS and tensor.name not in self.folded else frozenset()
+        return self.derived.get(name, frozenset())
+
     def learned(self, names: list[str]) -> int:
-        """Elements of the floating-point initializers among ``names`` (weights, not shapes or axes)."""
-        return sum(prod(self.inits[n].dims) for n in names if n in self.inits and self.inits[n].data_type in FLOATS)
+        """Elements of the weights among ``names`` or that they are computed from."""
+        found: frozenset[str] = frozenset().union(*(self.weights(n) for n in names))
+        sizes = {i.name: prod(i.dims) for i in self.graph.initializer}
+        return sum(sizes[n] for n in found)
 
     def add(self, node: Any, op: Op) -> None:
         self.index[node.output[0]] = len(self.ops)
@@ -185,8 +205,8 @@ class _Reader:
             return
         if last and (len(ins) != 1 or kind not in PER_POSITION):
             raise Unknown(f"{kind} of a channels-last tensor (after a Transpose)")
-        if kind in ("Add", "Mul") and len(ins) == 2:
-            self.add(node, Op(name, kind, ADD if kind == "Add" else MUL, inputs, shape))
+        if kind in TWO and len(ins) == 2:
+            self.add(node, Op(name, kind, TWO[kind], inputs, shape))
             return
         if kind == "Concat":
             if attrs.get("axis") not in (1, -len(in_shape) - 1):
@@ -201,11 +221,11 @@ class _Reader:
             self.split(node, attrs, inputs[0], in_shape, name)
             return
         constants = [x for x in node.input if x and x not in ins]
-        if kind == "Add" and inputs[0] in self.linear_bias and len(constants) == 1 and constants[0] in self.inits:
+        if kind == "Add" and inputs[0] in self.linear_bias and len(constants) == 1 and self.weights(constants[0]):
             self.bias(constants[0], node, inputs[0])
             return
         params = self.learned(list(node.input[1:3]) if kind == "BatchNormalization" else constants) if kind in WEIGHTED else 0
-        if last and kind == "MatMul" and node.input[1] in self.inits:  # a Linear over the channels at every position
+        if last and kind == "MatMul" and self.weights(node.input[1]):  # a Linear over the channels at every position
             entries: list[Entry] = [{"pwconv": {"out": shape[0], "bias": False}}]
         elif (
             kind == "LayerNormalization"
@@ -295,57 +315,73 @@ class _Reader:
         self.index[node.output[0]] = producer
 
     def entries(self, node: Any, attrs: dict[str, Any], in_shape: Shape, shape: Shape) -> list[Entry]:
-        kind = node.op_type
-        if kind in ("Conv", "ConvTranspose"):
-            return [self.conv(node, attrs, in_shape, shape)]
-        if kind in ("Gemm", "MatMul"):
-            weight = self.inits.get(node.input[1])
-            if weight is None or len(in_shape) != 1 or attrs.get("transA"):
-                raise Unknown("a product with a weight that is not an initializer, or of a tensor that is not flat")
-            return [{"linear": {"out": shape[0], "bias": kind == "Gemm" and len(node.input) > 2 and bool(node.input[2])}}]
-        if kind == "BatchNormalization":
-            return [{"bn": None}]
-        if kind == "Mul" and self.learned([x for x in node.input if x in self.inits]) == in_shape[0]:
-            return [{"layerscale": None}]
-        if kind in ACTS:
-            return [{ACTS[kind]: None}]
-        if kind == "Clip":
-            low, high = self.clip_bounds(node, attrs)
-            if (low, high) == (0.0, 6.0):
-                return [{"relu6": None}]
-            if (low, high) == (0.0, None):
-                return [{"relu": None}]
-            raise Unknown(f"Clip({low}, {high}); only Clip(0, 6) is relu6")
-        if kind == "Softmax":
-            axis = attrs.get("axis", -1 if self.opset >= 13 else 1)
-            if axis in (1, -len(in_shape) - 1) or (len(in_shape) == 1 and axis == -1):
-                return [{"softmax": None}]
-            raise Unknown(f"softmax over axis {axis}; convcost's is over the channels")
-        if kind == "PRelu":
-            slopes = self.learned([node.input[1]])
-            return [{"prelu": {"per_channel": True} if slopes > 1 else None}]
-        if kind == "Dropout":
-            return [{"dropout": None}]
-        if kind in PASS:
-            return []
-        if kind in POOLS:
-            return [self.pool(node, attrs, in_shape, shape, POOLS[kind])]
-        if kind in ("GlobalAveragePool", "GlobalMaxPool"):
-            return adaptive(kind == "GlobalMaxPool", shape, in_shape)
-        if kind == "ReduceMean":
-            axes = attrs.get("axes")
-            given = self.value(node.input[1]) if axes is None and len(node.input) > 1 else None
-            if given is not None:
-                axes = [int(a) for a in given.reshape(-1)]
-            return mean_entries(axes, in_shape, bool(attrs.get("keepdims", 1)))
-        if kind in RESHAPES:
-            return reshape_entries(in_shape, shape)
-        if kind == "Slice":
-            return [self.chunk(node, in_shape)]
-        if kind in ("Resize", "Upsample"):
-            mode = attrs.get("mode", b"nearest")
-            return [upsample_entry(mode.decode() if isinstance(mode, bytes) else mode, in_shape, shape)]
-        raise Unknown(f"op {kind}")
+        handler = TABLE.get(node.op_type)
+        if handler is None:
+            raise Unknown(f"op {node.op_type}")
+        return handler(self, node, attrs, in_shape, shape)
+
+    def conv_op(self, node: Any, attrs: dict[str, Any], in_shape: Shape, shape: Shape) -> list[Entry]:
+        return [self.conv(node, attrs, in_shape, shape)]
+
+    def gemm(self, node: Any, attrs: dict[str, Any], in_shape: Shape, shape: Shape) -> list[Entry]:
+        if not self.weights(node.input[1]) or len(in_shape) != 1 or attrs.get("transA"):
+            raise Unknown("a product with a weight that is not an initializer, or of a tensor that is not flat")
+        return [{Linear.kind: {"out": shape[0], "bias": node.op_type == "Gemm" and len(node.input) > 2 and bool(node.input[2])}}]
+
+    def mul(self, node: Any, attrs: dict[str, Any], in_shape: Shape, shape: Shape) -> list[Entry]:
+        """x · w (w learned: an initializer) or x · n, x / n (n a constant number)."""
+        learned = self.learned([x for x in node.input if self.weights(x)])
+        if node.op_type == "Mul" and learned == in_shape[0]:
+            return [{LayerScale.kind: None}]
+        if node.op_type == "Mul" and learned == 1:
+            return [{Scale.kind: {"learned": True}}]
+        numbers = [x for x in node.input if x in self.constants]
+        value = self.constants[numbers[0]] if len(numbers) == 1 and not learned else None
+        if value is not None and value.size == 1 and (node.op_type == "Mul" or numbers[0] == node.input[1]) and float(value.reshape(-1)[0]):
+            factor = float(value.reshape(-1)[0])
+            return [{Scale.kind: {"by": 1 / factor if node.op_type == "Div" else factor}}]
+        raise Unknown(f"{node.op_type} by a constant tensor; convcost multiplies by a number (scale) or a learned scale per channel")
+
+    def clip(self, node: Any, attrs: dict[str, Any], in_shape: Shape, shape: Shape) -> list[Entry]:
+        low, high = self.clip_bounds(node, attrs)
+        if (low, high) == (0.0, 6.0):
+            return [{"relu6": None}]
+        if (low, high) == (0.0, None):
+            return [{"relu": None}]
+        raise Unknown(f"Clip({low}, {high}); only Clip(0, 6) is relu6")
+
+    def softmax(self, node: Any, attrs: dict[str, Any], in_shape: Shape, shape: Shape) -> list[Entry]:
+        axis = attrs.get("axis", -1 if self.opset >= 13 else 1)
+        if axis in (1, -len(in_shape) - 1) or (len(in_shape) == 1 and axis == -1):
+            return [{"softmax": None}]
+        raise Unknown(f"softmax over axis {axis}; convcost's is over the channels")
+
+    def prelu(self, node: Any, attrs: dict[str, Any], in_shape: Shape, shape: Shape) -> list[Entry]:
+        slopes = self.learned([node.input[1]])
+        return [{PReLU.kind: {"per_channel": True} if slopes > 1 else None}]
+
+    def pool_op(self, node: Any, attrs: dict[str, Any], in_shape: Shape, shape: Shape) -> list[Entry]:
+        return [self.pool(node, attrs, in_shape, shape, POOLS[node.op_type])]
+
+    def global_pool(self, node: Any, attrs: dict[str, Any], in_shape: Shape, shape: Shape) -> list[Entry]:
+        return adaptive(node.op_type == "GlobalMaxPool", shape, in_shape)
+
+    def reduce_mean(self, node: Any, attrs: dict[str, Any], in_shape: Shape, shape: Shape) -> list[Entry]:
+        axes = attrs.get("axes")
+        given = self.value(node.input[1]) if axes is None and len(node.input) > 1 else None
+        if given is not None:
+            axes = [int(a) for a in given.reshape(-1)]
+        return mean_entries(axes, in_shape, bool(attrs.get("keepdims", 1)))
+
+    def reshape(self, node: Any, attrs: dict[str, Any], in_shape: Shape, shape: Shape) -> list[Entry]:
+        return reshape_entries(in_shape, shape)
+
+    def slice_op(self, node: Any, attrs: dict[str, Any], in_shape: Shape, shape: Shape) -> list[Entry]:
+        return [self.chunk(node, in_shape)]
+
+    def resize(self, node: Any, attrs: dict[str, Any], in_shape: Shape, shape: Shape) -> list[Entry]:
+        mode = attrs.get("mode", b"nearest")
+        return [upsample_entry(mode.decode() if isinstance(mode, bytes) else mode, in_shape, shape)]
 
     def clip_bounds(self, node: Any, attrs: dict[str, Any]) -> tuple[float | None, float | None]:
         if "min" in attrs or "max" in attrs:
@@ -365,7 +401,7 @@ class _Reader:
         kernel = tuple(dims[2:])
         stride, dilation = tuple(attrs.get("strides", (1,) * nd)), tuple(attrs.get("dilations", (1,) * nd))
         padding = self.pads(node, attrs, nd)
-        bias = len(node.input) > 2 and bool(node.input[2])
+        bias = len(node.input) > 2 and self.learned([node.input[2]]) > 0  # not a bias of zeros computed from the weight's shape
         if transposed:
             if "output_shape" in attrs:
                 raise Unknown("ConvTranspose with output_shape; export it with pads and output_padding")
@@ -392,6 +428,40 @@ class _Reader:
         stride = tuple(attrs.get("strides", (1,) * nd))
         return pool_entry(maximum, kernel, stride, self.pads(node, attrs, nd), tuple(attrs.get("dilations", (1,) * nd)),
                           bool(attrs.get("ceil_mode", 0)), nd)  # fmt: skip
+
+
+def _kind(kind: str) -> Handler:
+    """An op that is one kind, whatever its attributes (an activation, a batch norm)."""
+    return lambda reader, node, attrs, in_shape, shape: [{kind: None}]
+
+
+Handler = Callable[[_Reader, Any, dict[str, Any], Shape, Shape], list[Entry]]
+
+#: ONNX op type → what a node of one data input becomes (``_Reader.node`` reads Transpose, Add,
+#: Mul and Concat of two tensors, Split and MatMul on channels-last tensors before it).
+TABLE: dict[str, Handler] = {
+    "Conv": _Reader.conv_op, "ConvTranspose": _Reader.conv_op, "Gemm": _Reader.gemm, "MatMul": _Reader.gemm,
+    "BatchNormalization": _kind(BatchNorm.kind), "Mul": _Reader.mul, "Div": _Reader.mul,
+    **{op: _kind(kind) for op, kind in ACTS.items()}, "Clip": _Reader.clip, "Softmax": _Reader.softmax,
+    "PRelu": _Reader.prelu, "Dropout": _kind(Dropout.kind), **{op: lambda *_: [] for op in PASS},
+    **{op: _Reader.pool_op for op in POOLS}, "GlobalAveragePool": _Reader.global_pool, "GlobalMaxPool": _Reader.global_pool,
+    "ReduceMean": _Reader.reduce_mean, **{op: _Reader.reshape for op in RESHAPES}, "Slice": _Reader.slice_op,
+    "Resize": _Reader.resize, "Upsample": _Reader.resize,
+}  # fmt: skip
+
+
+def _constant_node(attrs: dict[str, Any], limit: int) -> Any:
+    """A Constant node's value (``value``, or ``value_int(s)``/``value_float(s)`` as the dynamo
+    exporter writes them) as numpy, when it has at most ``limit`` elements."""
+    import numpy as np
+
+    if "value" in attrs:
+        return _constant(attrs["value"], limit)
+    for key, dtype in (("value_ints", np.int64), ("value_int", np.int64), ("value_floats", np.float32), ("value_float", np.float32)):
+        if key in attrs:
+            value = np.array(attrs[key], dtype=dtype)
+            return value if value.size <= limit else None
+    return None
 
 
 def _small(tensor: Any) -> Any:
@@ -480,10 +550,12 @@ ROUNDS = 100  #: rounds of inference and folding: a chain of n reshapes computed
 FOLDED = {"Gather", "Unsqueeze", "Concat", "Add", "Sub", "Mul", "Div", "Cast", "Identity", "Slice", "Mod", "Reshape"}
 
 
-def fold_shapes(model: Any, source: str) -> Any:
+def fold_shapes(model: Any, source: str) -> tuple[Any, set[str]]:
     """Shape inference, with shape arithmetic folded first: an exporter that computes a slice's
     bounds or a reshape's target from Shape(x) (torch's chunk, view with x.size()) leaves
-    shapes unknown until Shape(x) of a known x and the integer ops after it become constants."""
+    shapes unknown until Shape(x) of a known x and the integer ops after it become constants.
+    Returns the model and the names of the values folded (initializers now, but not weights)."""
+    names: set[str] = set()
     for _ in range(ROUNDS):  # each round folds what the shapes inferred so far allow
         inferred = _infer(model, source)
         dims = {}
@@ -492,17 +564,23 @@ def fold_shapes(model: Any, source: str) -> Any:
             if found and None not in found:
                 dims[info.name] = found
         known = {t.name: value for t in model.graph.initializer if (value := _small(t)) is not None}
+        dims.update(
+            {t.name: list(t.dims) for t in model.graph.initializer if t.name not in dims}
+        )  # Shape(weight): the dynamo exporter's zero biases
         kept, folded = [], []
         for node in model.graph.node:
             attrs = _attrs(node)
             value = None
-            if node.op_type == "Constant" and "value" in attrs:
-                if (constant := _constant(attrs["value"], MAX_FOLD)) is not None:
+            if node.op_type == "Constant":
+                if (constant := _constant_node(attrs, MAX_FOLD)) is not None:
                     known[node.output[0]] = constant
-            elif node.op_type == "Shape" and node.input[0] in dims and not attrs:
+            elif node.op_type == "Shape" and node.input[0] in dims and set(attrs) <= {"start", "end"}:
                 import numpy as np
 
-                value = np.array(dims[node.input[0]], dtype=np.int64)
+                found = dims[node.input[0]]
+                value = np.array(found[attrs.get("start", 0) : attrs.get("end", len(found))], dtype=np.int64)
+            elif node.op_type == "CastLike" and node.input[0] in known:  # the second input gives only the type
+                value = known[node.input[0]]
             elif node.op_type in FOLDED and node.input and all(x in known for x in node.input if x):
                 import numpy as np
 
@@ -513,12 +591,14 @@ def fold_shapes(model: Any, source: str) -> Any:
                 continue
             known[node.output[0]] = value
             folded.append(numpy_helper.from_array(value, node.output[0]))
+            if not (node.op_type == "Identity" and node.input[0] not in names):  # an alias of a weight stays a weight
+                names.add(node.output[0])
         if not folded:
-            return inferred
+            return inferred, names
         del model.graph.node[:]
         model.graph.node.extend(kept)
         model.graph.initializer.extend(folded)
-    return _infer(model, source)
+    return _infer(model, source), names
 
 
 DATA_FIELDS = ("raw_data", "float_data", "int32_data", "string_data", "int64_data", "double_data", "uint64_data")

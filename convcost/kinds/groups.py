@@ -10,6 +10,14 @@ from .misc import ACTIVATION_KINDS, BatchNorm, ScaleShift, Transparent
 
 #: elementwise activations (relu … softmax, identity): what `act:` may name
 ACTIVATIONS: frozenset[str] = frozenset(ACTIVATION_KINDS)
+#: the activations that other formats have as one op: kind → (its ATen op, its ONNX op or None);
+#: the importers' tables are read from here (relu6 and softmax take arguments: each reader checks them)
+ACTIVATION_OPS: dict[str, tuple[str, str | None]] = {
+    "relu": ("relu", "Relu"), "sigmoid": ("sigmoid", "Sigmoid"), "tanh": ("tanh", "Tanh"), "silu": ("silu", None),
+    "gelu": ("gelu", "Gelu"), "hswish": ("hardswish", "HardSwish"), "hsigmoid": ("hardsigmoid", "HardSigmoid"),
+    "leakyrelu": ("leaky_relu", "LeakyRelu"),
+}  # fmt: skip
+assert set(ACTIVATION_OPS) <= ACTIVATIONS
 #: what may gate a squeeze-and-excitation
 GATES: frozenset[str] = frozenset(GATE_NAMES)
 #: norms with a learned scale and shift per channel (bn, gn, layernorm)
