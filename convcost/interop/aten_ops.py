@@ -25,7 +25,7 @@ from torch.utils._pytree import tree_flatten
 
 from ..errors import ConvcostError
 from ..kinds.conv import PWConv
-from ..kinds.groups import ACTIVATION_OPS
+from ..kinds.groups import ACTIVATION_OPS, RELU, RELU6, SOFTMAX
 from ..kinds.misc import BatchNorm, Flatten, GroupNorm, LayerNorm, LayerScale, Linear, PReLU, Scale, Shuffle
 from ..kinds.misc import Unknown as UnknownKind
 from ..kinds.pool import GAP
@@ -296,22 +296,22 @@ def hardtanh(t: Translator, c: Call) -> None:
     bounds = (_arg(c, 1, "min_val", -1.0), _arg(c, 2, "max_val", 1.0))
     if bounds != (0.0, 6.0):
         raise Unknown(f"hardtanh({bounds[0]}, {bounds[1]}); only hardtanh(0, 6) is relu6")
-    _act(t, c, "relu6")
+    _act(t, c, RELU6)
 
 
 def clamp(t: Translator, c: Call) -> None:
     bounds = (_arg(c, 1, "min"), _arg(c, 2, "max"))
     if bounds == (0, 6):
-        return _act(t, c, "relu6")
+        return _act(t, c, RELU6)
     if bounds == (0, None):
-        return _act(t, c, "relu")
+        return _act(t, c, RELU)
     raise Unknown(f"clamp({bounds[0]}, {bounds[1]}); only clamp(0, 6) is relu6 and clamp(0) relu")
 
 
 def clamp_min(t: Translator, c: Call) -> None:
     if c.args[1] != 0:
         raise Unknown(f"clamp_min({c.args[1]}); only clamp_min(0) is relu")
-    _act(t, c, "relu")
+    _act(t, c, RELU)
 
 
 def prelu(t: Translator, c: Call) -> None:
@@ -325,7 +325,7 @@ def softmax(t: Translator, c: Call) -> None:
     shape, dim = t.logical(val), c.args[1]
     if dim % (len(shape) + 1) != 1:
         raise Unknown(f"softmax over dim={dim}; convcost's softmax is over the channels")
-    _act(t, c, "softmax")
+    _act(t, c, SOFTMAX)
 
 
 # -- two tensors -----------------------------------------------------------------------------

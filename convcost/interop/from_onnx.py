@@ -19,8 +19,10 @@ except ModuleNotFoundError as exc:  # the extra is not installed: importer.read_
     raise ImportError(str(exc)) from None
 
 from ..errors import ConvcostError
-from ..kinds.groups import ACTIVATION_OPS
-from ..kinds.misc import BatchNorm, Dropout, LayerScale, Linear, PReLU, Scale
+from ..kinds.conv import PWConv
+from ..kinds.groups import ACTIVATION_OPS, RELU, RELU6, SOFTMAX
+from ..kinds.misc import BatchNorm, Dropout, LayerNorm, LayerScale, Linear, PReLU, Scale, Shuffle
+from ..kinds.misc import Unknown as UnknownKind
 from . import onnx_file
 from .kinds_map import Unknown, adaptive, channel_part, conv_entry, mean_entries, pool_entry, reshape_entries, upsample_entry
 from .nesting import ADD, CAT, DIV, INPUT, LAYER, MUL, OUTPUTS, SUB, Entry, Op, Shape, named
@@ -186,7 +188,7 @@ class _Reader:
             )
             raise ConvcostError(f"{node.op_type} '{name}' has no convcost kind: {why}{extra}")
         shape = self.shape(node.output[0], node)
-        entry = {"unknown": {"name": name, "op": node.op_type, "shape": list(shape)}}
+        entry = {UnknownKind.kind: {"name": name, "op": node.op_type, "shape": list(shape)}}
         self.add(node, Op(name, node.op_type, LAYER, (self.index[ins[0]],), shape, [entry], None))
 
     def node(self, node: Any, ins: list[str], name: str) -> None:
@@ -226,13 +228,13 @@ class _Reader:
             return
         params = self.learned(list(node.input[1:3]) if kind == "BatchNormalization" else constants) if kind in WEIGHTED else 0
         if last and kind == "MatMul" and self.weights(node.input[1]):  # a Linear over the channels at every position
-            entries: list[Entry] = [{"pwconv": {"out": shape[0], "bias": False}}]
+            entries: list[Entry] = [{PWConv.kind: {"out": shape[0], "bias": False}}]
         elif (
             kind == "LayerNormalization"
             and (last or len(in_shape) == 1)
             and attrs.get("axis", -1) in (-1, len(in_shape) if not last else -1)
         ):
-            entries = [{"layernorm": None}]
+            entries = [{LayerNorm.kind: None}]
         else:
             entries = self.entries(node, attrs, in_shape, shape)
         self.add(node, Op(name, kind, LAYER, inputs, shape, named(entries, name), params))
@@ -302,7 +304,9 @@ class _Reader:
             return False
         self.add(
             node,
-            Op(name, "Reshape/Transpose/Reshape", LAYER, split.inputs, before, named([{"shuffle": {"groups": split.shape[0]}}], name), 0),
+            Op(
+                name, "Reshape/Transpose/Reshape", LAYER, split.inputs, before, named([{Shuffle.kind: {"groups": split.shape[0]}}], name), 0
+            ),
         )
         return True
 
@@ -345,15 +349,15 @@ class _Reader:
     def clip(self, node: Any, attrs: dict[str, Any], in_shape: Shape, shape: Shape) -> list[Entry]:
         low, high = self.clip_bounds(node, attrs)
         if (low, high) == (0.0, 6.0):
-            return [{"relu6": None}]
+            return [{RELU6: None}]
         if (low, high) == (0.0, None):
-            return [{"relu": None}]
+            return [{RELU: None}]
         raise Unknown(f"Clip({low}, {high}); only Clip(0, 6) is relu6")
 
     def softmax(self, node: Any, attrs: dict[str, Any], in_shape: Shape, shape: Shape) -> list[Entry]:
         axis = attrs.get("axis", -1 if self.opset >= 13 else 1)
         if axis in (1, -len(in_shape) - 1) or (len(in_shape) == 1 and axis == -1):
-            return [{"softmax": None}]
+            return [{SOFTMAX: None}]
         raise Unknown(f"softmax over axis {axis}; convcost's is over the channels")
 
     def prelu(self, node: Any, attrs: dict[str, Any], in_shape: Shape, shape: Shape) -> list[Entry]:

@@ -6,7 +6,9 @@ from __future__ import annotations
 from math import prod
 from typing import Any
 
-from ..kinds.misc import Chunk, Slice
+from ..kinds.conv import Conv, ConvTranspose, DWConv, PWConv
+from ..kinds.misc import Chunk, Flatten, Slice
+from ..kinds.pool import GAP, GMP, AdaptiveAvgPool, AdaptiveMaxPool, AvgPool, MaxPool, Upsample
 from .nesting import Entry, Shape
 
 
@@ -46,7 +48,7 @@ def conv_entry(cin: int, out: int, kernel: Shape, stride: Shape, padding: Any, d
     if output_padding is not None:
         args: dict[str, Any] = {"out": out, "kernel": compact(kernel), "stride": compact(stride), "padding": pad,
                                 "output_padding": compact(output_padding), "dilation": compact(dilation), "groups": groups}  # fmt: skip
-        return {"convtranspose": _drop_defaults(args, bias)}
+        return {ConvTranspose.kind: _drop_defaults(args, bias)}
     if groups == cin and groups > 1 and out % cin == 0:
         args = {
             "kernel": compact(kernel),
@@ -55,9 +57,9 @@ def conv_entry(cin: int, out: int, kernel: Shape, stride: Shape, padding: Any, d
             "dilation": compact(dilation),
             "multiplier": out // cin,
         }
-        return {"dwconv": _drop_defaults(args, bias)}
+        return {DWConv.kind: _drop_defaults(args, bias)}
     if all(k == 1 for k in kernel) and all(s == 1 for s in stride) and pad in (0, "valid", "same"):
-        return {"pwconv": _drop_defaults({"out": out, "groups": groups}, bias)}
+        return {PWConv.kind: _drop_defaults({"out": out, "groups": groups}, bias)}
     args = {
         "out": out,
         "kernel": compact(kernel),
@@ -66,7 +68,7 @@ def conv_entry(cin: int, out: int, kernel: Shape, stride: Shape, padding: Any, d
         "dilation": compact(dilation),
         "groups": groups,
     }
-    return {"conv": _drop_defaults(args, bias)}
+    return {Conv.kind: _drop_defaults(args, bias)}
 
 
 DEFAULTS = {"stride": 1, "padding": 0, "dilation": 1, "groups": 1, "multiplier": 1, "output_padding": 0}
@@ -90,15 +92,15 @@ def pool_entry(maximum: bool, kernel: Any, stride: Any, padding: Any, dilation: 
         args["dilation"] = compact(per_axis(dilation, nd))
     if ceil_mode:
         args["ceil_mode"] = True
-    return {"maxpool" if maximum else "avgpool": args}
+    return {(MaxPool if maximum else AvgPool).kind: args}
 
 
 def adaptive(maximum: bool, shape: Shape, in_shape: Shape) -> list[Entry]:
     """Adaptive pooling to ``shape``'s spatial size: gap/gmp when that is all ones."""
     size = shape[1:]
     if all(s == 1 for s in size):
-        return [{"gmp" if maximum else "gap": None}]
-    return [{"adaptivemaxpool" if maximum else "adaptiveavgpool": {"size": compact(size)}}]
+        return [{(GMP if maximum else GAP).kind: None}]
+    return [{(AdaptiveMaxPool if maximum else AdaptiveAvgPool).kind: {"size": compact(size)}}]
 
 
 LINEAR_MODES = {"linear", "bilinear", "trilinear"}
@@ -116,7 +118,7 @@ def upsample_entry(mode: str, in_shape: Shape, shape: Shape) -> Entry:
     args: dict[str, Any] = {"scale": compact(scales)}
     if mode in LINEAR_MODES:
         args["mode"] = "bilinear"
-    return {"upsample": args}
+    return {Upsample.kind: args}
 
 
 def reshape_entries(in_shape: Shape, shape: Shape) -> list[Entry]:
@@ -126,7 +128,7 @@ def reshape_entries(in_shape: Shape, shape: Shape) -> list[Entry]:
     if shape == in_shape:
         return []
     if prod(shape) == prod(in_shape):
-        return [{"flatten": None}] if len(shape) == 1 else []
+        return [{Flatten.kind: None}] if len(shape) == 1 else []
     raise Unknown(f"a reshape from {list(in_shape)} to {list(shape)}")
 
 
@@ -137,7 +139,7 @@ def mean_entries(axes: Any, in_shape: Shape, keep: bool) -> list[Entry]:
     found = None if axes is None else {a % rank for a in (axes if isinstance(axes, (list, tuple)) else [axes])}
     if rank < 3 or found != set(range(2, rank)):
         raise Unknown(f"a mean over axes {axes}; only the mean over all spatial axes is gap")
-    return [{"gap": None}] if keep else [{"gap": None}, {"flatten": None}]
+    return [{GAP.kind: None}] if keep else [{GAP.kind: None}, {Flatten.kind: None}]
 
 
 def channel_part(start: int, end: int, channels: int) -> Entry:

@@ -19,8 +19,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..errors import ConvcostError
-from ..kinds.groups import ACTIVATIONS, GATES
-from ..kinds.merge import Add, Concatenate, Div, Mul, Sub
+from ..kinds.conv import PWConv
+from ..kinds.groups import ACTIVATIONS, GATES, SIGMOID, SILU
+from ..kinds.merge import Add, Concatenate, Div, Mul, Residual, Sub
+from ..kinds.misc import SE, Flatten, Linear
+from ..kinds.pool import GAP
 
 Entry = dict[str, Any]  #: one YAML layer: {kind: args}
 Shape = tuple[int, ...]
@@ -91,17 +94,17 @@ def _kinds(chain: list[Op]) -> list[tuple[str, dict[str, Any]]]:
     for op in reversed(chain):
         for entry in op.layers:
             ((kind, args),) = entry.items()
-            if kind != "flatten":
+            if kind != Flatten.kind:
                 found.append((kind, args if isinstance(args, dict) else {}))
     return found
 
 
 def _se_shape(kinds: list[tuple[str, dict[str, Any]]]) -> bool:
     names = [k for k, _ in kinds]
-    if len(names) != 5 or names[0] != "gap" or names[2] not in ACTIVATIONS or names[4] not in GATES:
+    if len(names) != 5 or names[0] != GAP.kind or names[2] not in ACTIVATIONS or names[4] not in GATES:
         return False
     fcs = (kinds[1], kinds[3])
-    return all(k in ("linear", "pwconv") and a.get("bias") is not False and a.get("groups", 1) == 1 for k, a in fcs)
+    return all(k in (Linear.kind, PWConv.kind) and a.get("bias") is not False and a.get("groups", 1) == 1 for k, a in fcs)
 
 
 def fold_se(ops: list[Op]) -> list[Op]:
@@ -111,9 +114,9 @@ def fold_se(ops: list[Op]) -> list[Op]:
     for i, op in enumerate(ops):
         if op.role != MUL:
             continue
-        silu = [x for x, g in (op.inputs, op.inputs[::-1]) if _sole_kind(ops[g]) == "sigmoid" and ops[g].inputs == (x,)]
+        silu = [x for x, g in (op.inputs, op.inputs[::-1]) if _sole_kind(ops[g]) == SIGMOID and ops[g].inputs == (x,)]
         if silu:  # x · sigmoid(x), as ONNX exporters write SiLU
-            out[i] = Op(op.name, f"{op.source} (x · sigmoid(x))", LAYER, (silu[0],), op.shape, named([{"silu": None}], op.name), 0)
+            out[i] = Op(op.name, f"{op.source} (x · sigmoid(x))", LAYER, (silu[0],), op.shape, named([{SILU: None}], op.name), 0)
             continue
         for x, g in (op.inputs, op.inputs[::-1]):
             chain: list[Op] = []
@@ -127,7 +130,7 @@ def fold_se(ops: list[Op]) -> list[Op]:
             parts = [c.name for c in chain if c.layers]
             se = {"name": _shared_prefix(parts) or op.name, "squeeze": kinds[1][1]["out"], "act": kinds[2][0], "gate": kinds[4][0]}
             params = sum(c.params or 0 for c in chain) if all(c.params is not None for c in chain) else None
-            out[i] = Op(se["name"], f"{op.source} (squeeze-and-excitation)", LAYER, (x,), op.shape, [{"se": se}], params)
+            out[i] = Op(se["name"], f"{op.source} (squeeze-and-excitation)", LAYER, (x,), op.shape, [{SE.kind: se}], params)
             break
         # any other product stays a product of two tensors: a ``mul`` of named tensors, written flat
     return prune(out)
@@ -215,9 +218,9 @@ def nest(ops: list[Op], span: tuple[int, int] | None = None, idom: list[int] | N
                 if len(branches) != 2:
                     raise Unnested(f"{op.source} '{op.name}': an addition of {len(branches)} tensors")
                 body, shortcut = sorted(branches, key=len, reverse=True)
-                op.layers = [{"residual": {"name": op.name, "body": body, "shortcut": shortcut}}]
+                op.layers = [{Residual.kind: {"name": op.name, "body": body, "shortcut": shortcut}}]
             elif op.role == CAT:
-                op.layers = [{"concat": {"name": op.name, "branches": branches}}]
+                op.layers = [{Concatenate.kind: {"name": op.name, "branches": branches}}]
             else:
                 raise Unnested(f"{op.source} '{op.name}': a {MERGES[op.role]} of two tensors is written flat")
             entries.append(op.layers[0])

@@ -13,6 +13,7 @@ from math import prod
 from typing import Any
 
 from ..errors import ConvcostError, printable
+from ..kinds.misc import Unknown as UnknownKind
 from .nesting import LAYER, Op, located, name_refs, structure
 
 MAX_INPUT = 2**28  #: elements of one sample: the torch import runs the model on it once
@@ -95,7 +96,7 @@ def verify(text: str, ops: list[Op]) -> None:
             raise ConvcostError(f"{op.source} '{op.name}': convcost gives output {list(mine[-1].output)} where the model gives {list(op.shape)}; "
                                 "it has no exact kind")  # fmt: skip
         params = sum(r.params for r in mine)
-        if op.params is not None and params != op.params and not any("unknown" in e for e in op.layers):
+        if op.params is not None and params != op.params and not any(UnknownKind.kind in e for e in op.layers):
             raise ConvcostError(f"{op.source} '{op.name}': convcost counts {params:,} params where the model has {op.params:,}; "
                                 "it has no exact kind")  # fmt: skip
 

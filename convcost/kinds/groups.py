@@ -18,6 +18,9 @@ ACTIVATION_OPS: dict[str, tuple[str, str | None]] = {
     "leakyrelu": ("leaky_relu", "LeakyRelu"),
 }  # fmt: skip
 assert set(ACTIVATION_OPS) <= ACTIVATIONS
+#: activations the importers name where an op's arguments make one (hardtanh(0, 6), x · sigmoid(x))
+RELU, RELU6, SIGMOID, SILU, SOFTMAX = "relu", "relu6", "sigmoid", "silu", "softmax"
+assert {RELU, RELU6, SIGMOID, SILU, SOFTMAX} <= ACTIVATIONS
 #: what may gate a squeeze-and-excitation
 GATES: frozenset[str] = frozenset(GATE_NAMES)
 #: norms with a learned scale and shift per channel (bn, gn, layernorm)
