@@ -573,3 +573,24 @@ def test_both_onnx_exporters_give_what_torch_counts(factory: Any, shape: tuple[i
     want = truth(factory(), shape)
     assert counted(onnx_imported(dynamo_of(factory(), shape, tmp_path / "dynamo.onnx"))) == want
     assert counted(onnx_imported(onnx_of(factory(), shape, tmp_path / "legacy.onnx"))) == want
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("where", ["factory", "forward"])
+def test_a_model_that_hangs_stops_on_ctrl_c_with_130(where: str, tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import time
+
+    path = tmp_path / "hangs.py"
+    path.write_text(
+        "import time\nimport torch\n\n"
+        "class Hangs(torch.nn.Module):\n    def forward(self, x):\n        while True:\n            time.sleep(0.05)\n\n"
+        f"def make():\n    {'time.sleep(3600)' if where == 'factory' else 'pass'}\n    return Hangs()\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-m", "convcost", "import", f"{path}:make", "-i", "3,8,8"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)  # fmt: skip
+    time.sleep(6)  # torch is imported and the model is building or running
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and out == b"" and b"Traceback" not in err, err
