@@ -428,7 +428,7 @@ def test_every_zoo_model_through_onnx(path: Path, tmp_path: Path) -> None:
         return
     onnx_file = onnx_of(model, stack.input, tmp_path / "m.onnx")
     if path.stem in UNTRACEABLE:
-        with pytest.raises(ConvcostError, match="shape of .* unknown"):
+        with pytest.raises(ConvcostError, match=r"^(Reshape|Gather) '[^']*'(:| has no convcost kind:) (op Gather|a reshape from)"):
             onnx_imported(onnx_file)
         return
     assert counted(onnx_imported(onnx_file)) == (report.totals.params, report.totals.macs, outputs_of(stack))

@@ -138,7 +138,7 @@ class Translator:
         name = self.call_name(call, "")
         if not self.allow_unknown:
             raise ConvcostError(f"aten.{call.op} '{name}' has no convcost kind: {why}; "
-                                "--allow-unknown writes it as an uncounted layer")  # fmt: skip
+                                "--allow-unknown writes it as an unknown layer")  # fmt: skip
         if len({self.data[t.id].index for t in data}) != 1:
             raise ConvcostError(f"aten.{call.op} '{name}' has no convcost kind: {why} "
                                 f"(it reads {len(data)} tensors; an unknown layer reads one)")  # fmt: skip
@@ -163,9 +163,9 @@ class Translator:
         return f"{path}.{suffix or call.op}" if path else suffix or call.op
 
     def name(self) -> None:
-        """Names as a person reads them (as the earlier torch.fx route gave them): a leaf module's only op, or the only op of a
-        module reading parameters (a conv in a block that also adds), by the module's path;
-        others ``module.path.kind`` (``layer1.0.add``)."""
+        """Names as a person reads them: a leaf module's only op, or the only op of a module that
+        reads parameters (the bn of timm's BatchNormAct2d), by the module's path; others
+        ``module.path.kind`` (``layer1.0.add``)."""
         direct: dict[int, list[Op]] = {}
         for op, call in zip(self.out, self.where):
             if not op.name:

@@ -65,7 +65,6 @@ class Recording:
     modules: list[ModuleCall]
     shapes: list[tuple[int, ...]]  #: by Tok.id
     params: dict[int, tuple[str, int]]  #: Tok.id of a parameter → (its name, its numel)
-    buffers: set[int]  #: Tok.ids of buffers
     input: Tok
     outputs: list[Tok] = field(default_factory=list)
 
@@ -95,12 +94,8 @@ class _Recorder(TorchDispatchMode):
         self.modules: list[ModuleCall] = []
         self.stack: list[int] = []
         self.params: dict[int, tuple[str, int]] = {}
-        self.buffers: set[int] = set()
-        self.keep: list[torch.Tensor] = []  # parameters and buffers stay alive while recording anyway
         for name, p in model.named_parameters():
             self.params[self.fresh(p).id] = (name, p.numel())
-        for _, b in model.named_buffers():
-            self.buffers.add(self.fresh(b).id)
         self.paths = {id(m): (name, type(m).__name__, not any(True for _ in m.children())) for name, m in model.named_modules()}
 
     def fresh(self, t: torch.Tensor) -> Tok:
@@ -161,7 +156,7 @@ def record(model: nn.Module, sample: torch.Tensor) -> Recording:
             hook.remove()
     flat, _ = tree_flatten(out)
     outputs = [recorder.tokens.get(t) for t in flat if isinstance(t, torch.Tensor)]
-    return Recording(recorder.calls, recorder.modules, recorder.shapes, recorder.params, recorder.buffers, inp,
+    return Recording(recorder.calls, recorder.modules, recorder.shapes, recorder.params, inp,
                      [t for t in outputs if t is not None])  # fmt: skip
 
 

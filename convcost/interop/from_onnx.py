@@ -8,6 +8,7 @@ A batch norm folded into its conv by the exporter stays folded: the conv has a b
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from math import prod
 from typing import Any
@@ -101,6 +102,7 @@ class _Reader:
             self.shapes[info.name] = None if not dims or any(d is None for d in dims[1:]) else tuple(int(d or 0) for d in dims[1:])
         self.constants: dict[str, Any] = {}  # Constant nodes' values; small initializers are read when asked (value())
         self.derived: dict[str, frozenset[str]] = {}  # constants computed from weights → those weights' names
+        self.padded: dict[str, tuple[tuple[int, int], ...]] = {}  # a Pad's output → its amounts, taken by the conv or pool after it
         self.ops: list[Op] = [Op("input", "input", INPUT, (), tuple(input_shape))]
         self.index: dict[str, int] = {self.input: 0}
         self.linear_bias: dict[int, str] = {}
@@ -210,6 +212,20 @@ class _Reader:
         if kind in TWO and len(ins) == 2:
             self.add(node, Op(name, kind, TWO[kind], inputs, shape))
             return
+        if kind == "Pad":
+            self.padded[node.output[0]] = self.pad_pairs(node, attrs, len(in_shape) - 1)
+            self.index[node.output[0]] = inputs[0]
+            return
+        if ins[0] in self.padded:
+            if kind not in ("Conv", *POOLS) or attrs.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET", b"", ""):
+                raise Unknown("Pad before it; convcost takes padding only as a conv's or a pool's own")
+            nd = len(in_shape) - 1
+            own = list(attrs.get("pads", (0,) * (2 * nd)))
+            extra = self.padded[ins[0]]
+            attrs["pads"] = [own[i] + extra[i][0] for i in range(nd)] + [own[nd + i] + extra[i][1] for i in range(nd)]
+        if kind in ("Add", "Mul") and self.neutral(node, ins, 0 if kind == "Add" else 1):
+            self.index[node.output[0]] = inputs[0]  # x + 0, x · 1: x itself (a sum started at 0)
+            return
         if kind == "Concat":
             if attrs.get("axis") not in (1, -len(in_shape) - 1):
                 raise Unknown(f"concatenation along axis {attrs.get('axis')}; convcost concatenates channels (axis 1)")
@@ -242,6 +258,26 @@ class _Reader:
             self.last.add(len(self.ops) - 1)
         if kind == "MatMul":
             self.linear_bias[len(self.ops) - 1] = name
+
+    def pad_pairs(self, node: Any, attrs: dict[str, Any], nd: int) -> tuple[tuple[int, int], ...]:
+        """A constant Pad of the spatial axes only, by known non-negative amounts: (before, after) per axis."""
+        mode = attrs.get("mode", b"constant")
+        found = attrs.get("pads")
+        if found is None and len(node.input) > 1 and node.input[1]:
+            value = self.value(node.input[1])
+            found = None if value is None else [int(v) for v in value.reshape(-1)]
+        if (mode.decode() if isinstance(mode, bytes) else mode) != "constant" or found is None or len(found) != 2 * (nd + 2):
+            raise Unknown("a Pad that is not constant, or whose amounts are not known")
+        begin, end = found[: nd + 2], found[nd + 2 :]
+        if begin[:2] != [0, 0] or end[:2] != [0, 0] or min(found) < 0:
+            raise Unknown("a Pad of the batch or channel axes, or a crop")
+        return tuple((begin[2 + i], end[2 + i]) for i in range(nd))
+
+    def neutral(self, node: Any, ins: list[str], unit: int) -> bool:
+        """The node's constant input is the number ``unit`` (a constant, not a learned weight that happens to hold it)."""
+        constants = [x for x in node.input if x and x not in ins]
+        value = self.value(constants[0]) if len(constants) == 1 and not self.weights(constants[0]) else None
+        return value is not None and value.size == 1 and float(value.reshape(-1)[0]) == unit
 
     def split(self, node: Any, attrs: dict[str, Any], producer: int, in_shape: Shape, name: str) -> None:
         """Split into equal channel groups: one ``chunk`` per output."""
@@ -325,7 +361,25 @@ class _Reader:
         return handler(self, node, attrs, in_shape, shape)
 
     def conv_op(self, node: Any, attrs: dict[str, Any], in_shape: Shape, shape: Shape) -> list[Entry]:
-        return [self.conv(node, attrs, in_shape, shape)]
+        entry = self.conv(node, attrs, in_shape, shape)
+        dims = self.weight_dims(node.input[1]) or []
+        own = prod(dims) + (shape[0] if len(node.input) > 2 and self.learned([node.input[2]]) else 0)
+        if self.learned(list(node.input[1:])) == own + shape[0]:  # a gain per output channel, in a standardised weight (NFNet)
+            return [entry, {LayerScale.kind: None}]
+        return [entry]
+
+    def weight_dims(self, name: str) -> list[int] | None:
+        """A weight's dims: an initializer's, or, for a weight computed from one (standardised at
+        run time), what shape inference gives."""
+        if name in self.inits:
+            return list(self.inits[name].dims)
+        if not self.weights(name):
+            return None
+        for info in self.graph.value_info:
+            if info.name == name:
+                dims = [d.dim_value if d.HasField("dim_value") else 0 for d in info.type.tensor_type.shape.dim]
+                return dims if dims and all(dims) else None
+        return None
 
     def gemm(self, node: Any, attrs: dict[str, Any], in_shape: Shape, shape: Shape) -> list[Entry]:
         if not self.weights(node.input[1]) or len(in_shape) != 1 or attrs.get("transA"):
@@ -396,11 +450,11 @@ class _Reader:
         return values[0], values[1]
 
     def conv(self, node: Any, attrs: dict[str, Any], in_shape: Shape, shape: Shape) -> Entry:
-        weight = self.inits.get(node.input[1])
-        if weight is None:
-            raise Unknown("its weights are not an initializer")
+        dims = self.weight_dims(node.input[1])
+        if dims is None:
+            raise Unknown("its weights are neither an initializer nor computed from one")
         transposed, nd = node.op_type == "ConvTranspose", len(in_shape) - 1
-        dims, groups = list(weight.dims), attrs.get("group", 1)
+        groups = attrs.get("group", 1)
         out = dims[1] * groups if transposed else dims[0]
         kernel = tuple(dims[2:])
         stride, dilation = tuple(attrs.get("strides", (1,) * nd)), tuple(attrs.get("dilations", (1,) * nd))
@@ -503,6 +557,12 @@ def _folded_size(kind: str, values: list[Any], attrs: dict[str, Any]) -> int:
 
     if kind in ("Add", "Sub", "Mul", "Div", "Mod"):
         return prod(np.broadcast_shapes(*(v.shape for v in values)))
+    if kind in ("Max", "Min"):
+        return prod(np.broadcast_shapes(*(v.shape for v in values)))
+    if kind == "Clip":
+        return int(values[0].size)
+    if kind == "ConstantOfShape":
+        return prod(int(n) for n in values[0].reshape(-1)) if values[0].size <= 8 else MAX_FOLD + 1
     if kind == "Concat":
         return sum(v.size for v in values)
     if kind == "Gather":
@@ -532,8 +592,30 @@ def _fold(node: Any, values: list[Any], attrs: dict[str, Any]) -> Any:
         if kind == "Div":
             return a // b if a.dtype.kind in "iu" and b.dtype.kind in "iu" else a / b
         return {"Add": np.add, "Sub": np.subtract, "Mul": np.multiply}[kind](a, b)
+    if kind == "Cast" and "to" in attrs:
+        return values[0].astype(onnx.helper.tensor_dtype_to_np_dtype(attrs["to"]))
     if kind in ("Cast", "Identity"):
         return values[0]
+    if kind in ("Max", "Min"):
+        return functools.reduce(np.maximum if kind == "Max" else np.minimum, values)
+    if kind == "Clip":  # values by position, None for an input left out
+        low = attrs.get("min", values[1] if len(values) > 1 and values[1] is not None else None)
+        high = attrs.get("max", values[2] if len(values) > 2 and values[2] is not None else None)
+        return np.clip(values[0], low, high)
+    if kind in ("Neg", "Ceil", "Floor", "Abs"):
+        return {"Neg": np.negative, "Ceil": np.ceil, "Floor": np.floor, "Abs": np.abs}[kind](values[0])
+    if kind == "Transpose":
+        return np.transpose(values[0], attrs.get("perm"))
+    if kind == "Squeeze":
+        axes = attrs.get("axes", values[1].tolist() if len(values) > 1 else None)
+        return np.squeeze(values[0], axis=None if axes is None else tuple(axes))
+    if kind == "ConstantOfShape":
+        fill = _constant(attrs["value"], 1) if "value" in attrs else None
+        return np.full(
+            [int(n) for n in values[0].reshape(-1)],
+            0 if fill is None else fill.reshape(-1)[0],
+            dtype=np.float32 if fill is None else fill.dtype,
+        )
     if kind == "Mod":
         return np.fmod(values[0], values[1]) if attrs.get("fmod") else np.mod(values[0], values[1])
     if kind == "Reshape":
@@ -551,7 +633,8 @@ def _fold(node: Any, values: list[Any], attrs: dict[str, Any]) -> Any:
 
 
 ROUNDS = 100  #: rounds of inference and folding: a chain of n reshapes computed from shapes takes about 2n
-FOLDED = {"Gather", "Unsqueeze", "Concat", "Add", "Sub", "Mul", "Div", "Cast", "Identity", "Slice", "Mod", "Reshape"}
+FOLDED = {"Gather", "Unsqueeze", "Concat", "Add", "Sub", "Mul", "Div", "Cast", "Identity", "Slice", "Mod", "Reshape", "Max", "Min",
+          "Neg", "Ceil", "Floor", "Abs", "Transpose", "Squeeze", "ConstantOfShape", "Clip"}  # fmt: skip
 
 
 def fold_shapes(model: Any, source: str) -> tuple[Any, set[str]]:
@@ -568,9 +651,10 @@ def fold_shapes(model: Any, source: str) -> tuple[Any, set[str]]:
             if found and None not in found:
                 dims[info.name] = found
         known = {t.name: value for t in model.graph.initializer if (value := _small(t)) is not None}
-        dims.update(
-            {t.name: list(t.dims) for t in model.graph.initializer if t.name not in dims}
-        )  # Shape(weight): the dynamo exporter's zero biases
+        types = {info.name: info.type.tensor_type.elem_type for info in [*inferred.graph.value_info, *inferred.graph.input]
+                 if info.type.tensor_type.elem_type}  # fmt: skip
+        # Shape(weight) too: the dynamo exporter builds zero biases from it
+        dims.update({t.name: list(t.dims) for t in model.graph.initializer if t.name not in dims})
         kept, folded = [], []
         for node in model.graph.node:
             attrs = _attrs(node)
@@ -583,13 +667,14 @@ def fold_shapes(model: Any, source: str) -> tuple[Any, set[str]]:
 
                 found = dims[node.input[0]]
                 value = np.array(found[attrs.get("start", 0) : attrs.get("end", len(found))], dtype=np.int64)
-            elif node.op_type == "CastLike" and node.input[0] in known:  # the second input gives only the type
-                value = known[node.input[0]]
+            elif node.op_type == "CastLike" and node.input[0] in known and node.input[1] in types:  # the second input gives only the type
+                value = known[node.input[0]].astype(onnx.helper.tensor_dtype_to_np_dtype(types[node.input[1]]))
             elif node.op_type in FOLDED and node.input and all(x in known for x in node.input if x):
                 import numpy as np
 
                 with np.errstate(all="ignore"):  # a crafted Div by 0 or an overflow folds to what numpy gives, without a warning line
-                    value = _fold(node, [known[x] for x in node.input if x], attrs)
+                    given = [known[x] if x else None for x in node.input] if node.op_type == "Clip" else [known[x] for x in node.input if x]
+                    value = _fold(node, given, attrs)
             if value is None:
                 kept.append(node)
                 continue
