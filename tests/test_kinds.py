@@ -55,6 +55,8 @@ KIND_CASES = {
     "prelu": "[4, 4, 4]|prelu, prelu: {per_channel: true}",
     "dropout": "[4, 4, 4]|dropout: {p: 0.2}",
     "se": "[32, 5, 5]|se: {reduction: 4}",
+    "mhsa": "[16, 5, 6]|mhsa: {heads: 4}",
+    "mhsa-narrow": "[6, 7]|mhsa: {heads: 2, head_dim: 5, qkv_bias: false, proj: false}, mhsa: {heads: 5, proj_bias: false}",
     "shuffle": "[8, 3, 3]|shuffle: {groups: 4}",
     "chunk": "[8, 3, 3]|concat: [[chunk: {chunks: 2, index: 0}], [chunk: {chunks: 2, index: 1}, pwconv: {out: 4}]]",
     "scale": "[4, 3, 3]|scale: {by: 0.17}, scale: {by: 2, learned: true}",

@@ -326,8 +326,8 @@ def _map(nodes: tuple[Node, ...], rule: Rule, changed: list[str], skipped: list[
                 changed.append(node.path)
             else:
                 out.append(node)
-                if isinstance(result, str):
-                    skipped.append((node.path, result))
+                if isinstance(result, str) or node.op.NOT_REWRITTEN:
+                    skipped.append((node.path, result or node.op.NOT_REWRITTEN))
             if isinstance(node.op, ConvLike):
                 previous = node.op
             elif node.op.run_taps() != ():  # norms and activations are transparent

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .attention import MHSA
 from .base import Kind, Shape
 from .channel import ChConv, ConvCls, GChConv
 from .conv import Conv, ConvTranspose, DeformConv, DWConv, PWConv, SepConv
@@ -54,6 +55,7 @@ KINDS: dict[str, type[Kind]] = {
     "dropout": Dropout,
     "droppath": DropPath,
     "se": SE,
+    "mhsa": MHSA,
     "shuffle": Shuffle,
     "chunk": Chunk,
     "slice": Slice,

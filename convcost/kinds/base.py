@@ -112,6 +112,7 @@ class Kind:
     GLOBAL: ClassVar[bool] = False  #: sees the whole input at once: no receptive field
     MERGE: ClassVar[bool] = False  #: reads several tensors (kinds/merge.py): its functions take the list of them
     UNCOUNTED: ClassVar[bool] = False  #: stands for an op whose cost is not known (analysis warns)
+    NOT_REWRITTEN: ClassVar[str] = ""  #: why compare's conv rewrites leave this kind alone, said beside them
     FIELDS: ClassVar[dict[str, Field]] = {}
     ndim: int
 

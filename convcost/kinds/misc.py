@@ -258,7 +258,7 @@ class SE(Kind):
         act, gate = ops.ACTIVATIONS[self.act], ops.ACTIVATIONS[self.gate]
 
         def excite(x: Any) -> Any:
-            s = ops.global_pool(x, "gap").reshape(x.shape[:2]) if x.ndim > 2 else x
+            s = ops.global_pool(x).reshape(x.shape[:2]) if x.ndim > 2 else x
             s = gate(act(s @ w[0].T + w[1]) @ w[2].T + w[3])
             return ops.scale_rows(x, s)
 

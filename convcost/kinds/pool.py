@@ -85,6 +85,8 @@ class AvgPool(Pool):
 
 class GlobalPool(Costless):
     GLOBAL: ClassVar[bool] = True
+    #: max (gmp) rather than mean (gap)
+    MAXIMUM: ClassVar[bool] = False
 
     def bind(self, shape: Shape) -> Any:
         if len(shape) < 2:
@@ -97,12 +99,12 @@ class GlobalPool(Costless):
     def numpy_fn(self, shape: Shape, w: list[Any]) -> Any:
         from ..ops import numpy_ops as ops
 
-        return lambda x: ops.global_pool(x, self.kind)
+        return lambda x: ops.global_pool(x, self.MAXIMUM)
 
     def torch_module(self, shape: Shape) -> Any:
         from ..ops import torch_modules as tb
 
-        return tb.nd("AdaptiveAvgPool" if self.kind == "gap" else "AdaptiveMaxPool", len(shape) - 1)(1)
+        return tb.nd("AdaptiveMaxPool" if self.MAXIMUM else "AdaptiveAvgPool", len(shape) - 1)(1)
 
 
 class GAP(GlobalPool):
@@ -117,6 +119,7 @@ class GMP(GlobalPool):
     """Global max pooling to 1 × … × 1."""
 
     kind: ClassVar[str] = "gmp"
+    MAXIMUM = True
     COST = "0 params, 0 MACs; output C × 1 × … × 1; the receptive field is the whole input (rf null)"
     EXAMPLE = "gmp"
 

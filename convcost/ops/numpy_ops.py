@@ -354,11 +354,11 @@ def pool(x: np.ndarray, kind: str, kernel: tuple[int, ...], stride: tuple[int, .
     return result.reshape(n, c, *out)
 
 
-def global_pool(x: np.ndarray, kind: str) -> np.ndarray:
+def global_pool(x: np.ndarray, maximum: bool = False) -> np.ndarray:
     """Mean (one BLAS matrix-vector product) or max over all positions, keeping 1 × … × 1."""
     n, c = x.shape[:2]
     rows = np.ascontiguousarray(x).reshape(n * c, -1)
-    if kind == "gap":
+    if not maximum:
         pooled = rows @ np.full(rows.shape[1], 1 / rows.shape[1], dtype=x.dtype)
     else:
         pooled = np.ascontiguousarray(rows.T).max(axis=0)  # a reduction across rows runs vectorised
@@ -495,3 +495,22 @@ ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 def softmax(x: np.ndarray) -> np.ndarray:
     e = np.exp(x - x.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True)
+
+
+def self_attention(
+    x: np.ndarray, heads: int, w_qkv: np.ndarray, b_qkv: np.ndarray | None, proj: tuple[np.ndarray, np.ndarray | None] | None
+) -> np.ndarray:
+    """Multi-head self-attention over the positions of x (N, C, *spatial): one qkv projection,
+    softmax(q·kᵀ/√d) per head (stabilised by its row maximum), the heads joined, then ``proj``."""
+    n, c, spatial = x.shape[0], x.shape[1], x.shape[2:]
+    tokens = x.reshape(n, c, -1).transpose(0, 2, 1)  # (N, L, C)
+    qkv = tokens @ w_qkv.T + (b_qkv if b_qkv is not None else 0)
+    d = qkv.shape[-1] // 3
+    q, k, v = (qkv[..., i * d : (i + 1) * d].reshape(n, -1, heads, d // heads).transpose(0, 2, 1, 3) for i in range(3))
+    scores = (q * np.float32(1 / math.sqrt(d // heads))) @ k.transpose(0, 1, 3, 2)
+    scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    scores /= scores.sum(axis=-1, keepdims=True)
+    y = (scores @ v).transpose(0, 2, 1, 3).reshape(n, -1, d)
+    if proj is not None:
+        y = y @ proj[0].T + (proj[1] if proj[1] is not None else 0)
+    return np.ascontiguousarray(y.transpose(0, 2, 1)).reshape(n, -1, *spatial).astype(x.dtype, copy=False)

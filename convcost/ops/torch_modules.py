@@ -178,6 +178,25 @@ class SqueezeExcite(Helper):
         return x * s.reshape(s.shape[0], s.shape[1], *self.ones)
 
 
+class SelfAttention(Helper):
+    """Multi-head self-attention over the positions of (N, C, *spatial), written as its matrix
+    products (FlopCounterMode counts them; it does not count CPU scaled_dot_product_attention)."""
+
+    def __init__(self, c: int, heads: int, head_dim: int, qkv_bias: bool, proj: bool, proj_bias: bool) -> None:
+        super().__init__()
+        self.heads, self.head_dim = heads, head_dim
+        self.qkv = nn.Linear(c, 3 * heads * head_dim, bias=qkv_bias)
+        self.proj = nn.Linear(heads * head_dim, c, bias=proj_bias) if proj else nn.Identity()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, spatial = x.shape[0], x.shape[2:]
+        tokens = x.flatten(2).transpose(1, 2)
+        q, k, v = self.qkv(tokens).unflatten(-1, (3, self.heads, self.head_dim)).permute(2, 0, 3, 1, 4)
+        weights = ((q * self.head_dim**-0.5) @ k.transpose(-2, -1)).softmax(-1)
+        y = self.proj((weights @ v).transpose(1, 2).flatten(2))
+        return y.transpose(1, 2).reshape(n, -1, *spatial)
+
+
 class ChannelLayerNorm(Helper):
     """LayerNorm over the channels at every position (ConvNeXt's LayerNorm2d, eps 1e-6)."""
 
