@@ -105,9 +105,12 @@ def _summarised(stack: Stack, batch: int, dtype: str, device_profile: str | None
     return Summary(stack, report, predict(stack, device_profile, report=report) if device_profile else None)
 
 
-def analyze(model: Model, *, batch: int = 1, dtype: str = "float32", memo: dict[Any, Any] | None = None) -> Report:
-    """Per-layer records, totals and warnings of a model (a Stack or a model file's path)."""
-    return _analyze(_stack(model), batch=batch, dtype=dtype, memo=memo)
+def analyze(model: Model, *, batch: int = 1, dtype: str = "float32", memo: dict[Any, Any] | None = None, training: bool = False,
+            freeze: Sequence[str] = ()) -> Report:  # fmt: skip
+    """Per-layer records, totals and warnings of a model (a Stack or a model file's path); with
+    ``training``, each layer's backward MACs (``record.training``), the layers ``freeze`` names
+    not trained (as ``--training --freeze``)."""
+    return _analyze(_stack(model), batch=batch, dtype=dtype, memo=memo, training=training, freeze=tuple(freeze))
 
 
 def predict(model: Model, device_profile: str, *, batch: int = 1, dtype: str = "float32", report: Report | None = None) -> Prediction:
@@ -135,7 +138,7 @@ def compare(model: Model, rewrites: Sequence[str] | None = None, *, other: Model
 def check(model: str | Path, *, baseline: str | None = None, max_increase: str = "0%", batch: int = 1, dtype: str = "float32",
           **limits: str | bool | None) -> Findings:  # fmt: skip
     """A model file against its ``budget:``; ``limits`` override it as the flags do: ``params="5M"``,
-    ``macs``, ``flops``, ``peak_memory="64MiB"``, ``min_rf``, ``no_gridding=True``. The result's
+    ``macs``, ``flops``, ``peak_memory="64MiB"``, ``min_rf``, ``no_gridding=True``, ``training_macs``. The result's
     ``ok`` and ``exit_code`` say what ``convcost check`` would."""
     from .analysis import budget as rules
     from .errors import ConvcostError

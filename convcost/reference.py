@@ -171,7 +171,8 @@ def schema() -> dict[str, Any]:
                      "description": "default arguments for every kind that takes them; under a kind's name, for that kind only"},
         "budget": {"type": "object", "additionalProperties": False, "properties": {
             "params": {"$ref": "#/$defs/count"}, "macs": {"$ref": "#/$defs/count"}, "flops": {"$ref": "#/$defs/count"},
-            "peak_memory": BYTES, "min_rf": {"$ref": "#/$defs/count"}, "no_gridding": {"type": "boolean"}}},
+            "peak_memory": BYTES, "min_rf": {"$ref": "#/$defs/count"}, "no_gridding": {"type": "boolean"},
+            "training_macs": {"$ref": "#/$defs/count"}}},
         "blocks": {"type": "object", "additionalProperties": {"type": "object", "required": ["layers"], "additionalProperties": False,
                    "properties": {"params": {"type": ["object", "null"]}, "layers": {"$ref": "#/$defs/loose_layers"}}}},
     }  # fmt: skip

@@ -85,7 +85,7 @@ def _as_percent(text: str) -> str:
 def override(budget: Budget, flags: dict[str, str | bool | None]) -> Budget:
     """The YAML budget with command-line limits on top (flags win; their marks are dropped)."""
     parsers = {"params": parse_count, "macs": parse_count, "flops": parse_count, "peak_memory": parse_bytes,
-               "min_rf": parse_count}  # fmt: skip
+               "min_rf": parse_count, "training_macs": parse_count}  # fmt: skip
     values, marks = budget._asdict(), dict(budget.marks)
     for name, raw in flags.items():
         if raw is None or raw is False:
@@ -109,9 +109,11 @@ def override(budget: Budget, flags: dict[str, str | bool | None]) -> Budget:
 def evaluate(report: Report, runs: list[Run], budget: Budget, source: str | None = None) -> Findings:
     t, marks = report.totals, budget.marks
     checks: list[Check] = []
-    for name, value in (("params", t.params), ("macs", t.macs), ("flops", t.flops), ("peak_memory", t.peak_memory_bytes)):
+    step = t.macs + t.training.macs if t.training is not None else None
+    for name, value in (("params", t.params), ("macs", t.macs), ("flops", t.flops), ("peak_memory", t.peak_memory_bytes),
+                        ("training_macs", step)):  # fmt: skip
         limit = getattr(budget, name)
-        if limit is not None:
+        if limit is not None and value is not None:
             checks.append(Check(name, limit, value, value <= limit, mark=marks.get(name)))
     if budget.min_rf is not None:
         value = min(t.rf.size) if t.rf is not None else 0
@@ -158,8 +160,8 @@ def check_file(model: Path, flags: dict[str, str | bool | None], baseline: str |
 
     try:
         stack = load(model)
-        report = analyze(stack, batch=batch, dtype=dtype)
         budget = override(stack.budget, flags)
+        report = analyze(stack, batch=batch, dtype=dtype, training=budget.training_macs is not None)
         if not budget.limits and baseline is None and predicted is None:
             raise ConvcostError("nothing to check: no `budget:` in the file and no --max-…/--min-rf/--no-gridding/--baseline flag")
         findings = evaluate(report, dilated_runs(lower(stack)), budget, str(model))

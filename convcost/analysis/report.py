@@ -18,6 +18,7 @@ from ..model.graph import Stack, channels_last
 from ..model.program import Program, Step, lower
 from ..model.rf import MAX_BITS, Field, merge
 from ..model.runs import dilated_runs
+from .training import Backward, backward
 
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8, "int8": 1}
 
@@ -42,6 +43,7 @@ class LayerRecord(NamedTuple):
     rf: Rf | None
     coverage: Fraction | None
     measured: Mapping[str, Any] | None = None
+    training: Backward | None = None  #: its backward MACs (analyze --training)
 
     @property
     def flops(self) -> int:
@@ -68,6 +70,7 @@ class Totals(NamedTuple):
     measured: Mapping[str, Any] | None = None
     output: tuple[int, ...] = ()  #: the model's (first) output shape (per sample)
     outputs: tuple[Output, ...] = ()  #: every output, when the file names them (``outputs:``) or has several inputs
+    training: Backward | None = None  #: the backward pass of one training step (analyze --training)
 
     @property
     def flops(self) -> int:
@@ -83,6 +86,7 @@ class Report(NamedTuple):
     totals: Totals
     warnings: tuple[str, ...]
     inputs: tuple[tuple[str, tuple[int, ...]], ...] = ()  #: (name, shape) of each input when the file has several (``inputs:``)
+    frozen: tuple[str, ...] = ()  #: the names --freeze gave (with training)
 
 
 def dtype_bytes(dtype: str) -> int:
@@ -257,16 +261,21 @@ def _rates(run_rates: tuple[tuple[int, ...], ...]) -> str:
     return ",".join(str(r[0]) if len(set(r)) == 1 else "x".join(map(str, r)) for r in run_rates)
 
 
-def analyze(stack: Stack, *, batch: int = 1, dtype: str = "float32", memo: dict[Any, Any] | None = None) -> Report:
+def analyze(stack: Stack, *, batch: int = 1, dtype: str = "float32", memo: dict[Any, Any] | None = None, training: bool = False,
+            freeze: tuple[str, ...] = ()) -> Report:  # fmt: skip
     """Exact costs of every leaf layer and in total, for ``batch`` samples of ``dtype``. Analyses
-    that share a ``memo`` (a dict) reuse each other's receptive-field steps (compare)."""
+    that share a ``memo`` (a dict) reuse each other's receptive-field steps (compare). With
+    ``training``: each layer's backward MACs too, the layers ``freeze`` names not trained."""
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
         raise ConvcostError(f"--batch: expected a positive integer, found {batch!r}")
+    if freeze and not training:
+        raise ConvcostError("--freeze: takes effect only with --training")
     with paused():
-        return _analyze(stack, batch, dtype, memo)
+        return _analyze(stack, batch, dtype, memo, training, tuple(freeze))
 
 
-def _analyze(stack: Stack, batch: int, dtype: str, memo: dict[Any, Any] | None) -> Report:
+def _analyze(stack: Stack, batch: int, dtype: str, memo: dict[Any, Any] | None, training: bool = False,
+             freeze: tuple[str, ...] = ()) -> Report:  # fmt: skip
     nbytes = dtype_bytes(dtype)
     walk = _Walk(batch, nbytes, memo)
     walk.warnings += filter(None, [channels_last(shape) for _, shape in stack.all_inputs])
@@ -283,6 +292,12 @@ def _analyze(stack: Stack, batch: int, dtype: str, memo: dict[Any, Any] | None) 
                                  f"their receptive field ({holes} offsets unread per axis); see "
                                  f"`convcost hdc-check {_rates(run.rates)}{kernel}`")  # fmt: skip
     records = tuple(walk.records)
+    trained = None
+    if training:
+        passes, said = backward(program, batch, freeze)
+        walk.warnings += said
+        records = tuple(r._replace(training=b) for r, b in zip(records, passes))
+        trained = Backward(sum(b.grad_input for b in passes), sum(b.grad_weights for b in passes), any(b.trained for b in passes))
     last = _extractor_field(program, fields) if walk.one_frame(program, walk.origins[program.outputs[0]]) else None
     rf, coverage = None, None
     if last is not None:
@@ -298,5 +313,6 @@ def _analyze(stack: Stack, batch: int, dtype: str, memo: dict[Any, Any] | None) 
         coverage=coverage,
         output=tuple(stack.output),
         outputs=_outputs(program, fields, walk, stack.output_names) if (stack.outputs or stack.inputs) else (),
+        training=trained,
     )
-    return Report(stack.name, stack.input, dtype, batch, records, totals, tuple(walk.warnings), stack.inputs)
+    return Report(stack.name, stack.input, dtype, batch, records, totals, tuple(walk.warnings), stack.inputs, freeze)

@@ -21,6 +21,7 @@ from .options import (
     FoldOpt,
     Format,
     FormatOpt,
+    FreezeOpt,
     OutputOpt,
     ProfileOpt,
     RepeatOpt,
@@ -28,6 +29,7 @@ from .options import (
     SummaryOpt,
     ThreadsOpt,
     TopOpt,
+    TrainingOpt,
     WarmupOpt,
 )
 
@@ -72,11 +74,20 @@ def analyze(
     fold: FoldOpt = False,
     top: TopOpt = None,
     summary_only: SummaryOpt = False,
+    training: TrainingOpt = False,
+    freeze: FreezeOpt = None,
 ) -> None:
     """Per layer: output shape, params, MACs, activations, receptive field and coverage; totals with peak memory and bytes moved. --execute runs it too; --device-profile predicts its time."""
     from ..zoo import resolve
 
     models = [resolve(str(m)) for m in models]
+    frozen = tuple(name.strip() for given in freeze or () for name in given.split(",") if name.strip())
+    if freeze is not None and not training:
+        fail("--freeze: takes effect only with --training")
+    if freeze is not None and not frozen:
+        fail("--freeze: expected a layer's name, e.g. --freeze conv1")
+    if training and len(models) > 1:
+        fail("--training: analyze one model at a time with it (several models get one summary row each)")
     run = Run(execute, backend=backend, device=device, warmup=warmup, repeat=repeat, threads=threads, seed=seed)
     profile = want_profile(device_profile, plot)
     if profile is not None and len(models) > 1:
@@ -101,7 +112,7 @@ def analyze(
     from ..yamlio.spec import load
 
     stacks = [load(model) for model in models]
-    reports = [run_analysis(stack, batch=batch, dtype=dtype.value) for stack in stacks]
+    reports = [run_analysis(stack, batch=batch, dtype=dtype.value, training=training, freeze=frozen) for stack in stacks]
     wrong: list[str] = []
     if run.execute:
         for i, stack in enumerate(stacks):

@@ -29,6 +29,12 @@ def check(
     ] = None,  # fmt: skip
     max_macs: Annotated[Optional[str], typer.Option(help="At most this many multiply-accumulates: 600M, 4.1G.", show_default=False)] = None,
     max_flops: Annotated[Optional[str], typer.Option(help="At most this many FLOPs (2 × MACs): 1.2G.", show_default=False)] = None,
+    max_training_macs: Annotated[
+        Optional[str],
+        typer.Option(
+            help="At most this many MACs in one training step (forward + backward, as analyze --training): 12G.", show_default=False
+        ),
+    ] = None,  # fmt: skip
     max_peak_memory: Annotated[
         Optional[str],
         typer.Option(
@@ -85,7 +91,7 @@ def check(
         fail("--max-increase: only takes effect with --baseline")
     refuse_overwriting_inputs(output, models)
     flags = {"params": max_params, "macs": max_macs, "flops": max_flops, "peak_memory": max_peak_memory, "min_rf": min_rf,
-             "no_gridding": no_gridding}  # fmt: skip
+             "no_gridding": no_gridding, "training_macs": max_training_macs}  # fmt: skip
     tolerance = rules.parse_increase(max_increase or "0%")
     rules.override(rules.Budget(), flags)  # a malformed flag is refused before any file is read
     predicted = (profile, max_predicted_ms) if profile is not None and max_predicted_ms is not None else None

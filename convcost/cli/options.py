@@ -104,3 +104,14 @@ SummaryOpt = Annotated[bool, typer.Option("--summary", help="Totals and warnings
 
 SeedOpt = Annotated[Optional[int], typer.Option(min=0, max=2**63 - 1, help="Seed of the random weights and input. \\[default: 0]",
                                                 rich_help_panel=EXEC, show_default=False)]  # fmt: skip
+
+TRAIN = "Training"
+
+TrainingOpt = Annotated[bool, typer.Option("--training", help="Add the backward pass of one training step: per layer the MACs of the "
+                                           "gradients of its activations (∂input) and of its weights (∂weights), and the step's total "
+                                           "(as torch's FlopCounterMode counts forward + backward).", rich_help_panel=TRAIN)]  # fmt: skip
+
+FreezeOpt = Annotated[Optional[list[str]], typer.Option("--freeze", metavar="NAME", help="With --training: do not train this layer, or "
+                                                        "every layer in this block (a name or path as analyze shows it: conv1, "
+                                                        "layer1, layer1.0.conv1). Repeat it or separate names with commas.",
+                                                        rich_help_panel=TRAIN, show_default=False)]  # fmt: skip

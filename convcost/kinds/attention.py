@@ -61,6 +61,11 @@ class MHSA(Kind):
         c, d, positions = shape[0], self.width(shape[0]), prod(shape[1:])
         return 3 * positions * c * d + 2 * positions * positions * d + (positions * d * c if self.proj else 0)
 
+    def products(self, shape: Shape, out: Shape) -> list[tuple[int, str]]:
+        c, d, positions = shape[0], self.width(shape[0]), prod(shape[1:])
+        pairs = [(positions * positions * d, "pair")] * 2  # q·kᵀ, then the weights times v
+        return [(3 * positions * c * d, "input"), *pairs] + ([(positions * d * c, "inner")] if self.proj else [])
+
     def param_shapes(self, shape: Shape) -> list[tuple[int, ...]]:
         c, d = shape[0], self.width(shape[0])
         shapes: list[tuple[int, ...]] = [(3 * d, c)] + ([(3 * d,)] if self.qkv_bias else [])

@@ -200,6 +200,15 @@ class Kind:
         """Multiply–accumulates for one sample (see params)."""
         raise NotImplementedError(f"kind '{self.kind}' states no MACs formula")
 
+    def products(self, shape: Shape, out: Shape) -> list[tuple[int, str]]:
+        """The forward MACs as the products they are, for the backward pass (analysis.training):
+        (MACs, operand) where operand is ``input`` (weights times the layer's input), ``inner``
+        (weights times a tensor computed inside the layer) or ``pair`` (two computed tensors, no
+        weights: attention's q·kᵀ). The default: all MACs are one product of weights with the
+        input (conv, linear)."""
+        macs = self.macs(shape, out)
+        return [(macs, "input")] if macs else []
+
     # --- execution: the kind's own implementations (numpy and torch are imported lazily) ----
     INIT: ClassVar[str] = "fan_in"  #: how its random weights are drawn: fan_in | norm (scale ≈ 1, shift ≈ 0) | slope
 

@@ -181,6 +181,10 @@ class SepConv(ConvLike):
         mid, positions = shape[0] * self.multiplier, prod(out[1:])
         return positions * mid * prod(self.kernel) + positions * mid * self.out
 
+    def products(self, shape: Shape, out: Shape) -> list[tuple[int, str]]:
+        mid, positions = shape[0] * self.multiplier, prod(out[1:])
+        return [(positions * mid * prod(self.kernel), "input"), (positions * mid * self.out, "inner")]
+
     def param_shapes(self, shape: Shape) -> list[tuple[int, ...]]:
         mid = shape[0] * self.multiplier
         return [(mid, 1, *self.kernel), (self.out, mid, *(1,) * self.ndim)] + ([(self.out,)] if self.bias else [])
@@ -308,6 +312,10 @@ class DeformConv(ConvLike):
 
     def macs(self, shape: Shape, out: Shape) -> int:
         return prod(out[1:]) * self.offset_channels() * shape[0] * prod(self.kernel) + super().macs(shape, out)
+
+    def products(self, shape: Shape, out: Shape) -> list[tuple[int, str]]:
+        offsets = prod(out[1:]) * self.offset_channels() * shape[0] * prod(self.kernel)
+        return [(offsets, "input"), (super().macs(shape, out), "inner")]  # the main conv reads samples placed by the offsets
 
     def param_shapes(self, shape: Shape) -> list[tuple[int, ...]]:
         c, oc = shape[0], self.offset_channels()

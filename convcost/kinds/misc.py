@@ -247,6 +247,10 @@ class SE(Kind):
     def macs(self, shape: Shape, out: Shape) -> int:
         return 2 * shape[0] * self.hidden(shape[0])
 
+    def products(self, shape: Shape, out: Shape) -> list[tuple[int, str]]:
+        half = shape[0] * self.hidden(shape[0])
+        return [(half, "input"), (half, "inner")]  # the squeeze reads the input's mean; the excitation, the squeeze
+
     def param_shapes(self, shape: Shape) -> list[tuple[int, ...]]:
         c, h = shape[0], self.hidden(shape[0])
         return [(h, c), (h,), (c, h), (c,)]
@@ -470,3 +474,6 @@ class Unknown(Kind):
 
     def macs(self, shape: Shape, out: Shape) -> int:
         return self.torch_macs
+
+    def products(self, shape: Shape, out: Shape) -> list[tuple[int, str]]:
+        return []  # its backward is not known (analysis.training warns)

@@ -78,6 +78,7 @@ class Budget(NamedTuple):
     peak_memory: int | None = None
     min_rf: int | None = None
     no_gridding: bool | None = None
+    training_macs: int | None = None  #: MACs of one training step (forward + backward)
     marks: Mapping[str, Mark] = {}  # noqa: RUF012 (never mutated)
 
     @property

@@ -17,7 +17,7 @@ def shown(check: Check, value: int | float) -> str:
     base = check.name.removesuffix("_increase")
     if base == "peak_memory":
         return fmt.nbytes(int(value))
-    if base in ("params", "macs", "flops"):
+    if base in ("params", "macs", "flops", "training_macs"):
         return fmt.count(int(value))
     if base == "predicted_ms":
         return f"{value:.4g} ms"

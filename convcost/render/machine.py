@@ -8,6 +8,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from ..analysis.report import LayerRecord, Output, Report, Rf
+from ..analysis.training import Backward
 from . import fmt
 
 if TYPE_CHECKING:
@@ -28,11 +29,17 @@ def output_dict(o: Output) -> dict[str, Any]:
     return {"name": o.name, "output": list(o.shape), "rf": rf_dict(o.rf), "coverage": coverage(o.coverage)}
 
 
+def training_dict(forward: int, b: Backward) -> dict[str, Any]:
+    return {"forward_macs": forward, "grad_input_macs": b.grad_input, "grad_weights_macs": b.grad_weights,
+            "step_macs": forward + b.macs, "trained": b.trained}  # fmt: skip
+
+
 def layer_dict(r: LayerRecord) -> dict[str, Any]:
     return {"path": r.path, "name": r.name, "kind": r.kind, "output": list(r.output), "params": r.params,
             "macs": r.macs, "flops": r.flops, "activations": r.activations, "bytes_moved": r.bytes_moved,
             "rf": rf_dict(r.rf), "coverage": coverage(r.coverage),
-            "measured": dict(r.measured) if r.measured is not None else None}  # fmt: skip
+            "measured": dict(r.measured) if r.measured is not None else None}  | (
+        {} if r.training is None else {"training": training_dict(r.macs, r.training)})  # fmt: skip
 
 
 def report_dict(report: Report, shared: dict[int, Any] | None = None, prediction: Prediction | None = None) -> dict[str, Any]:
@@ -77,6 +84,7 @@ def report_dict(report: Report, shared: dict[int, Any] | None = None, prediction
             "warnings": list(report.warnings),
         }
         | ({} if not t.outputs else {"outputs": [output_dict(o) for o in t.outputs]})
+        | ({} if t.training is None else {"training": {**training_dict(t.macs, t.training), "frozen": list(report.frozen)}})
         | ({} if prediction is None else {"device_profile": profile_dict(prediction), "predicted_ms": prediction.total_ms})
     )
 
@@ -124,6 +132,13 @@ def versioned(data: dict[str, Any]) -> str:
     return to_json({"schema_version": SCHEMA_VERSION, **data})
 
 
+TRAINING_CSV = ("grad_input_macs", "grad_weights_macs", "step_macs", "trained")
+
+
+def training_cells(forward: int, b: Backward | None) -> list[Any]:
+    return ["", "", "", ""] if b is None else [b.grad_input, b.grad_weights, forward + b.macs, "true" if b.trained else "false"]
+
+
 CSV_COLUMNS = ("path", "name", "kind", "output", "params", "macs", "flops", "activations", "bytes_moved",
                "rf_size", "rf_stride", "rf_padding", "coverage")  # fmt: skip
 
@@ -131,20 +146,24 @@ CSV_COLUMNS = ("path", "name", "kind", "output", "params", "macs", "flops", "act
 def report_csv(report: Report, prediction: Prediction | None = None) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS + (("predicted_ms", "bound", "intensity") if prediction else ()))
+    training = report.totals.training is not None
+    writer.writerow(CSV_COLUMNS + (("predicted_ms", "bound", "intensity") if prediction else ())
+                    + (TRAINING_CSV if training else ()))  # fmt: skip
     for r in report.layers:
         rf = r.rf
         p = prediction.layers[r.path] if prediction else None
         writer.writerow([r.path, r.name, r.kind, fmt.shape(r.output, "x"), r.params, r.macs, r.flops, r.activations,
                          r.bytes_moved, fmt.axes(rf.size, "x") if rf else "", fmt.axes(rf.stride, "x") if rf else "",
                          fmt.axes(rf.padding, "x") if rf else "", "" if r.coverage is None else fmt.number(r.coverage)]
-                        + ([p.ms, p.bound, "" if p.intensity is None else p.intensity] if p else []))  # fmt: skip
+                        + ([p.ms, p.bound, "" if p.intensity is None else p.intensity] if p else [])
+                        + (training_cells(r.macs, r.training) if training else []))  # fmt: skip
     t = report.totals
     writer.writerow(["TOTAL", report.model, "", fmt.shape(report.totals.output, "x"), t.params, t.macs, t.flops,
                      t.activations, t.bytes_moved, fmt.axes(t.rf.size, "x") if t.rf else "",
                      fmt.axes(t.rf.stride, "x") if t.rf else "", fmt.axes(t.rf.padding, "x") if t.rf else "",
                      "" if t.coverage is None else fmt.number(t.coverage)]
-                    + ([prediction.total_ms, "", ""] if prediction else []))  # fmt: skip
+                    + ([prediction.total_ms, "", ""] if prediction else [])
+                    + (training_cells(t.macs, t.training) if training else []))  # fmt: skip
     return out.getvalue()
 
 
@@ -165,6 +184,11 @@ def report_markdown(report: Report, prediction: Prediction | None = None) -> str
     text += md_table(["layer", "kind", "output", "params", "MACs", "activations", "RF /stride", "coverage"], rows, {3, 4, 5, 7})
     text += (f"\nparams {t.params:,} · MACs {t.macs:,} · FLOPs {t.flops:,} · peak memory {fmt.nbytes(t.peak_memory_bytes)}"
              f" · bytes moved {fmt.nbytes(t.bytes_moved)}\n")  # fmt: skip
+    if t.training is not None:
+        from .training import TRAINING, training_line, training_rows
+
+        body, total = training_rows(report)
+        text += f"\n{training_line(report)}\n\n" + md_table([c.header for c in TRAINING], body + [total], {1, 2, 3, 4})
     text += "".join(f"\n> ⚠ {w}" for w in report.warnings) + ("\n" if report.warnings else "")
     if prediction is not None:
         from . import predicted

@@ -9,7 +9,7 @@
 
 A merged row is exact: params, MACs, activations and bytes moved are the sums of its layers;
 its output, receptive field and coverage are its last layer's; predicted and measured times
-are sums. Totals never change. Pure: no rich, no printing.
+and backward MACs are sums. Totals never change. Pure: no rich, no printing.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from ..analysis.report import LayerRecord, Report
+from ..analysis.training import Backward
 from ..device.roofline import Predicted, Prediction
 from ..kinds.groups import folds_into_previous
 
@@ -51,7 +52,14 @@ def merged(records: Sequence[LayerRecord], name: str, kind: str) -> LayerRecord:
     macs = sum(r.macs for r in records)
     return LayerRecord(records[0].path, name, kind, last.output, sum(r.params for r in records), macs,
                        sum(r.activations for r in records), sum(r.bytes_moved for r in records), last.rf, last.coverage,
-                       _measured(records, macs))  # fmt: skip
+                       _measured(records, macs), _training(records))  # fmt: skip
+
+
+def _training(records: Sequence[LayerRecord]) -> Backward | None:
+    passes = [r.training for r in records if r.training is not None]
+    if not passes:
+        return None
+    return Backward(sum(b.grad_input for b in passes), sum(b.grad_weights for b in passes), any(b.trained for b in passes))
 
 
 def _predicted(groups: list[list[LayerRecord]], prediction: Prediction | None) -> Prediction | None:

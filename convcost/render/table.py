@@ -11,6 +11,7 @@ from . import fmt
 from .fit import LEGEND, Column, fit, hidden_note
 from .machine import report_csv, report_dict, report_markdown, versioned
 from .rows import Shown
+from .training import TRAINING, training_line, training_rows
 from .view import View
 
 COLUMNS = [Column("layer", right=False, keep=True), Column("kind", right=False, keep=True), Column("output"), Column("params"),
@@ -93,11 +94,20 @@ def report_table(report: Report, width: int | None = None, prediction: Predictio
             parts.append(table.table)
             tables.append(table)
         parts.append(Text(predicted.summary_line(prediction)))
+    if t.training is not None:
+        parts.append(Text("training step: MACs per layer (∂ = gradient of)", style="bold"))
+        if shown.layers:
+            body, total_row = training_rows(shown)
+            table = fit(TRAINING, body, width, total=total_row)
+            parts.append(table.table)
+            tables.append(table)
     note = hidden_note(width, *tables)
     if note:
         parts.append(Text(note, style="yellow"))
     parts.append(Text(f"params {t.params:,} · MACs {t.macs:,} · FLOPs {t.flops:,}"))
     parts.append(Text(f"peak memory {fmt.nbytes(t.peak_memory_bytes)} · bytes moved {fmt.nbytes(t.bytes_moved)}"))
+    if t.training is not None:
+        parts.append(Text(printable(training_line(report))))
     if t.outputs:
         said = (f"{o.name} {fmt.shape(o.shape)}" + (f" (RF {fmt.rf_text(o.rf)})" if o.rf is not None else "") for o in t.outputs)
         parts.append(Text(printable(f"outputs: {', '.join(said)}")))

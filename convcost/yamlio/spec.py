@@ -27,7 +27,7 @@ MAX_LAYERS = 250_000  #: leaves; SPEC says 1,000,000, but today a layer costs ~6
 TOP_KEYS = ("name", "input", "inputs", "names", "defaults", "budget", "blocks", "layers", "outputs")
 NAMES = ("nested", "as-written")  #: how explicit names combine with the namespaces they sit in
 BUDGET_KEYS = {"params": parse_count, "macs": parse_count, "flops": parse_count, "peak_memory": parse_bytes,
-               "min_rf": lambda v: pos_int(v), "no_gridding": lambda v: boolean(v)}  # fmt: skip
+               "min_rf": lambda v: pos_int(v), "no_gridding": lambda v: boolean(v), "training_macs": parse_count}  # fmt: skip
 
 
 REFERENCE = "\x00ref"  #: a source naming a layer by name until every name is known (no key starts so)
