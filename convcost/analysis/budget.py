@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from ..errors import ConvcostError, ExitCode, Mark
-from ..model.graph import Budget
+from ..model.graph import MEMORY_PLANS, Budget
 from ..model.runs import Run
 from ..units import parse_bytes, parse_count
 from .report import Report
@@ -92,6 +92,10 @@ def override(budget: Budget, flags: dict[str, str | bool | None]) -> Budget:
             continue
         if name == "no_gridding":
             values[name] = True
+        elif name == "memory_plan":
+            if raw not in MEMORY_PLANS:
+                raise ConvcostError(f"--memory-plan: expected one of {', '.join(MEMORY_PLANS)}, found '{raw}'")
+            values[name] = raw
         else:
             flag = "--min-rf" if name == "min_rf" else f"--max-{name.replace('_', '-')}"
             digits = str(raw).strip().replace("_", "")
@@ -161,10 +165,18 @@ def check_file(model: Path, flags: dict[str, str | bool | None], baseline: str |
     try:
         stack = load(model)
         budget = override(stack.budget, flags)
-        report = analyze(stack, batch=batch, dtype=dtype, training=budget.training_macs is not None)
+        if budget.memory_plan is not None and budget.peak_memory is None:
+            raise ConvcostError(
+                f"memory plan {budget.memory_plan} (--memory-plan, budget memory_plan): takes effect only with a "
+                "peak_memory limit (--max-peak-memory, budget peak_memory)"
+            )
+        report = analyze(stack, batch=batch, dtype=dtype, training=budget.training_macs is not None, memory_plan=budget.memory_plan)
         if not budget.limits and baseline is None and predicted is None:
             raise ConvcostError("nothing to check: no `budget:` in the file and no --max-…/--min-rf/--no-gridding/--baseline flag")
         findings = evaluate(report, dilated_runs(lower(stack)), budget, str(model))
+        if report.memory is not None:
+            where = f" at {report.memory.at}" if report.memory.at else ""
+            findings = findings._replace(notes=findings.notes + (f"peak memory under the {report.memory.plan} memory plan{where}",))
         if predicted is not None:
             from ..device.roofline import predict
 

@@ -13,11 +13,11 @@ from typing import Any, NamedTuple
 from ..arith import prod
 from ..errors import ConvcostError
 from ..gcpause import paused
-from ..kinds.merge import Residual as ResidualJoin
 from ..model.graph import Stack, channels_last
 from ..model.program import Program, Step, lower
 from ..model.rf import MAX_BITS, Field, merge
 from ..model.runs import dilated_runs
+from . import memory
 from .training import Backward, backward
 
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8, "int8": 1}
@@ -44,6 +44,7 @@ class LayerRecord(NamedTuple):
     coverage: Fraction | None
     measured: Mapping[str, Any] | None = None
     training: Backward | None = None  #: its backward MACs (analyze --training)
+    live: int | None = None  #: bytes alive while it runs, under the memory plan asked for (--memory-plan)
 
     @property
     def flops(self) -> int:
@@ -87,6 +88,15 @@ class Report(NamedTuple):
     warnings: tuple[str, ...]
     inputs: tuple[tuple[str, tuple[int, ...]], ...] = ()  #: (name, shape) of each input when the file has several (``inputs:``)
     frozen: tuple[str, ...] = ()  #: the names --freeze gave (with training)
+    memory: Peak | None = None  #: where the peak is reached, under the plan asked for (--memory-plan)
+
+
+class Peak(NamedTuple):
+    """Where a memory plan's peak is reached: the layer and the tensors alive there."""
+
+    plan: str
+    at: str  #: the layer's name ('' : the inputs alone)
+    alive: tuple[tuple[str, tuple[int, ...], int], ...]  #: (the layer or input that wrote it, its shape, bytes)
 
 
 def dtype_bytes(dtype: str) -> int:
@@ -196,33 +206,6 @@ class _Walk:
         return fields
 
 
-def peak_elements(program: Program | Stack) -> int:
-    """The largest number of activation elements alive at once (one sample), inputs included: a
-    tensor lives from its step to its last reader (outputs to the end); a ``residual`` join adds
-    into its body's output in place when nothing else reads it."""
-    if isinstance(program, Stack):
-        program = lower(program)
-    last = program.last_use()
-    sizes = [prod(shape) for _, shape in program.inputs]
-    total = peak = sum(sizes)
-    for j, step in enumerate(program.steps):
-        first = step.inputs[0]
-        inplace = isinstance(step.op, ResidualJoin) and last[first] == j and first not in step.inputs[1:]
-        size = prod(step.out_shape)
-        sizes.append(size)
-        if inplace:
-            last[first] = -2  # its buffer is the join's now
-        else:
-            total += size
-            peak = max(peak, total)
-        for t in set(step.inputs):
-            if last[t] == j:
-                total -= sizes[t]
-        if last[program.tensor(j)] == -1:  # read by nothing and not an output: freed at once
-            total -= size
-    return peak
-
-
 def _extractor_field(program: Program, fields: list[Field | None]) -> Field | None:
     """The feature extractor's field (SPEC §2): of the last step with a field that the (first)
     output depends on — in a chain, the last layer before the first global one. (None where that
@@ -262,20 +245,24 @@ def _rates(run_rates: tuple[tuple[int, ...], ...]) -> str:
 
 
 def analyze(stack: Stack, *, batch: int = 1, dtype: str = "float32", memo: dict[Any, Any] | None = None, training: bool = False,
-            freeze: tuple[str, ...] = ()) -> Report:  # fmt: skip
+            freeze: tuple[str, ...] = (), memory_plan: str | None = None) -> Report:  # fmt: skip
     """Exact costs of every leaf layer and in total, for ``batch`` samples of ``dtype``. Analyses
     that share a ``memo`` (a dict) reuse each other's receptive-field steps (compare). With
-    ``training``: each layer's backward MACs too, the layers ``freeze`` names not trained."""
+    ``training``: each layer's backward MACs too, the layers ``freeze`` names not trained. With
+    ``memory_plan`` (analysis.memory.PLANS): the peak under that plan, where it is reached and the
+    bytes alive per layer (None: the unfused peak alone)."""
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
         raise ConvcostError(f"--batch: expected a positive integer, found {batch!r}")
     if freeze and not training:
         raise ConvcostError("--freeze: takes effect only with --training")
+    if memory_plan is not None and memory_plan not in memory.PLANS:
+        raise ConvcostError(f"--memory-plan: expected one of {', '.join(memory.PLANS)}, found '{memory_plan}'")
     with paused():
-        return _analyze(stack, batch, dtype, memo, training, tuple(freeze))
+        return _analyze(stack, batch, dtype, memo, training, tuple(freeze), memory_plan)
 
 
 def _analyze(stack: Stack, batch: int, dtype: str, memo: dict[Any, Any] | None, training: bool = False,
-             freeze: tuple[str, ...] = ()) -> Report:  # fmt: skip
+             freeze: tuple[str, ...] = (), plan_name: str | None = None) -> Report:  # fmt: skip
     nbytes = dtype_bytes(dtype)
     walk = _Walk(batch, nbytes, memo)
     walk.warnings += filter(None, [channels_last(shape) for _, shape in stack.all_inputs])
@@ -298,6 +285,12 @@ def _analyze(stack: Stack, batch: int, dtype: str, memo: dict[Any, Any] | None, 
         walk.warnings += said
         records = tuple(r._replace(training=b) for r, b in zip(records, passes))
         trained = Backward(sum(b.grad_input for b in passes), sum(b.grad_weights for b in passes), any(b.trained for b in passes))
+    plan = memory.memory_plan(program, plan_name or memory.DEFAULT)
+    peak = None
+    if plan_name is not None:
+        records = tuple(r._replace(live=live * batch * nbytes) for r, live in zip(records, plan.live))
+        peak = Peak(plan.plan, program.steps[plan.at].name if plan.at >= 0 else "",
+                    tuple(_tensor(program, t, batch * nbytes) for t in plan.alive))  # fmt: skip
     last = _extractor_field(program, fields) if walk.one_frame(program, walk.origins[program.outputs[0]]) else None
     rf, coverage = None, None
     if last is not None:
@@ -307,7 +300,7 @@ def _analyze(stack: Stack, batch: int, dtype: str, memo: dict[Any, Any] | None, 
         params=sum(r.params for r in records),
         macs=sum(r.macs for r in records),
         activations=sum(r.activations for r in records),
-        peak_memory_bytes=peak_elements(program) * batch * nbytes,
+        peak_memory_bytes=plan.peak * batch * nbytes,
         bytes_moved=sum(r.bytes_moved for r in records),
         rf=rf,
         coverage=coverage,
@@ -315,4 +308,11 @@ def _analyze(stack: Stack, batch: int, dtype: str, memo: dict[Any, Any] | None, 
         outputs=_outputs(program, fields, walk, stack.output_names) if (stack.outputs or stack.inputs) else (),
         training=trained,
     )
-    return Report(stack.name, stack.input, dtype, batch, records, totals, tuple(walk.warnings), stack.inputs, freeze)
+    return Report(stack.name, stack.input, dtype, batch, records, totals, tuple(walk.warnings), stack.inputs, freeze, peak)
+
+
+def _tensor(program: Program, t: int, scale: int) -> tuple[str, tuple[int, ...], int]:
+    """(the input or layer that wrote tensor ``t``, its shape, its bytes for the batch)."""
+    n = len(program.inputs)
+    name, shape = program.inputs[t] if t < n else (program.steps[t - n].name, program.steps[t - n].out_shape)
+    return name, tuple(shape), prod(shape) * scale

@@ -22,6 +22,7 @@ from .options import (
     Format,
     FormatOpt,
     FreezeOpt,
+    MemoryPlanOpt,
     OutputOpt,
     ProfileOpt,
     RepeatOpt,
@@ -50,6 +51,7 @@ def analyze(
     output: OutputOpt = None,
     batch: BatchOpt = 1,
     dtype: DTypeOpt = DType.float32,
+    memory_plan: MemoryPlanOpt = None,
     execute: ExecuteOpt = False,
     backend: BackendOpt = None,
     device: DeviceOpt = None,
@@ -112,7 +114,12 @@ def analyze(
     from ..yamlio.spec import load
 
     stacks = [load(model) for model in models]
-    reports = [run_analysis(stack, batch=batch, dtype=dtype.value, training=training, freeze=frozen) for stack in stacks]
+    reports = [
+        run_analysis(
+            stack, batch=batch, dtype=dtype.value, training=training, freeze=frozen, memory_plan=memory_plan.value if memory_plan else None
+        )
+        for stack in stacks
+    ]
     wrong: list[str] = []
     if run.execute:
         for i, stack in enumerate(stacks):

@@ -9,7 +9,7 @@ import typer
 
 from .app import app
 from .console import fail, guarded, present, refuse_overwriting_inputs, want_profile
-from .options import OUT, PRED, BatchOpt, CheckFormat, DType, DTypeOpt, OutputOpt, ProfileOpt
+from .options import OUT, PRED, BatchOpt, CheckFormat, DType, DTypeOpt, MemoryPlanOpt, OutputOpt, ProfileOpt
 
 
 @app.command()
@@ -66,6 +66,7 @@ def check(
     output: OutputOpt = None,
     batch: BatchOpt = 1,
     dtype: DTypeOpt = DType.float32,
+    memory_plan: MemoryPlanOpt = None,
     max_predicted_ms: Annotated[
         Optional[float],
         typer.Option(
@@ -91,7 +92,8 @@ def check(
         fail("--max-increase: only takes effect with --baseline")
     refuse_overwriting_inputs(output, models)
     flags = {"params": max_params, "macs": max_macs, "flops": max_flops, "peak_memory": max_peak_memory, "min_rf": min_rf,
-             "no_gridding": no_gridding, "training_macs": max_training_macs}  # fmt: skip
+             "no_gridding": no_gridding, "training_macs": max_training_macs,
+             "memory_plan": memory_plan.value if memory_plan else None}  # fmt: skip
     tolerance = rules.parse_increase(max_increase or "0%")
     rules.override(rules.Budget(), flags)  # a malformed flag is refused before any file is read
     predicted = (profile, max_predicted_ms) if profile is not None and max_predicted_ms is not None else None

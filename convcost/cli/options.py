@@ -35,6 +35,12 @@ class Device(str, Enum):
     auto = "auto"
 
 
+class MemoryPlan(str, Enum):
+    unfused = "unfused"
+    fused = "fused"
+    inplace = "inplace"
+
+
 class DType(str, Enum):
     float32 = "float32"
     float16 = "float16"
@@ -61,6 +67,12 @@ BatchOpt = Annotated[int, typer.Option(min=1, max=10**9, help="Batch size in sam
 DTypeOpt = Annotated[DType, typer.Option(help="Element type: the bytes per element of memory figures; with --execute also the "
                                          "type it runs in (numpy: float32/float64; torch: also float16/bfloat16 on cuda).",
                                          rich_help_panel=SIZE)]  # fmt: skip
+
+MemoryPlanOpt = Annotated[Optional[MemoryPlan], typer.Option("--memory-plan", help="Peak memory as a runtime plans it: unfused (every "
+                                                          "layer its own output, as PyTorch eager), fused (conv+bn+act, linear+act, add+act: "
+                                                          "one tensor, as TFLite/TensorRT), inplace (also elementwise layers and depthwise "
+                                                          "convs over their input, as TinyEngine). Adds where the peak is and the bytes alive "
+                                                          "per layer. \\[default: unfused]", rich_help_panel=SIZE, show_default=False)]  # fmt: skip
 
 ExecuteOpt = Annotated[bool, typer.Option("--execute", help="Build with random weights, run it, confirm every output shape, "
                                           "and time every layer.", rich_help_panel=EXEC)]  # fmt: skip

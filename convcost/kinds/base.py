@@ -209,6 +209,11 @@ class Kind:
         macs = self.macs(shape, out)
         return [(macs, "input")] if macs else []
 
+    def overwrites_input(self, shape: Shape) -> bool:
+        """Whether a runtime can write this layer's output over its input's buffer when nothing
+        else reads that input (memory plan ``inplace``): elementwise layers, depthwise convs."""
+        return False
+
     # --- execution: the kind's own implementations (numpy and torch are imported lazily) ----
     INIT: ClassVar[str] = "fan_in"  #: how its random weights are drawn: fan_in | norm (scale ≈ 1, shift ≈ 0) | slope
 

@@ -52,6 +52,12 @@ class ConvLike(Window):
     def ngroups(self, c: int) -> int:
         return self.groups
 
+    def overwrites_input(self, shape: Shape) -> bool:
+        """A depthwise conv, one output channel per input channel (TinyEngine's in-place
+        depthwise): each channel's output is written over that channel once it is read; not one
+        that grows the tensor (a transposed conv's upsampling)."""
+        return self.ngroups(shape[0]) == shape[0] == self.cout(shape[0]) and prod(self.out_shape(shape)) <= prod(shape)
+
     def device_class(self, shape: Shape, out: Shape) -> tuple[str, int]:
         """depthwise (one channel per group), grouped or grouped1x1 (with its channels per group),
         pointwise (1×1) or conv."""
@@ -300,6 +306,9 @@ class DeformConv(ConvLike):
 
     def offset_channels(self) -> int:
         return (3 if self.modulated else 2) * prod(self.kernel) * self.offset_groups
+
+    def overwrites_input(self, shape: Shape) -> bool:
+        return False  # its samples land anywhere in the input: nothing of it is done before the end
 
     def bind(self, shape: Shape) -> Any:
         bound = super().bind(shape)

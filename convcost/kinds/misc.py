@@ -72,6 +72,9 @@ class Transparent(Costless):
     def run_taps(self) -> tuple[tuple[int, int], ...] | None:
         return ()
 
+    def overwrites_input(self, shape: Shape) -> bool:
+        return True
+
 
 class ScaleShift(Transparent):
     """Norms with a learned scale and shift per channel: 2·C parameters."""
@@ -250,6 +253,9 @@ class SE(Kind):
     def products(self, shape: Shape, out: Shape) -> list[tuple[int, str]]:
         half = shape[0] * self.hidden(shape[0])
         return [(half, "input"), (half, "inner")]  # the squeeze reads the input's mean; the excitation, the squeeze
+
+    def overwrites_input(self, shape: Shape) -> bool:
+        return True  # the gate is computed from the input's mean first, then the input scaled channel by channel
 
     def param_shapes(self, shape: Shape) -> list[tuple[int, ...]]:
         c, h = shape[0], self.hidden(shape[0])

@@ -69,6 +69,9 @@ class Concat(NamedTuple):
 Node = Union[Leaf, Residual, Concat]
 
 
+MEMORY_PLANS = ("unfused", "fused", "inplace")  #: how a runtime may reuse buffers (analysis.memory); the first is the default
+
+
 class Budget(NamedTuple):
     """Limits for ``convcost check`` (None: not set); ``marks`` locate each in the YAML."""
 
@@ -79,12 +82,13 @@ class Budget(NamedTuple):
     min_rf: int | None = None
     no_gridding: bool | None = None
     training_macs: int | None = None  #: MACs of one training step (forward + backward)
+    memory_plan: str | None = None  #: the plan peak_memory is measured under (MEMORY_PLANS; not a limit)
     marks: Mapping[str, Mark] = {}  # noqa: RUF012 (never mutated)
 
     @property
     def limits(self) -> dict[str, int | bool]:
         """The limits that are set, by name (``marks`` aside)."""
-        return {k: v for k, v in self._asdict().items() if k != "marks" and v is not None}
+        return {k: v for k, v in self._asdict().items() if k not in ("marks", "memory_plan") and v is not None}
 
 
 class Stack(NamedTuple):

@@ -34,12 +34,30 @@ def training_dict(forward: int, b: Backward) -> dict[str, Any]:
             "step_macs": forward + b.macs, "trained": b.trained}  # fmt: skip
 
 
+def peak_line(report: Report) -> str:
+    """Where the memory plan's peak is reached and what is alive there."""
+    m = report.memory
+    assert m is not None
+    alive = ", ".join(f"{name} {fmt.shape(shape)} ({fmt.nbytes(n)})" for name, shape, n in m.alive)
+    return (
+        f"{m.plan} memory plan: peak {report.totals.peak_memory_bytes:,} B {'at ' + m.at if m.at else 'before any layer'}; alive: {alive}"
+    )
+
+
+def memory_dict(report: Report) -> dict[str, Any]:
+    m = report.memory
+    assert m is not None
+    return {"plan": m.plan, "peak_bytes": report.totals.peak_memory_bytes, "at": m.at or None,
+            "alive": [{"name": name, "output": list(shape), "bytes": n} for name, shape, n in m.alive]}  # fmt: skip
+
+
 def layer_dict(r: LayerRecord) -> dict[str, Any]:
     return {"path": r.path, "name": r.name, "kind": r.kind, "output": list(r.output), "params": r.params,
             "macs": r.macs, "flops": r.flops, "activations": r.activations, "bytes_moved": r.bytes_moved,
             "rf": rf_dict(r.rf), "coverage": coverage(r.coverage),
             "measured": dict(r.measured) if r.measured is not None else None}  | (
-        {} if r.training is None else {"training": training_dict(r.macs, r.training)})  # fmt: skip
+        {} if r.training is None else {"training": training_dict(r.macs, r.training)}) | (
+        {} if r.live is None else {"live_bytes": r.live})  # fmt: skip
 
 
 def report_dict(report: Report, shared: dict[int, Any] | None = None, prediction: Prediction | None = None) -> dict[str, Any]:
@@ -85,6 +103,7 @@ def report_dict(report: Report, shared: dict[int, Any] | None = None, prediction
         }
         | ({} if not t.outputs else {"outputs": [output_dict(o) for o in t.outputs]})
         | ({} if t.training is None else {"training": {**training_dict(t.macs, t.training), "frozen": list(report.frozen)}})
+        | ({} if report.memory is None else {"memory_plan": memory_dict(report)})
         | ({} if prediction is None else {"device_profile": profile_dict(prediction), "predicted_ms": prediction.total_ms})
     )
 
@@ -146,9 +165,9 @@ CSV_COLUMNS = ("path", "name", "kind", "output", "params", "macs", "flops", "act
 def report_csv(report: Report, prediction: Prediction | None = None) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    training = report.totals.training is not None
+    training, live = report.totals.training is not None, report.memory is not None
     writer.writerow(CSV_COLUMNS + (("predicted_ms", "bound", "intensity") if prediction else ())
-                    + (TRAINING_CSV if training else ()))  # fmt: skip
+                    + (TRAINING_CSV if training else ()) + (("live_bytes",) if live else ()))  # fmt: skip
     for r in report.layers:
         rf = r.rf
         p = prediction.layers[r.path] if prediction else None
@@ -156,14 +175,14 @@ def report_csv(report: Report, prediction: Prediction | None = None) -> str:
                          r.bytes_moved, fmt.axes(rf.size, "x") if rf else "", fmt.axes(rf.stride, "x") if rf else "",
                          fmt.axes(rf.padding, "x") if rf else "", "" if r.coverage is None else fmt.number(r.coverage)]
                         + ([p.ms, p.bound, "" if p.intensity is None else p.intensity] if p else [])
-                        + (training_cells(r.macs, r.training) if training else []))  # fmt: skip
+                        + (training_cells(r.macs, r.training) if training else []) + ([r.live] if live else []))  # fmt: skip
     t = report.totals
     writer.writerow(["TOTAL", report.model, "", fmt.shape(report.totals.output, "x"), t.params, t.macs, t.flops,
                      t.activations, t.bytes_moved, fmt.axes(t.rf.size, "x") if t.rf else "",
                      fmt.axes(t.rf.stride, "x") if t.rf else "", fmt.axes(t.rf.padding, "x") if t.rf else "",
                      "" if t.coverage is None else fmt.number(t.coverage)]
                     + ([prediction.total_ms, "", ""] if prediction else [])
-                    + (training_cells(t.macs, t.training) if training else []))  # fmt: skip
+                    + (training_cells(t.macs, t.training) if training else []) + ([t.peak_memory_bytes] if live else []))  # fmt: skip
     return out.getvalue()
 
 
@@ -184,6 +203,8 @@ def report_markdown(report: Report, prediction: Prediction | None = None) -> str
     text += md_table(["layer", "kind", "output", "params", "MACs", "activations", "RF /stride", "coverage"], rows, {3, 4, 5, 7})
     text += (f"\nparams {t.params:,} · MACs {t.macs:,} · FLOPs {t.flops:,} · peak memory {fmt.nbytes(t.peak_memory_bytes)}"
              f" · bytes moved {fmt.nbytes(t.bytes_moved)}\n")  # fmt: skip
+    if report.memory is not None:
+        text += f"\n{peak_line(report)}\n"
     if t.training is not None:
         from .training import TRAINING, training_line, training_rows
 

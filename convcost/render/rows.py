@@ -9,7 +9,7 @@
 
 A merged row is exact: params, MACs, activations and bytes moved are the sums of its layers;
 its output, receptive field and coverage are its last layer's; predicted and measured times
-and backward MACs are sums. Totals never change. Pure: no rich, no printing.
+and backward MACs are sums; the bytes alive under a memory plan, the most during any of them. Totals never change. Pure: no rich, no printing.
 """
 
 from __future__ import annotations
@@ -52,7 +52,13 @@ def merged(records: Sequence[LayerRecord], name: str, kind: str) -> LayerRecord:
     macs = sum(r.macs for r in records)
     return LayerRecord(records[0].path, name, kind, last.output, sum(r.params for r in records), macs,
                        sum(r.activations for r in records), sum(r.bytes_moved for r in records), last.rf, last.coverage,
-                       _measured(records, macs), _training(records))  # fmt: skip
+                       _measured(records, macs), _training(records), _live(records))  # fmt: skip
+
+
+def _live(records: Sequence[LayerRecord]) -> int | None:
+    """A merged row's live bytes: the most alive during any of its layers."""
+    lives = [r.live for r in records if r.live is not None]
+    return max(lives) if lives else None
 
 
 def _training(records: Sequence[LayerRecord]) -> Backward | None:

@@ -9,7 +9,7 @@ from ..analysis.report import Report
 from ..errors import printable
 from . import fmt
 from .fit import LEGEND, Column, fit, hidden_note
-from .machine import report_csv, report_dict, report_markdown, versioned
+from .machine import peak_line, report_csv, report_dict, report_markdown, versioned
 from .rows import Shown
 from .training import TRAINING, training_line, training_rows
 from .view import View
@@ -17,6 +17,7 @@ from .view import View
 COLUMNS = [Column("layer", right=False, keep=True), Column("kind", right=False, keep=True), Column("output"), Column("params"),
            Column("MACs"), Column("acts"), Column("RF\n/stride"), Column("cov.")]  # fmt: skip
 MEASURED = [Column("shape"), Column("ms"), Column("min–max"), Column("GMAC/s")]
+LIVE = Column("live")  #: with --memory-plan: the bytes alive while the layer runs
 SPREAD = 0.25  #: (max − min) / median above this is flagged as a noisy timing
 
 if TYPE_CHECKING:
@@ -50,13 +51,14 @@ def heading(report: Report) -> str:
 
 def layer_rows(report: Report, measured: bool, wrap: bool = True) -> tuple[list[list[str]], list[str]]:
     rows = []
+    live = report.memory is not None
     for r in report.layers:
         row = [r.name, r.kind, fmt.shape(r.output), fmt.count(r.params), fmt.count(r.macs), fmt.count(r.activations),
-               fmt.rf_text(r.rf, wrap), fmt.percent(r.coverage)]  # fmt: skip
+               fmt.rf_text(r.rf, wrap), fmt.percent(r.coverage)] + ([fmt.nbytes(r.live or 0)] if live else [])  # fmt: skip
         rows.append(row + (measured_cells(r.measured) if measured else []))
     t = report.totals
     total = ["total", "", fmt.shape(report.totals.output), fmt.count(t.params), fmt.count(t.macs), fmt.count(t.activations),
-             fmt.rf_text(t.rf, wrap), fmt.percent(t.coverage)]  # fmt: skip
+             fmt.rf_text(t.rf, wrap), fmt.percent(t.coverage)] + ([fmt.nbytes(t.peak_memory_bytes)] if live else [])  # fmt: skip
     if measured:
         total += measured_cells(t.measured)[:3] + [""]
     return rows, total
@@ -71,18 +73,19 @@ def report_table(report: Report, width: int | None = None, prediction: Predictio
     shown, shown_prediction = (view.report, view.prediction) if view is not None else (report, prediction)
     measured = any(r.measured for r in shown.layers)
     rows, total = layer_rows(shown, measured, wrap=width is not None)
-    costs = len(COLUMNS)
+    columns = COLUMNS + ([LIVE] if report.memory is not None else [])
+    costs = len(columns)
     t = report.totals
     parts: list[Any] = [Text(heading(report), style="bold")]
     tables = []
     if view is not None and view.note:
         parts.append(Text(view.note, style="dim"))
     if shown.layers:
-        fitted = fit(COLUMNS, [row[:costs] for row in rows], width, total=total[:costs])
+        fitted = fit(columns, [row[:costs] for row in rows], width, total=total[:costs])
         parts.append(fitted.table)
         tables.append(fitted)
     if measured:  # the timings in a table of their own, so that both fit a terminal
-        timing = fit([COLUMNS[0], *MEASURED], [[row[0], *row[costs:]] for row in rows], width, total=[total[0], *total[costs:]])
+        timing = fit([columns[0], *MEASURED], [[row[0], *row[costs:]] for row in rows], width, total=[total[0], *total[costs:]])
         parts += [Text(f"measured: ms per layer (median of {t.measured['repeats'] if t.measured else '?'})", style="bold"), timing.table]
         tables.append(timing)
     if prediction is not None and shown_prediction is not None:
@@ -106,6 +109,8 @@ def report_table(report: Report, width: int | None = None, prediction: Predictio
         parts.append(Text(note, style="yellow"))
     parts.append(Text(f"params {t.params:,} · MACs {t.macs:,} · FLOPs {t.flops:,}"))
     parts.append(Text(f"peak memory {fmt.nbytes(t.peak_memory_bytes)} · bytes moved {fmt.nbytes(t.bytes_moved)}"))
+    if report.memory is not None:
+        parts.append(Text(printable(peak_line(report))))
     if t.training is not None:
         parts.append(Text(printable(training_line(report))))
     if t.outputs:

@@ -13,11 +13,25 @@ from typing import Any
 from ..errors import ConvcostError, Mark, closest, describe, printable
 from ..gcpause import paused
 from ..kinds import COMPOSITE, KINDS, Kind, load_plugins
-from ..kinds.args import ACTIVATION_ALIASES, activation, alias_hint, boolean, dims_hint, pos_int
+from ..kinds.args import ACTIVATION_ALIASES, activation, alias_hint, boolean, choice, dims_hint, pos_int
 from ..kinds.base import argument_hint
 from ..kinds.merge import Concatenate
 from ..kinds.misc import ACTIVATION_KINDS, BatchNorm
-from ..model.graph import INPUT, PREVIOUS, Budget, Concat, Leaf, Node, Residual, Stack, bind, channels_last, every_node, key_of
+from ..model.graph import (
+    INPUT,
+    MEMORY_PLANS,
+    PREVIOUS,
+    Budget,
+    Concat,
+    Leaf,
+    Node,
+    Residual,
+    Stack,
+    bind,
+    channels_last,
+    every_node,
+    key_of,
+)
 from ..model.names import Auto, Name, Space, render
 from ..units import parse_bytes, parse_count
 from .read import MAX_FILE_BYTES, LDict, LList, decode, key_mark, mark_of, parse_yaml, read_text
@@ -27,7 +41,8 @@ MAX_LAYERS = 250_000  #: leaves; SPEC says 1,000,000, but today a layer costs ~6
 TOP_KEYS = ("name", "input", "inputs", "names", "defaults", "budget", "blocks", "layers", "outputs")
 NAMES = ("nested", "as-written")  #: how explicit names combine with the namespaces they sit in
 BUDGET_KEYS = {"params": parse_count, "macs": parse_count, "flops": parse_count, "peak_memory": parse_bytes,
-               "min_rf": lambda v: pos_int(v), "no_gridding": lambda v: boolean(v), "training_macs": parse_count}  # fmt: skip
+               "min_rf": lambda v: pos_int(v), "no_gridding": lambda v: boolean(v), "training_macs": parse_count,
+               "memory_plan": lambda v: choice(*MEMORY_PLANS)(v, 0)}  # fmt: skip
 
 
 REFERENCE = "\x00ref"  #: a source naming a layer by name until every name is known (no key starts so)
