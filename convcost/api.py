@@ -106,13 +106,13 @@ def _summarised(stack: Stack, batch: int, dtype: str, device_profile: str | None
 
 
 def analyze(model: Model, *, batch: int = 1, dtype: str = "float32", memo: dict[Any, Any] | None = None, training: bool = False,
-            freeze: Sequence[str] = (), memory_plan: str | None = None) -> Report:  # fmt: skip
+            freeze: Sequence[str] = (), memory_plan: str | None = None, optimizer: str | None = None) -> Report:  # fmt: skip
     """Per-layer records, totals and warnings of a model (a Stack or a model file's path); with
     ``training``, each layer's backward MACs (``record.training``), the layers ``freeze`` names
-    not trained (as ``--training --freeze``); with ``memory_plan`` (``"unfused"``, ``"fused"``,
+    not trained (as ``--training --freeze``) and ``optimizer``'s state (``report.state``); with ``memory_plan`` (``"unfused"``, ``"fused"``,
     ``"inplace"``), the peak under that plan (``report.memory``, ``record.live``)."""
     return _analyze(_stack(model), batch=batch, dtype=dtype, memo=memo, training=training, freeze=tuple(freeze),
-                    memory_plan=memory_plan)  # fmt: skip
+                    memory_plan=memory_plan, optimizer=optimizer)  # fmt: skip
 
 
 def predict(model: Model, device_profile: str, *, batch: int = 1, dtype: str = "float32", report: Report | None = None) -> Prediction:

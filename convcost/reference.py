@@ -11,7 +11,7 @@ from .kinds import KINDS, Kind
 from .kinds import args as conv
 from .kinds.base import ARGUMENT_DOCS, REQUIRED
 from .kinds.channel import _channel_padding
-from .model.graph import MEMORY_PLANS
+from .model.graph import MEMORY_PLANS, OPTIMIZERS
 
 SCHEMA_ID = "urn:convcost:model:1"
 COUNT = {"anyOf": [{"type": "integer"}, {"type": "string", "pattern": "^\\s*[0-9][0-9_]*(\\.[0-9_]*)?\\s*[KMGkmg]?\\s*$"}]}
@@ -173,7 +173,8 @@ def schema() -> dict[str, Any]:
         "budget": {"type": "object", "additionalProperties": False, "properties": {
             "params": {"$ref": "#/$defs/count"}, "macs": {"$ref": "#/$defs/count"}, "flops": {"$ref": "#/$defs/count"},
             "peak_memory": BYTES, "min_rf": {"$ref": "#/$defs/count"}, "no_gridding": {"type": "boolean"},
-            "training_macs": {"$ref": "#/$defs/count"}, "memory_plan": {"enum": list(MEMORY_PLANS)}}},
+            "training_macs": {"$ref": "#/$defs/count"}, "memory_plan": {"enum": list(MEMORY_PLANS)},
+            "training_memory": BYTES, "optimizer": {"enum": list(OPTIMIZERS)}}},
         "blocks": {"type": "object", "additionalProperties": {"type": "object", "required": ["layers"], "additionalProperties": False,
                    "properties": {"params": {"type": ["object", "null"]}, "layers": {"$ref": "#/$defs/loose_layers"}}}},
     }  # fmt: skip

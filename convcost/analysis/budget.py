@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from ..errors import ConvcostError, ExitCode, Mark
-from ..model.graph import MEMORY_PLANS, Budget
+from ..model.graph import MEMORY_PLANS, OPTIMIZERS, Budget
 from ..model.runs import Run
 from ..units import parse_bytes, parse_count
 from .report import Report
@@ -85,21 +85,22 @@ def _as_percent(text: str) -> str:
 def override(budget: Budget, flags: dict[str, str | bool | None]) -> Budget:
     """The YAML budget with command-line limits on top (flags win; their marks are dropped)."""
     parsers = {"params": parse_count, "macs": parse_count, "flops": parse_count, "peak_memory": parse_bytes,
-               "min_rf": parse_count, "training_macs": parse_count}  # fmt: skip
+               "min_rf": parse_count, "training_macs": parse_count, "training_memory": parse_bytes}  # fmt: skip
     values, marks = budget._asdict(), dict(budget.marks)
     for name, raw in flags.items():
         if raw is None or raw is False:
             continue
         if name == "no_gridding":
             values[name] = True
-        elif name == "memory_plan":
-            if raw not in MEMORY_PLANS:
-                raise ConvcostError(f"--memory-plan: expected one of {', '.join(MEMORY_PLANS)}, found '{raw}'")
+        elif name in ("memory_plan", "optimizer"):
+            options = MEMORY_PLANS if name == "memory_plan" else OPTIMIZERS
+            if raw not in options:
+                raise ConvcostError(f"--{name.replace('_', '-')}: expected one of {', '.join(options)}, found '{raw}'")
             values[name] = raw
         else:
             flag = "--min-rf" if name == "min_rf" else f"--max-{name.replace('_', '-')}"
             digits = str(raw).strip().replace("_", "")
-            if name == "peak_memory" and digits.isascii() and digits.isdigit():
+            if name in ("peak_memory", "training_memory") and digits.isascii() and digits.isdigit():
                 raise ConvcostError(f"{flag}: '{raw}' has no unit; write {raw}B for bytes, or {raw}MiB, {raw}MB, …")
             try:
                 values[name] = parsers[name](raw)
@@ -114,8 +115,9 @@ def evaluate(report: Report, runs: list[Run], budget: Budget, source: str | None
     t, marks = report.totals, budget.marks
     checks: list[Check] = []
     step = t.macs + t.training.macs if t.training is not None else None
+    memory = t.training.saved + report.state.total if t.training is not None and report.state is not None else None
     for name, value in (("params", t.params), ("macs", t.macs), ("flops", t.flops), ("peak_memory", t.peak_memory_bytes),
-                        ("training_macs", step)):  # fmt: skip
+                        ("training_macs", step), ("training_memory", memory)):  # fmt: skip
         limit = getattr(budget, name)
         if limit is not None and value is not None:
             checks.append(Check(name, limit, value, value <= limit, mark=marks.get(name)))
@@ -170,10 +172,19 @@ def check_file(model: Path, flags: dict[str, str | bool | None], baseline: str |
                 f"memory plan {budget.memory_plan} (--memory-plan, budget memory_plan): takes effect only with a "
                 "peak_memory limit (--max-peak-memory, budget peak_memory)"
             )
-        report = analyze(stack, batch=batch, dtype=dtype, training=budget.training_macs is not None, memory_plan=budget.memory_plan)
+        if budget.optimizer is not None and budget.training_memory is None:
+            raise ConvcostError(
+                f"optimizer {budget.optimizer} (--optimizer, budget optimizer): takes effect only with a "
+                "training_memory limit (--max-training-memory, budget training_memory)"
+            )
+        training = budget.training_macs is not None or budget.training_memory is not None
+        report = analyze(stack, batch=batch, dtype=dtype, training=training, memory_plan=budget.memory_plan,
+                         optimizer=budget.optimizer if training else None)  # fmt: skip
         if not budget.limits and baseline is None and predicted is None:
             raise ConvcostError("nothing to check: no `budget:` in the file and no --max-…/--min-rf/--no-gridding/--baseline flag")
         findings = evaluate(report, dilated_runs(lower(stack)), budget, str(model))
+        if budget.training_memory is not None and report.state is not None:
+            findings = findings._replace(notes=findings.notes + (f"training memory with the {report.state.optimizer} optimizer",))
         if report.memory is not None:
             where = f" at {report.memory.at}" if report.memory.at else ""
             findings = findings._replace(notes=findings.notes + (f"peak memory under the {report.memory.plan} memory plan{where}",))

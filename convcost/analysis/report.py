@@ -18,7 +18,7 @@ from ..model.program import Program, Step, lower
 from ..model.rf import MAX_BITS, Field, merge
 from ..model.runs import dilated_runs
 from . import memory
-from .training import Backward, backward
+from .training import OPTIMIZERS, Backward, State, backward, frozen_steps, state
 
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8, "int8": 1}
 
@@ -88,6 +88,7 @@ class Report(NamedTuple):
     warnings: tuple[str, ...]
     inputs: tuple[tuple[str, tuple[int, ...]], ...] = ()  #: (name, shape) of each input when the file has several (``inputs:``)
     frozen: tuple[str, ...] = ()  #: the names --freeze gave (with training)
+    state: State | None = None  #: weights, gradients and optimizer state (with training)
     memory: Peak | None = None  #: where the peak is reached, under the plan asked for (--memory-plan)
 
 
@@ -245,7 +246,7 @@ def _rates(run_rates: tuple[tuple[int, ...], ...]) -> str:
 
 
 def analyze(stack: Stack, *, batch: int = 1, dtype: str = "float32", memo: dict[Any, Any] | None = None, training: bool = False,
-            freeze: tuple[str, ...] = (), memory_plan: str | None = None) -> Report:  # fmt: skip
+            freeze: tuple[str, ...] = (), memory_plan: str | None = None, optimizer: str | None = None) -> Report:  # fmt: skip
     """Exact costs of every leaf layer and in total, for ``batch`` samples of ``dtype``. Analyses
     that share a ``memo`` (a dict) reuse each other's receptive-field steps (compare). With
     ``training``: each layer's backward MACs too, the layers ``freeze`` names not trained. With
@@ -255,14 +256,20 @@ def analyze(stack: Stack, *, batch: int = 1, dtype: str = "float32", memo: dict[
         raise ConvcostError(f"--batch: expected a positive integer, found {batch!r}")
     if freeze and not training:
         raise ConvcostError("--freeze: takes effect only with --training")
+    if optimizer is not None and not training:
+        raise ConvcostError("--optimizer: takes effect only with --training")
+    if optimizer is not None and optimizer not in OPTIMIZERS:
+        raise ConvcostError(f"--optimizer: expected one of {', '.join(OPTIMIZERS)}, found '{optimizer}'")
+    if training and dtype == "int8":
+        raise ConvcostError("--training: int8 is an inference type; train in float32, float16 or bfloat16 (16-bit: mixed precision)")
     if memory_plan is not None and memory_plan not in memory.PLANS:
         raise ConvcostError(f"--memory-plan: expected one of {', '.join(memory.PLANS)}, found '{memory_plan}'")
     with paused():
-        return _analyze(stack, batch, dtype, memo, training, tuple(freeze), memory_plan)
+        return _analyze(stack, batch, dtype, memo, training, tuple(freeze), memory_plan, optimizer or "sgd")
 
 
 def _analyze(stack: Stack, batch: int, dtype: str, memo: dict[Any, Any] | None, training: bool = False,
-             freeze: tuple[str, ...] = (), plan_name: str | None = None) -> Report:  # fmt: skip
+             freeze: tuple[str, ...] = (), plan_name: str | None = None, optimizer: str = "sgd") -> Report:  # fmt: skip
     nbytes = dtype_bytes(dtype)
     walk = _Walk(batch, nbytes, memo)
     walk.warnings += filter(None, [channels_last(shape) for _, shape in stack.all_inputs])
@@ -279,12 +286,14 @@ def _analyze(stack: Stack, batch: int, dtype: str, memo: dict[Any, Any] | None, 
                                  f"their receptive field ({holes} offsets unread per axis); see "
                                  f"`convcost hdc-check {_rates(run.rates)}{kernel}`")  # fmt: skip
     records = tuple(walk.records)
-    trained = None
+    trained = kept = None
     if training:
-        passes, said = backward(program, batch, freeze)
+        passes, said = backward(program, batch, freeze, nbytes)
         walk.warnings += said
         records = tuple(r._replace(training=b) for r, b in zip(records, passes))
-        trained = Backward(sum(b.grad_input for b in passes), sum(b.grad_weights for b in passes), any(b.trained for b in passes))
+        trained = Backward(sum(b.grad_input for b in passes), sum(b.grad_weights for b in passes), any(b.trained for b in passes),
+                           sum(b.saved for b in passes))  # fmt: skip
+        kept = state(program, frozen_steps(program, freeze), optimizer, nbytes)
     plan = memory.memory_plan(program, plan_name or memory.DEFAULT)
     peak = None
     if plan_name is not None:
@@ -308,7 +317,7 @@ def _analyze(stack: Stack, batch: int, dtype: str, memo: dict[Any, Any] | None, 
         outputs=_outputs(program, fields, walk, stack.output_names) if (stack.outputs or stack.inputs) else (),
         training=trained,
     )
-    return Report(stack.name, stack.input, dtype, batch, records, totals, tuple(walk.warnings), stack.inputs, freeze, peak)
+    return Report(stack.name, stack.input, dtype, batch, records, totals, tuple(walk.warnings), stack.inputs, freeze, state=kept, memory=peak)
 
 
 def _tensor(program: Program, t: int, scale: int) -> tuple[str, tuple[int, ...], int]:

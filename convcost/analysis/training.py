@@ -16,20 +16,61 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from ..arith import prod
 from ..errors import ConvcostError
+from ..model import graph
 from ..model.program import Program, Step
 
 
 class Backward(NamedTuple):
-    """One layer's backward MACs (for the batch) and whether its weights are trained."""
+    """One layer's backward MACs (for the batch), whether its weights are trained, and the bytes
+    autograd keeps for it from the forward to the backward."""
 
     grad_input: int  #: gradients of activations: the layer's input and the tensors inside it
     grad_weights: int
     trained: bool  #: it has weights and they are not frozen
+    saved: int = 0  #: bytes saved for backward (a tensor several layers keep counts at the first)
 
     @property
     def macs(self) -> int:
         return self.grad_input + self.grad_weights
+
+
+OPTIMIZERS = {"sgd": 0, "momentum": 1, "adam": 2, "adamw": 2}  #: state tensors per trained weight
+assert tuple(OPTIMIZERS) == graph.OPTIMIZERS
+STEPPED = ("adam", "adamw")  #: keep a step count per weight tensor (a float32 scalar tensor in PyTorch)
+
+
+class State(NamedTuple):
+    """The model's memory for training, in bytes: what lives across steps."""
+
+    optimizer: str
+    weights: int  #: every weight, in the dtype
+    gradients: int  #: one per trained weight, in the dtype
+    optimizer_state: int  #: momentum / Adam's two moments per trained weight (float32 under 16-bit dtypes), step counts
+    master: int  #: float32 copies of the trained weights, under a 16-bit dtype (mixed precision)
+
+    @property
+    def total(self) -> int:
+        return self.weights + self.gradients + self.optimizer_state + self.master
+
+
+def state(program: Program, frozen: set[int], optimizer: str, nbytes: int) -> State:
+    """Weights, gradients, optimizer state and master weights of ``program`` for ``optimizer``.
+    Under float16/bfloat16 (``nbytes`` 2) the optimizer works on float32 master weights (torch.amp's
+    and Megatron's mixed precision): its state is float32 too."""
+    if optimizer not in OPTIMIZERS:
+        raise ConvcostError(f"--optimizer: expected one of {', '.join(OPTIMIZERS)}, found '{optimizer}'")
+    params = trained = tensors = 0
+    for j, step in enumerate(program.steps):
+        n = step.op.params(step.in_shape)
+        params += n
+        if n and j not in frozen:
+            trained += n
+            tensors += sum(1 for shape in step.op.param_shapes(step.in_shape) if shape)
+    wide = 4 if nbytes == 2 else nbytes
+    optimizer_state = OPTIMIZERS[optimizer] * trained * wide + (4 * tensors if optimizer in STEPPED else 0)
+    return State(optimizer, params * nbytes, trained * nbytes, optimizer_state, trained * 4 if nbytes == 2 else 0)
 
 
 def layer_backward(products: Sequence[tuple[int, str]], input_grad: bool, weights_grad: bool) -> tuple[int, int]:
@@ -81,13 +122,59 @@ def _needed(program: Program) -> set[int]:
     return needed
 
 
-def backward(program: Program, batch: int, freeze: Sequence[str] = ()) -> tuple[list[Backward], list[str]]:
-    """Per step (in program order) its backward MACs for ``batch`` samples, and warnings."""
+class _Saver:
+    """The tensors autograd keeps, each counted once: a view (flatten, a slice) is its source's
+    memory, and the output a ReLU keeps is the input the next conv keeps."""
+
+    def __init__(self, program: Program, batch: int, nbytes: int) -> None:
+        self.program, self.batch, self.nbytes = program, batch, nbytes
+        self.root = list(range(len(program.inputs)))  #: per tensor, the tensor whose memory it is
+        self.kept: set[int] = set()
+
+    def _size(self, t: int) -> int:
+        n = len(self.program.inputs)
+        return prod(self.program.inputs[t][1] if t < n else self.program.steps[t - n].out_shape)
+
+    def skip(self, j: int) -> int:
+        step = self.program.steps[j]
+        self.root.append(self.root[step.inputs[0]] if step.op.VIEW else self.program.tensor(j))
+        return 0
+
+    def step(self, j: int, trained: bool, input_grad: bool) -> int | None:
+        self.skip(j)
+        step = self.program.steps[j]
+        items = step.op.saved(step.in_shape, step.out_shape, trained)
+        if items is None:
+            return None
+        elements = extra = 0  # (in the dtype; bytes of another type)
+        for item in items:
+            if item.if_input_grad and not input_grad:
+                continue
+            if item.what == "products":
+                elements += max(len(step.inputs) - 2, 0) * prod(step.out_shape) * self.batch
+                continue
+            if item.what == "inner":
+                count = item.elements * (self.batch if item.per_sample else 1)
+                elements, extra = (elements + count, extra) if not item.itemsize else (elements, extra + count * item.itemsize)
+                continue
+            tensors = {"input": step.inputs[:1], "inputs": step.inputs, "output": (self.program.tensor(j),)}[item.what]
+            for t in tensors:
+                root = self.root[t]
+                if root not in self.kept:
+                    self.kept.add(root)
+                    elements += self._size(root) * self.batch
+        return elements * self.nbytes + extra
+
+
+def backward(program: Program, batch: int, freeze: Sequence[str] = (), nbytes: int = 4) -> tuple[list[Backward], list[str]]:
+    """Per step (in program order) its backward MACs and saved bytes for ``batch`` samples of
+    ``nbytes`` each, and warnings."""
     frozen = frozen_steps(program, freeze)
     needed = _needed(program)
     requires = [False] * len(program.inputs)  #: per tensor, whether it needs a gradient
     found: list[Backward] = []
     warnings: list[str] = []
+    saver = _Saver(program, batch, nbytes)
     for j, step in enumerate(program.steps):
         op = step.op
         trained = bool(op.params(step.in_shape)) and j not in frozen
@@ -96,7 +183,10 @@ def backward(program: Program, batch: int, freeze: Sequence[str] = ()) -> tuple[
         if runs and op.UNCOUNTED:
             warnings.append(f"{step.name}: {op.describe_uncounted()} has no convcost kind: its backward is not counted")
         grad_input, grad_weights = layer_backward(op.products(step.in_shape, step.out_shape), input_grad, trained) if runs else (0, 0)
-        found.append(Backward(grad_input * batch, grad_weights * batch, trained))
+        saved = saver.step(j, trained, input_grad) if runs and (input_grad or trained) else saver.skip(j)
+        if saved is None:
+            warnings.append(f"{step.name}: what {op.kind} keeps for its backward is not known: the saved bytes leave it out")
+        found.append(Backward(grad_input * batch, grad_weights * batch, trained, saved or 0))
         requires.append(input_grad or trained)
     if freeze and not any(b.trained for b in found) and any(step.op.params(step.in_shape) for step in program.steps):
         warnings.append(f"--freeze {','.join(freeze)}: freezes every layer with weights: the step runs no backward")

@@ -23,6 +23,7 @@ from .options import (
     FormatOpt,
     FreezeOpt,
     MemoryPlanOpt,
+    OptimizerOpt,
     OutputOpt,
     ProfileOpt,
     RepeatOpt,
@@ -78,6 +79,7 @@ def analyze(
     summary_only: SummaryOpt = False,
     training: TrainingOpt = False,
     freeze: FreezeOpt = None,
+    optimizer: OptimizerOpt = None,
 ) -> None:
     """Per layer: output shape, params, MACs, activations, receptive field and coverage; totals with peak memory and bytes moved. --execute runs it too; --device-profile predicts its time."""
     from ..zoo import resolve
@@ -86,6 +88,8 @@ def analyze(
     frozen = tuple(name.strip() for given in freeze or () for name in given.split(",") if name.strip())
     if freeze is not None and not training:
         fail("--freeze: takes effect only with --training")
+    if optimizer is not None and not training:
+        fail("--optimizer: takes effect only with --training")
     if freeze is not None and not frozen:
         fail("--freeze: expected a layer's name, e.g. --freeze conv1")
     if training and len(models) > 1:
@@ -116,7 +120,13 @@ def analyze(
     stacks = [load(model) for model in models]
     reports = [
         run_analysis(
-            stack, batch=batch, dtype=dtype.value, training=training, freeze=frozen, memory_plan=memory_plan.value if memory_plan else None
+            stack,
+            batch=batch,
+            dtype=dtype.value,
+            training=training,
+            freeze=frozen,
+            memory_plan=memory_plan.value if memory_plan else None,
+            optimizer=optimizer.value if optimizer else None,
         )
         for stack in stacks
     ]

@@ -9,7 +9,7 @@ import typer
 
 from .app import app
 from .console import fail, guarded, present, refuse_overwriting_inputs, want_profile
-from .options import OUT, PRED, BatchOpt, CheckFormat, DType, DTypeOpt, MemoryPlanOpt, OutputOpt, ProfileOpt
+from .options import OUT, PRED, BatchOpt, CheckFormat, DType, DTypeOpt, MemoryPlanOpt, OptimizerOpt, OutputOpt, ProfileOpt
 
 
 @app.command()
@@ -42,6 +42,15 @@ def check(
             show_default=False,
         ),
     ] = None,  # fmt: skip
+    max_training_memory: Annotated[
+        Optional[str],
+        typer.Option(
+            help="At most this much memory for one training step, with a unit: saved for backward + weights + gradients "
+            "+ optimizer state (as analyze --training): 2GiB.",
+            show_default=False,
+        ),
+    ] = None,  # fmt: skip
+    optimizer: OptimizerOpt = None,
     min_rf: Annotated[
         Optional[str], typer.Option(help="At least this receptive field, in input positions along the smallest axis.", show_default=False)
     ] = None,  # fmt: skip
@@ -93,7 +102,8 @@ def check(
     refuse_overwriting_inputs(output, models)
     flags = {"params": max_params, "macs": max_macs, "flops": max_flops, "peak_memory": max_peak_memory, "min_rf": min_rf,
              "no_gridding": no_gridding, "training_macs": max_training_macs,
-             "memory_plan": memory_plan.value if memory_plan else None}  # fmt: skip
+             "memory_plan": memory_plan.value if memory_plan else None, "training_memory": max_training_memory,
+             "optimizer": optimizer.value if optimizer else None}  # fmt: skip
     tolerance = rules.parse_increase(max_increase or "0%")
     rules.override(rules.Budget(), flags)  # a malformed flag is refused before any file is read
     predicted = (profile, max_predicted_ms) if profile is not None and max_predicted_ms is not None else None

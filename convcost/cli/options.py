@@ -35,6 +35,13 @@ class Device(str, Enum):
     auto = "auto"
 
 
+class Optimizer(str, Enum):
+    sgd = "sgd"
+    momentum = "momentum"
+    adam = "adam"
+    adamw = "adamw"
+
+
 class MemoryPlan(str, Enum):
     unfused = "unfused"
     fused = "fused"
@@ -127,3 +134,8 @@ FreezeOpt = Annotated[Optional[list[str]], typer.Option("--freeze", metavar="NAM
                                                         "every layer in this block (a name or path as analyze shows it: conv1, "
                                                         "layer1, layer1.0.conv1). Repeat it or separate names with commas.",
                                                         rich_help_panel=TRAIN, show_default=False)]  # fmt: skip
+
+OptimizerOpt = Annotated[Optional[Optimizer], typer.Option("--optimizer", help="With --training: the optimizer whose state the "
+                                                           "training memory counts: sgd (none), momentum (one buffer per trained "
+                                                           "weight), adam/adamw (two, and a step count per weight tensor). "
+                                                           "\\[default: sgd]", rich_help_panel=TRAIN, show_default=False)]  # fmt: skip

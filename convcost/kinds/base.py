@@ -8,7 +8,7 @@ Shapes are channels first, without the batch: ``(C, *spatial)``.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, NamedTuple, TypeVar
 
 from ..errors import ConvcostError, closest, describe
 from ..model.rf import IDENTITY, Step
@@ -112,6 +112,7 @@ class Kind:
     GLOBAL: ClassVar[bool] = False  #: sees the whole input at once: no receptive field
     MERGE: ClassVar[bool] = False  #: reads several tensors (kinds/merge.py): its functions take the list of them
     UNCOUNTED: ClassVar[bool] = False  #: stands for an op whose cost is not known (analysis warns)
+    VIEW: ClassVar[bool] = False  #: its output is a view of its input (the same memory: flatten, slices)
     NOT_REWRITTEN: ClassVar[str] = ""  #: why compare's conv rewrites leave this kind alone, said beside them
     FIELDS: ClassVar[dict[str, Field]] = {}
     ndim: int
@@ -209,6 +210,12 @@ class Kind:
         macs = self.macs(shape, out)
         return [(macs, "input")] if macs else []
 
+    def saved(self, shape: Shape, out: Shape, trained: bool) -> list[Saved] | None:
+        """The tensors autograd keeps for this layer's backward pass when its output needs a
+        gradient (analysis.training), as PyTorch's own ops save them; ``trained``: its weights
+        are. None: not known (the analysis warns and leaves it out)."""
+        return None
+
     def overwrites_input(self, shape: Shape) -> bool:
         """Whether a runtime can write this layer's output over its input's buffer when nothing
         else reads that input (memory plan ``inplace``): elementwise layers, depthwise convs."""
@@ -254,6 +261,20 @@ class Kind:
             raise fit_error(f"{self.kind} expects an input [C, {self.ndim} spatial dims], found {list(shape)}")
 
 
+class Saved(NamedTuple):
+    """A tensor autograd keeps for a layer's backward pass (Kind.saved)."""
+
+    what: str  #: "input" (the layer's first input), "inputs" (every input), "output", "inner" (a tensor of its own),
+    #: or "products" (the n − 2 running products of a product of n tensors, each of the output's size)
+    elements: int = 0  #: inner: its elements
+    itemsize: int = 0  #: bytes per element; 0: the dtype's (8: int64 indices)
+    per_sample: bool = True  #: scales with the batch (False: a BN's batch statistics)
+    if_input_grad: bool = False  #: kept only when an input needs a gradient
+
+
+INPUT, OUTPUT = Saved("input"), Saved("output")
+
+
 class Costless(Kind):
     """A kind that says explicitly that it has no parameters and no multiply–accumulates
     (elementwise, pooling, reshaping, interpolation: their cost is memory traffic)."""
@@ -266,6 +287,9 @@ class Costless(Kind):
 
     def macs(self, shape: Shape, out: Shape) -> int:
         return 0
+
+    def saved(self, shape: Shape, out: Shape, trained: bool) -> list[Saved] | None:
+        return []  # reshaping, interpolation, adds and concats: their backward needs no tensor
 
 
 def need_divisible(value: int, by: int, what: str, arg_name: str) -> None:

@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 from ..arith import conv_out, prod, same_pads
 from .args import SAME, padding, pos_int
-from .base import Kind, Shape, arg, fit_error, need_divisible
+from .base import INPUT, Kind, Saved, Shape, arg, fit_error, need_divisible
 
 
 def _channel_padding(value: Any, ndim: int) -> Any:
@@ -58,6 +58,10 @@ class ChConv(Kind):
 
         return tb.ChannelConv(1, self.kernel, self.stride, self.padding[0])
 
+    def saved(self, shape: Shape, out: Shape, trained: bool) -> list[Saved] | None:
+        lo, hi = self.padding[0]
+        return [Saved("inner", (shape[0] + lo + hi) * prod(shape[1:]))]  # the input padded along the channels
+
 
 class GChConv(Kind):
     """g channel-wise convs (stride g, 'same' along channels) each giving C/g channels,
@@ -101,6 +105,10 @@ class GChConv(Kind):
 
         return tb.ChannelConv(self.groups, self.kernel, self.groups, same_pads(shape[0], self.kernel, self.groups))
 
+    def saved(self, shape: Shape, out: Shape, trained: bool) -> list[Saved] | None:
+        lo, hi = same_pads(shape[0], self.kernel, self.groups)
+        return [Saved("inner", (shape[0] + lo + hi) * prod(shape[1:]))]  # the input padded along the channels
+
 
 class ConvCls(Kind):
     """Convolutional classification layer: one 3-D conv, kernel (C − n + 1) × spatial, valid,
@@ -134,6 +142,9 @@ class ConvCls(Kind):
 
         c = shape[0]
         return lambda x: ops.conv(x.reshape(x.shape[0], 1, c, -1), w[0], None, (1, 1), ((0, 0), (0, 0)), (1, 1), 1).reshape(x.shape[0], -1)
+
+    def saved(self, shape: Shape, out: Shape, trained: bool) -> list[Saved] | None:
+        return [INPUT]
 
     def torch_module(self, shape: Shape) -> Any:
         from ..ops import torch_modules as tb

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 from ..arith import conv_out, eff_kernel, prod, same_pads, transposed_out, transposed_same_pads
 from ..model.rf import Down, Step, Up
 from .args import SAME, boolean, nonneg_axes, padding, pos_axes, pos_int
-from .base import Kind, Shape, arg, fit_error, internal, need_divisible
+from .base import INPUT, Kind, Saved, Shape, arg, fit_error, internal, need_divisible
 
 
 class Window(Kind):
@@ -39,6 +39,14 @@ class Window(Kind):
         return tuple(Down(k, s, d, p[0]) for k, s, p, d in zip(self.kernel, self.stride, self.padding, self.dilation))
 
 
+def padded_input(shape: Shape, padding: Any, native: bool | None = None) -> Saved:
+    """What a windowed op saves: its input, or, when its padding is asymmetric (padded first, as
+    PyTorch has to), the padded copy."""
+    if native if native is not None else all(lo == hi for lo, hi in padding):
+        return INPUT
+    return Saved("inner", shape[0] * prod(tuple(n + lo + hi for n, (lo, hi) in zip(shape[1:], padding))))
+
+
 class ConvLike(Window):
     """Shared cost formulas: output channels ``cout``, ``groups``; params = out·C/g·K (+ bias)."""
 
@@ -51,6 +59,9 @@ class ConvLike(Window):
 
     def ngroups(self, c: int) -> int:
         return self.groups
+
+    def saved(self, shape: Shape, out: Shape, trained: bool) -> list[Saved] | None:
+        return [padded_input(shape, self.padding)]
 
     def overwrites_input(self, shape: Shape) -> bool:
         """A depthwise conv, one output channel per input channel (TinyEngine's in-place
@@ -202,6 +213,9 @@ class SepConv(ConvLike):
         return lambda x: ops.conv(ops.conv(x, w[0], None, self.stride, self.padding, self.dilation, c), w[1], bias, (1,) * nd,
                                   ((0, 0),) * nd, (1,) * nd, 1)  # fmt: skip
 
+    def saved(self, shape: Shape, out: Shape, trained: bool) -> list[Saved] | None:
+        return [padded_input(shape, self.padding), Saved("inner", shape[0] * self.multiplier * prod(out[1:]))]  # and the depthwise's output
+
     def torch_module(self, shape: Shape) -> Any:
         from ..ops import torch_modules as tb
 
@@ -266,6 +280,9 @@ class ConvTranspose(ConvLike):
         bias = w[1] if self.bias else None
         return lambda x: ops.conv_transpose(x, w[0], bias, self.stride, self.padding, self.dilation, self.output_padding, self.groups)
 
+    def saved(self, shape: Shape, out: Shape, trained: bool) -> list[Saved] | None:
+        return [INPUT]  # asymmetric padding crops its output (a view): the input is what it keeps
+
     def torch_module(self, shape: Shape) -> Any:
         from ..ops import torch_modules as tb
 
@@ -306,6 +323,9 @@ class DeformConv(ConvLike):
 
     def offset_channels(self) -> int:
         return (3 if self.modulated else 2) * prod(self.kernel) * self.offset_groups
+
+    def saved(self, shape: Shape, out: Shape, trained: bool) -> list[Saved] | None:
+        return None  # its bilinear sampling keeps index and weight tensors that depend on the implementation
 
     def overwrites_input(self, shape: Shape) -> bool:
         return False  # its samples land anywhere in the input: nothing of it is done before the end

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 from ..errors import ConvcostError, describe
 from .args import boolean
-from .base import Costless, Shape, arg, fit_error, internal
+from .base import Costless, Saved, Shape, arg, fit_error, internal
 
 
 def axis_arg(value: Any, ndim: int = 0) -> int:
@@ -112,6 +112,15 @@ class Add(Elementwise):
 
         return tb.FastFusion(self.count) if self.weighted else super().torch_module(shape)
 
+    def saved(self, shape: Shape, out: Shape, trained: bool) -> list[Saved] | None:
+        """A plain sum keeps nothing. Weighted and trained: each input (wᵢ·xᵢ keeps xᵢ for wᵢ's
+        gradient) and the weights' own small tensors: relu(p) and Σ relu(p) + 10⁻⁴, and the normalized
+        weights when an input needs a gradient (wᵢ·xᵢ keeps wᵢ for xᵢ's)."""
+        if not self.weighted:
+            return []
+        normalized = Saved("inner", self.count, per_sample=False, if_input_grad=True)
+        return [Saved("inputs"), Saved("inner", self.count + 1, per_sample=False), normalized] if trained else [normalized]
+
 
 class Sub(Elementwise):
     """a − b."""
@@ -131,6 +140,10 @@ class Mul(Elementwise):
     SYMBOL = "*"
     FN = operator.mul
 
+    def saved(self, shape: Shape, out: Shape, trained: bool) -> list[Saved] | None:
+        """Each operand (a·b keeps b for a's gradient and a for b's; a·b·c also its running product a·b)."""
+        return [Saved("inputs"), Saved("products")]
+
 
 class Div(Elementwise):
     """a / b."""
@@ -140,6 +153,9 @@ class Div(Elementwise):
     ARITY = (2, 2)
     SYMBOL = "/"
     FN = operator.truediv
+
+    def saved(self, shape: Shape, out: Shape, trained: bool) -> list[Saved] | None:
+        return [Saved("inputs")]  # a / b keeps both for b's gradient
 
 
 class Residual(Add):

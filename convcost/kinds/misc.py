@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from ..arith import prod
 from ..yamlio.expr import divisible
 from .args import ACTIVATIONS, GATES, boolean, choice, nonneg_int, number, pos_int, probability, shape_list, text
-from .base import Costless, Kind, Shape, arg, fit_error, need_divisible
+from .base import INPUT, OUTPUT, Costless, Kind, Saved, Shape, arg, fit_error, need_divisible
 
 
 class Linear(Kind):
@@ -37,6 +37,9 @@ class Linear(Kind):
         bias = w[1] if self.bias else 0
         return lambda x: x.reshape(x.shape[0], -1) @ w[0].T + bias
 
+    def saved(self, shape: Shape, out: Shape, trained: bool) -> list[Saved] | None:
+        return [INPUT] if trained else []  # (flattened: a view of it) x·Wᵀ keeps x for W's gradient only (a conv keeps it always)
+
     def torch_module(self, shape: Shape) -> Any:
         from ..ops import torch_modules as tb
 
@@ -53,6 +56,8 @@ class Flatten(Costless):
     COST = "0 params, 0 MACs; output [C · spatial]"
     EXAMPLE = "flatten"
     GLOBAL: ClassVar[bool] = True
+
+    VIEW: ClassVar[bool] = True
 
     def out_shape(self, shape: Shape) -> Shape:
         return (prod(shape),)
@@ -83,6 +88,10 @@ class ScaleShift(Transparent):
 
     def params(self, shape: Shape) -> int:
         return 2 * shape[0]
+
+    def saved(self, shape: Shape, out: Shape, trained: bool) -> list[Saved] | None:
+        """Training-mode batch norm: its input and the batch's mean and inverse deviation (C each)."""
+        return [INPUT, Saved("inner", 2 * shape[0], per_sample=False)]
 
     def param_shapes(self, shape: Shape) -> list[tuple[int, ...]]:
         return [(shape[0],), (shape[0],)]
@@ -118,6 +127,9 @@ class GroupNorm(BatchNorm):
     ARG_DOCS = {"groups": "groups of channels normalised together"}
     groups: int = arg(pos_int)
 
+    def saved(self, shape: Shape, out: Shape, trained: bool) -> list[Saved] | None:
+        return [INPUT, Saved("inner", 2 * self.groups)]  # its input, a mean and an inverse deviation per group
+
     def bind(self, shape: Shape) -> Any:
         need_divisible(shape[0], self.groups, "C", "groups")
         return self
@@ -147,6 +159,9 @@ class Activation(Transparent):
 
     COST = "0 params, 0 MACs; shape kept"
 
+    def saved(self, shape: Shape, out: Shape, trained: bool) -> list[Saved] | None:
+        return activation_saved(self.kind)
+
     def numpy_fn(self, shape: Shape, w: list[Any]) -> Any:
         from ..ops import numpy_ops as ops
 
@@ -158,10 +173,20 @@ class Activation(Transparent):
         return tb.nn.Softmax(dim=1) if self.kind == "softmax" else tb.ACT[self.kind]()
 
 
+#: activations whose gradient PyTorch computes from their output (the others: from their input)
+FROM_OUTPUT = frozenset({"relu", "sigmoid", "tanh", "softmax"})
+
+
+def activation_saved(name: str) -> list[Saved]:
+    return [] if name == "identity" else [OUTPUT if name in FROM_OUTPUT else INPUT]
+
+
 #: One subclass per activation name; they add no fields, so they need no dataclass decorator.
 ACTIVATION_KINDS: dict[str, type[Kind]] = {
     name: type(
-        f"Act_{name}", (Activation,), {"kind": name, "EXAMPLE": name, "__doc__": f"The {name} activation: elementwise, no parameters."}
+        f"Act_{name}",
+        (Activation,),
+        {"kind": name, "EXAMPLE": name, "VIEW": name == "identity", "__doc__": f"The {name} activation: elementwise, no parameters."},
     )
     for name in ACTIVATIONS
 }
@@ -176,6 +201,9 @@ class PReLU(Transparent):
     per_channel: bool = arg(boolean, False)
 
     INIT: ClassVar[str] = "slope"
+
+    def saved(self, shape: Shape, out: Shape, trained: bool) -> list[Saved] | None:
+        return [INPUT]
 
     def params(self, shape: Shape) -> int:
         return shape[0] if self.per_channel else 1
@@ -203,6 +231,9 @@ class Dropout(Transparent):
     COST = "0 params, 0 MACs; shape kept"
     EXAMPLE = "dropout: {p: 0.2}"
     p: float = arg(probability, 0.5)
+
+    def saved(self, shape: Shape, out: Shape, trained: bool) -> list[Saved] | None:
+        return [Saved("inner", prod(shape))]  # the scaled keep-mask, in the dtype (PyTorch on the CPU; CUDA keeps a bool one)
 
     def numpy_fn(self, shape: Shape, w: list[Any]) -> Any:
         return lambda x: x
@@ -254,6 +285,16 @@ class SE(Kind):
         half = shape[0] * self.hidden(shape[0])
         return [(half, "input"), (half, "inner")]  # the squeeze reads the input's mean; the excitation, the squeeze
 
+    def saved(self, shape: Shape, out: Shape, trained: bool) -> list[Saved] | None:
+        """The input (x · gate keeps both), the pooled vector (C, for fc1), the hidden one (S,
+        twice when the activation keeps its input: fc2 reads its output) and the gate (C, twice
+        likewise)."""
+        c, h = shape[0], self.hidden(shape[0])
+        hidden = h * (1 if self.act in FROM_OUTPUT else 2)
+        gate = c * (1 if self.gate in FROM_OUTPUT else 2)
+        pooled = c if len(shape) > 1 else 0  # without spatial axes fc1 reads the input itself
+        return [INPUT, Saved("inner", pooled + hidden + gate)]
+
     def overwrites_input(self, shape: Shape) -> bool:
         return True  # the gate is computed from the input's mean first, then the input scaled channel by channel
 
@@ -287,6 +328,9 @@ class LayerNorm(ScaleShift):
     COST = "params = 2·C (scale and shift); 0 MACs; shape kept"
     EXAMPLE = "layernorm"
 
+    def saved(self, shape: Shape, out: Shape, trained: bool) -> list[Saved] | None:
+        return [INPUT, Saved("inner", 2 * prod(shape[1:]))]  # its input, a mean and an inverse deviation per position
+
     def numpy_fn(self, shape: Shape, w: list[Any]) -> Any:
         from ..ops import numpy_ops as ops
 
@@ -305,6 +349,9 @@ class LayerScale(Transparent):
     COST = "params = C; 0 MACs (an elementwise product); shape kept"
     EXAMPLE = "layerscale"
     INIT: ClassVar[str] = "norm"
+
+    def saved(self, shape: Shape, out: Shape, trained: bool) -> list[Saved] | None:
+        return [INPUT] if trained else []  # x · γ keeps x for γ's gradient
 
     def params(self, shape: Shape) -> int:
         return shape[0]
@@ -335,6 +382,9 @@ class Scale(Transparent):
     by: float = arg(number, 1.0)
     learned: bool = arg(boolean, False)
 
+    def saved(self, shape: Shape, out: Shape, trained: bool) -> list[Saved] | None:
+        return [INPUT] if self.learned and trained else []  # x · w keeps x for w's gradient; x · constant keeps nothing
+
     def params(self, shape: Shape) -> int:
         return 1 if self.learned else 0
 
@@ -358,6 +408,9 @@ class DropPath(Dropout):
 
     kind: ClassVar[str] = "droppath"
     EXAMPLE = "droppath: {p: 0.1}"
+
+    def saved(self, shape: Shape, out: Shape, trained: bool) -> list[Saved] | None:
+        return [Saved("inner", 1)]  # one keep-or-drop number per sample
 
 
 class Shuffle(Costless):
@@ -394,6 +447,8 @@ class Chunk(Costless):
     chunks: int = arg(pos_int)
     index: int = arg(nonneg_int)
 
+    VIEW: ClassVar[bool] = True
+
     def bind(self, shape: Shape) -> Any:
         need_divisible(shape[0], self.chunks, "C", "chunks")
         if self.index >= self.chunks:
@@ -423,6 +478,8 @@ class Slice(Costless):
     ARG_DOCS: ClassVar[dict[str, str]] = {"start": "the first channel kept", "end": "the channel after the last one kept"}
     start: int = arg(nonneg_int)
     end: int = arg(pos_int)
+
+    VIEW: ClassVar[bool] = True
 
     def bind(self, shape: Shape) -> Any:
         if not self.start < self.end <= shape[0]:
@@ -464,6 +521,9 @@ class Unknown(Kind):
     shape: tuple[int, ...] = arg(shape_list)
     torch_macs: int = arg(nonneg_int, 0)
     torch_params: int = arg(nonneg_int, 0)
+
+    def saved(self, shape: Shape, out: Shape, trained: bool) -> list[Saved] | None:
+        return None
 
     def describe_uncounted(self) -> str:
         counted = [f"{n:,} {what}" for n, what in ((self.torch_params, "params"), (self.torch_macs, "MACs")) if n]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from ..arith import pool_out
+from ..arith import pool_out, prod
 from ..model.rf import IDENTITY, Down, Step, Up
 from .args import boolean, choice, pos_axes
-from .base import Costless, Shape, arg, fit_error, internal
-from .conv import Window
+from .base import INPUT, Costless, Saved, Shape, arg, fit_error, internal
+from .conv import Window, padded_input
 
 
 class Pool(Window, Costless):
@@ -44,12 +44,20 @@ class Pool(Window, Costless):
         out = self.out_shape(shape)[1:]
         return lambda x: ops.pool(x, self.kind[:3], self.kernel, self.stride, self.padding, self.dilation, out)
 
+    def native(self) -> bool:
+        """PyTorch's pooling pads symmetrically by at most half the window; other padding is explicit."""
+        return all(lo == hi and 2 * lo <= k for (lo, hi), k in zip(self.padding, self.kernel))
+
+    def saved(self, shape: Shape, out: Shape, trained: bool) -> list[Saved] | None:
+        indices = [Saved("inner", prod(out), 8)] if self.kind == "maxpool" else []  # int64 argmax per output
+        return [padded_input(shape, self.padding, self.native()), *indices]
+
     def torch_module(self, shape: Shape) -> Any:
         from ..ops import torch_modules as tb
 
         nd, maximum = len(shape) - 1, self.kind == "maxpool"
         pool = tb.nd("MaxPool" if maximum else "AvgPool", nd)
-        native = all(lo == hi and 2 * lo <= k for (lo, hi), k in zip(self.padding, self.kernel))
+        native = self.native()
         extra = {"dilation": self.dilation} if maximum else {}
 
         def make(p: Any) -> Any:
@@ -105,6 +113,9 @@ class GlobalPool(Costless):
         from ..ops import torch_modules as tb
 
         return tb.nd("AdaptiveMaxPool" if self.MAXIMUM else "AdaptiveAvgPool", len(shape) - 1)(1)
+
+    def saved(self, shape: Shape, out: Shape, trained: bool) -> list[Saved] | None:
+        return [INPUT, Saved("inner", shape[0], 8)] if self.MAXIMUM else []  # a maximum: the input and its argmax; a mean: nothing
 
 
 class GAP(GlobalPool):
@@ -164,6 +175,11 @@ class AdaptivePool(Costless):
             return out
 
         return pool
+
+    def saved(self, shape: Shape, out: Shape, trained: bool) -> list[Saved] | None:
+        if self.kind == "adaptivemaxpool":
+            return [INPUT, Saved("inner", prod(out), 8)]
+        return [] if prod(out[1:]) == 1 else [INPUT]  # to one position PyTorch takes a mean, which keeps nothing
 
     def torch_module(self, shape: Shape) -> Any:
         from ..ops import torch_modules as tb

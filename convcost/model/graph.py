@@ -69,6 +69,7 @@ class Concat(NamedTuple):
 Node = Union[Leaf, Residual, Concat]
 
 
+OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")  #: whose state a training step's memory counts (analysis.training)
 MEMORY_PLANS = ("unfused", "fused", "inplace")  #: how a runtime may reuse buffers (analysis.memory); the first is the default
 
 
@@ -82,13 +83,15 @@ class Budget(NamedTuple):
     min_rf: int | None = None
     no_gridding: bool | None = None
     training_macs: int | None = None  #: MACs of one training step (forward + backward)
+    training_memory: int | None = None  #: bytes of one training step: saved for backward, weights, gradients, optimizer state
+    optimizer: str | None = None  #: whose state training_memory counts (not a limit)
     memory_plan: str | None = None  #: the plan peak_memory is measured under (MEMORY_PLANS; not a limit)
     marks: Mapping[str, Mark] = {}  # noqa: RUF012 (never mutated)
 
     @property
     def limits(self) -> dict[str, int | bool]:
         """The limits that are set, by name (``marks`` aside)."""
-        return {k: v for k, v in self._asdict().items() if k not in ("marks", "memory_plan") and v is not None}
+        return {k: v for k, v in self._asdict().items() if k not in ("marks", "memory_plan", "optimizer") and v is not None}
 
 
 class Stack(NamedTuple):

@@ -15,7 +15,7 @@ from .view import View
 
 def shown(check: Check, value: int | float) -> str:
     base = check.name.removesuffix("_increase")
-    if base == "peak_memory":
+    if base in ("peak_memory", "training_memory"):
         return fmt.nbytes(int(value))
     if base in ("params", "macs", "flops", "training_macs"):
         return fmt.count(int(value))

@@ -31,7 +31,14 @@ def output_dict(o: Output) -> dict[str, Any]:
 
 def training_dict(forward: int, b: Backward) -> dict[str, Any]:
     return {"forward_macs": forward, "grad_input_macs": b.grad_input, "grad_weights_macs": b.grad_weights,
-            "step_macs": forward + b.macs, "trained": b.trained}  # fmt: skip
+            "step_macs": forward + b.macs, "trained": b.trained, "saved_bytes": b.saved}  # fmt: skip
+
+
+def state_dict(report: Report) -> dict[str, Any]:
+    s, t = report.state, report.totals.training
+    assert s is not None and t is not None
+    return {"optimizer": s.optimizer, "weights_bytes": s.weights, "gradients_bytes": s.gradients,
+            "optimizer_state_bytes": s.optimizer_state, "master_weights_bytes": s.master, "memory_bytes": t.saved + s.total}  # fmt: skip
 
 
 def peak_line(report: Report) -> str:
@@ -102,7 +109,11 @@ def report_dict(report: Report, shared: dict[int, Any] | None = None, prediction
             "warnings": list(report.warnings),
         }
         | ({} if not t.outputs else {"outputs": [output_dict(o) for o in t.outputs]})
-        | ({} if t.training is None else {"training": {**training_dict(t.macs, t.training), "frozen": list(report.frozen)}})
+        | (
+            {}
+            if t.training is None
+            else {"training": {**training_dict(t.macs, t.training), "frozen": list(report.frozen), **state_dict(report)}}
+        )
         | ({} if report.memory is None else {"memory_plan": memory_dict(report)})
         | ({} if prediction is None else {"device_profile": profile_dict(prediction), "predicted_ms": prediction.total_ms})
     )
@@ -151,11 +162,13 @@ def versioned(data: dict[str, Any]) -> str:
     return to_json({"schema_version": SCHEMA_VERSION, **data})
 
 
-TRAINING_CSV = ("grad_input_macs", "grad_weights_macs", "step_macs", "trained")
+TRAINING_CSV = ("grad_input_macs", "grad_weights_macs", "step_macs", "trained", "saved_bytes")
 
 
 def training_cells(forward: int, b: Backward | None) -> list[Any]:
-    return ["", "", "", ""] if b is None else [b.grad_input, b.grad_weights, forward + b.macs, "true" if b.trained else "false"]
+    return (
+        ["", "", "", "", ""] if b is None else [b.grad_input, b.grad_weights, forward + b.macs, "true" if b.trained else "false", b.saved]
+    )
 
 
 CSV_COLUMNS = ("path", "name", "kind", "output", "params", "macs", "flops", "activations", "bytes_moved",
@@ -206,10 +219,12 @@ def report_markdown(report: Report, prediction: Prediction | None = None) -> str
     if report.memory is not None:
         text += f"\n{peak_line(report)}\n"
     if t.training is not None:
-        from .training import TRAINING, training_line, training_rows
+        from .training import TRAINING, memory_line, training_line, training_rows
 
         body, total = training_rows(report)
-        text += f"\n{training_line(report)}\n\n" + md_table([c.header for c in TRAINING], body + [total], {1, 2, 3, 4})
+        text += f"\n{training_line(report)}\n\n{memory_line(report)}\n\n" + md_table(
+            [c.header for c in TRAINING], body + [total], {1, 2, 3, 4, 5}
+        )
     text += "".join(f"\n> ⚠ {w}" for w in report.warnings) + ("\n" if report.warnings else "")
     if prediction is not None:
         from . import predicted

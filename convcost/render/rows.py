@@ -65,7 +65,8 @@ def _training(records: Sequence[LayerRecord]) -> Backward | None:
     passes = [r.training for r in records if r.training is not None]
     if not passes:
         return None
-    return Backward(sum(b.grad_input for b in passes), sum(b.grad_weights for b in passes), any(b.trained for b in passes))
+    return Backward(sum(b.grad_input for b in passes), sum(b.grad_weights for b in passes), any(b.trained for b in passes),
+                    sum(b.saved for b in passes))  # fmt: skip
 
 
 def _predicted(groups: list[list[LayerRecord]], prediction: Prediction | None) -> Prediction | None:

@@ -11,7 +11,7 @@ from . import fmt
 from .fit import LEGEND, Column, fit, hidden_note
 from .machine import peak_line, report_csv, report_dict, report_markdown, versioned
 from .rows import Shown
-from .training import TRAINING, training_line, training_rows
+from .training import TRAINING, memory_line, training_line, training_rows
 from .view import View
 
 COLUMNS = [Column("layer", right=False, keep=True), Column("kind", right=False, keep=True), Column("output"), Column("params"),
@@ -113,6 +113,7 @@ def report_table(report: Report, width: int | None = None, prediction: Predictio
         parts.append(Text(printable(peak_line(report))))
     if t.training is not None:
         parts.append(Text(printable(training_line(report))))
+        parts.append(Text(printable(memory_line(report))))
     if t.outputs:
         said = (f"{o.name} {fmt.shape(o.shape)}" + (f" (RF {fmt.rf_text(o.rf)})" if o.rf is not None else "") for o in t.outputs)
         parts.append(Text(printable(f"outputs: {', '.join(said)}")))

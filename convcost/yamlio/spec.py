@@ -20,6 +20,7 @@ from ..kinds.misc import ACTIVATION_KINDS, BatchNorm
 from ..model.graph import (
     INPUT,
     MEMORY_PLANS,
+    OPTIMIZERS,
     PREVIOUS,
     Budget,
     Concat,
@@ -42,7 +43,8 @@ TOP_KEYS = ("name", "input", "inputs", "names", "defaults", "budget", "blocks", 
 NAMES = ("nested", "as-written")  #: how explicit names combine with the namespaces they sit in
 BUDGET_KEYS = {"params": parse_count, "macs": parse_count, "flops": parse_count, "peak_memory": parse_bytes,
                "min_rf": lambda v: pos_int(v), "no_gridding": lambda v: boolean(v), "training_macs": parse_count,
-               "memory_plan": lambda v: choice(*MEMORY_PLANS)(v, 0)}  # fmt: skip
+               "memory_plan": lambda v: choice(*MEMORY_PLANS)(v, 0), "training_memory": parse_bytes,
+               "optimizer": lambda v: choice(*OPTIMIZERS)(v, 0)}  # fmt: skip
 
 
 REFERENCE = "\x00ref"  #: a source naming a layer by name until every name is known (no key starts so)
