@@ -125,16 +125,19 @@ def predict(model: Model, device_profile: str, *, batch: int = 1, dtype: str = "
 
 
 def compare(model: Model, rewrites: Sequence[str] | None = None, *, other: Model | None = None, batch: int = 1,
-            dtype: str = "float32") -> Comparison:  # fmt: skip
-    """The model beside its rewrites (default separable, grouped:4, bottleneck:4) or beside ``other``."""
+            dtype: str = "float32", training: bool = False, optimizer: str | None = None,
+            memory_plan: str | None = None) -> Comparison:  # fmt: skip
+    """The model beside its rewrites (default separable, grouped:4, bottleneck:4) or beside ``other``;
+    ``training``, ``optimizer`` and ``memory_plan`` as analyze takes them."""
+    options: dict[str, Any] = {"training": training, "optimizer": optimizer, "memory_plan": memory_plan}
     from .analysis import comparison as comparing
     from .analysis.rewrite import DEFAULT
 
     stack = _stack(model)
     if other is not None:
         second = _stack(other)
-        return comparing.compare_files(stack, second, second.name, batch=batch, dtype=dtype)
-    return comparing.compare(stack, list(rewrites or DEFAULT), batch=batch, dtype=dtype)
+        return comparing.compare_files(stack, second, second.name, batch=batch, dtype=dtype, **options)
+    return comparing.compare(stack, list(rewrites or DEFAULT), batch=batch, dtype=dtype, **options)
 
 
 def check(model: str | Path, *, baseline: str | None = None, max_increase: str = "0%", batch: int = 1, dtype: str = "float32",

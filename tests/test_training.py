@@ -337,3 +337,28 @@ def test_training_memory_flags_and_budget(tmp_path: Path) -> None:
     assert found.checks[0].value == 12_288 + 896 + 896 + 2 * 896 + 8
     bad = runner.invoke(app, ["check", path, "--max-macs", "2G", "--optimizer", "adam"])
     assert bad.exit_code == 2 and "takes effect only with a training_memory limit" in bad.output
+
+
+@pytest.mark.parametrize("width", [80, 200])
+def test_compare_adds_the_step_and_the_plan(width: int) -> None:
+    from convcost.analysis.comparison import compare
+    from convcost.render.compare import compare_table, summary_rows
+
+    from .test_render import draw
+
+    stack = convcost.load(LAYERS / "resnet18.yaml")
+    c = compare(stack, ["separable", "grouped:4"], training=True, optimizer="adam", memory_plan="fused")
+    rows = summary_rows(c)
+    for row, variant_stack in zip(rows, c.stacks):
+        alone = convcost.analyze(variant_stack, training=True, optimizer="adam", memory_plan="fused")
+        assert alone.totals.training is not None and alone.state is not None
+        step = alone.totals.macs + alone.totals.training.macs
+        assert row[-4] == fmt.count(step) and row[-2] == fmt.nbytes(alone.totals.training.saved + alone.state.total)
+        assert row[-1] == fmt.nbytes(alone.totals.peak_memory_bytes)
+    assert rows[0][-3] == "1" and float(rows[1][-3]) < 0.2  # separable: about an eighth of the step
+    lines = draw(compare_table(c, width), width)
+    assert max(map(len, lines)) <= width
+    data = json.loads(runner.invoke(app, ["compare", str(LAYERS / "resnet18.yaml"), "--training", "-f", "json"]).output)
+    assert all("training" in v for v in data["variants"])
+    bad = runner.invoke(app, ["compare", str(LAYERS / "resnet18.yaml"), "--optimizer", "adam"])
+    assert bad.exit_code == 2 and "--optimizer: takes effect only with --training" in bad.output

@@ -7,7 +7,7 @@ layer they replace); a layer only the other design has gets its own row.
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..arith import prod
 from ..gcpause import paused
@@ -118,28 +118,31 @@ def _closed_form_holds(stack: Stack, name: str, result_stack: Stack, changed: tu
     return True
 
 
-def compare(stack: Stack, rewrites: list[str] | tuple[str, ...], *, batch: int = 1, dtype: str = "float32") -> Comparison:
-    """The standard design beside each rewrite."""
+def compare(stack: Stack, rewrites: list[str] | tuple[str, ...], *, batch: int = 1, dtype: str = "float32", training: bool = False,
+            optimizer: str | None = None, memory_plan: str | None = None) -> Comparison:  # fmt: skip
+    """The standard design beside each rewrite; ``training``, ``optimizer`` and ``memory_plan`` as analyze takes them."""
     with paused():
-        return _compare(stack, rewrites, batch, dtype)
+        return _compare(stack, rewrites, batch, dtype, {"training": training, "optimizer": optimizer, "memory_plan": memory_plan})
 
 
-def _compare(stack: Stack, rewrites: list[str] | tuple[str, ...], batch: int, dtype: str) -> Comparison:
+def _compare(stack: Stack, rewrites: list[str] | tuple[str, ...], batch: int, dtype: str, options: dict[str, Any]) -> Comparison:
     memo: dict[object, object] = {}
-    variants = [Variant("standard", analyze(stack, batch=batch, dtype=dtype, memo=memo))]
+    variants = [Variant("standard", analyze(stack, batch=batch, dtype=dtype, memo=memo, **options))]
     stacks = [stack]
     for spec in rewrites:
         result = rewrite(stack, spec)
         stacks.append(result.stack)
-        variants.append(Variant(result.name, analyze(result.stack, batch=batch, dtype=dtype, memo=memo), result.changed, result.skipped,
+        variants.append(Variant(result.name, analyze(result.stack, batch=batch, dtype=dtype, memo=memo, **options), result.changed, result.skipped,
                                 closed_form(result.name), _closed_form_holds(stack, result.name, result.stack, result.changed)))  # fmt: skip
     return Comparison(tuple(variants), tuple(stacks))
 
 
-def compare_files(stack: Stack, other: Stack, other_name: str, *, batch: int = 1, dtype: str = "float32") -> Comparison:
+def compare_files(stack: Stack, other: Stack, other_name: str, *, batch: int = 1, dtype: str = "float32", training: bool = False,
+                  optimizer: str | None = None, memory_plan: str | None = None) -> Comparison:  # fmt: skip
     """Two hand-written designs side by side, aligned by layer path where they match."""
+    options: dict[str, Any] = {"training": training, "optimizer": optimizer, "memory_plan": memory_plan}
     variants = [
-        Variant("standard", analyze(stack, batch=batch, dtype=dtype)),
-        Variant(other_name, analyze(other, batch=batch, dtype=dtype)),
+        Variant("standard", analyze(stack, batch=batch, dtype=dtype, **options)),
+        Variant(other_name, analyze(other, batch=batch, dtype=dtype, **options)),
     ]
     return Comparison(tuple(variants), (stack, other))

@@ -11,6 +11,8 @@ from .app import app
 from .console import Run, fail, guarded, present, refuse_overwriting_inputs, shape_failures, want_profile
 from .options import (
     PRED,
+    AnalyzeFormat,
+    AnalyzeFormatOpt,
     BackendOpt,
     BatchOpt,
     DepthOpt,
@@ -19,8 +21,6 @@ from .options import (
     DTypeOpt,
     ExecuteOpt,
     FoldOpt,
-    Format,
-    FormatOpt,
     FreezeOpt,
     MemoryPlanOpt,
     OptimizerOpt,
@@ -48,7 +48,7 @@ def analyze(
             show_default=False,
         ),
     ],  # fmt: skip
-    fmt: FormatOpt = Format.table,
+    fmt: AnalyzeFormatOpt = AnalyzeFormat.table,
     output: OutputOpt = None,
     batch: BatchOpt = 1,
     dtype: DTypeOpt = DType.float32,
@@ -106,6 +106,17 @@ def analyze(
         fail(
             f"--summary: shows no rows, so {rows_asked[0] if rows_asked[0] != '--summary' else rows_asked[1]} cannot take effect; drop one"
         )
+    graph = fmt in (AnalyzeFormat.dot, AnalyzeFormat.mermaid)
+    if graph:
+        said = f"--format {fmt.value}"
+        if len(models) > 1:
+            fail(f"{said}: draws one model at a time")
+        if rows_asked:
+            fail(f"{said}: draws every layer; {rows_asked[0]} chooses table rows")
+        if execute:
+            fail(f"{said}: draws the analysis (fill by MACs, or predicted time with -p); --execute's timings show in the other formats")
+        if training or memory_plan is not None:
+            fail(f"{said}: draws the forward pass; {'--training' if training else '--memory-plan'} shows in the other formats")
     refuse_overwriting_inputs(output, models)
     refuse_overwriting_inputs(plot, models, "--plot")
     if sum(str(m) == "-" for m in models) > 1:
@@ -155,5 +166,10 @@ def analyze(
         from ..render.rows import select
 
         shown = select(report, prediction, folded=fold, depth_n=depth, top_n=top, only_summary=summary_only)
-        present(table.VIEW, table.Analyzed(report, prediction, shown), fmt.value, output)
+        program = None
+        if graph:
+            from ..model.program import lower
+
+            program = lower(stacks[0])
+        present(table.VIEW, table.Analyzed(report, prediction, shown, program), fmt.value, output)
     shape_failures(wrong)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -19,11 +19,14 @@ from .options import (
     ExecuteOpt,
     Format,
     FormatOpt,
+    MemoryPlanOpt,
+    OptimizerOpt,
     OutputOpt,
     ProfileOpt,
     RepeatOpt,
     SeedOpt,
     ThreadsOpt,
+    TrainingOpt,
     WarmupOpt,
 )
 
@@ -71,6 +74,9 @@ def compare(
     threads: ThreadsOpt = None,
     seed: SeedOpt = None,
     device_profile: ProfileOpt = None,
+    memory_plan: MemoryPlanOpt = None,
+    training: TrainingOpt = False,
+    optimizer: OptimizerOpt = None,
 ) -> None:
     """The standard design beside its cheaper rewrites (or beside OTHER.yaml): params and MACs per layer with their ratios and closed forms, then a summary per design; --device-profile adds the predicted speed-up."""
     from ..zoo import resolve
@@ -82,7 +88,11 @@ def compare(
         fail("--rewrite: give either OTHER.yaml or --rewrite, not both")
     if other is not None and emit_yaml is not None:
         fail("--emit-yaml: writes rewritten designs; comparing with OTHER.yaml rewrites nothing")
+    if optimizer is not None and not training:
+        fail("--optimizer: takes effect only with --training")
     refuse_overwriting_inputs(output, [model] + ([other] if other else []))
+    options: dict[str, Any] = {"training": training, "optimizer": optimizer.value if optimizer else None,
+               "memory_plan": memory_plan.value if memory_plan else None}  # fmt: skip
     from ..analysis import comparison as comparing
     from ..analysis.rewrite import DEFAULT
     from ..render import compare as show
@@ -90,10 +100,10 @@ def compare(
 
     stack = load(model)
     if other is not None:
-        result = comparing.compare_files(stack, load(other), other.stem, batch=batch, dtype=dtype.value)
+        result = comparing.compare_files(stack, load(other), other.stem, batch=batch, dtype=dtype.value, **options)
     else:
         specs = [s for s in (rewrites.split(",") if rewrites else DEFAULT) if s.strip()]
-        result = comparing.compare(stack, specs, batch=batch, dtype=dtype.value)
+        result = comparing.compare(stack, specs, batch=batch, dtype=dtype.value, **options)
     wrong: list[str] = []
     if run.execute:
         measured = []

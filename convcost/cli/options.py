@@ -16,6 +16,15 @@ class Format(str, Enum):
     markdown = "markdown"
 
 
+class AnalyzeFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+    dot = "dot"
+    mermaid = "mermaid"
+
+
 class CheckFormat(str, Enum):
     table = "table"
     json = "json"
@@ -64,6 +73,11 @@ SIZE = "Size"
 
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table (a terminal gets one fitted to its width; pipes and "
                                            "files get every column uncut), json, csv or markdown.", rich_help_panel=OUT)]  # fmt: skip
+
+AnalyzeFormatOpt = Annotated[AnalyzeFormat, typer.Option("--format", "-f", help="table (a terminal gets one fitted to its width; pipes "
+                                                         "and files get every column uncut), json, csv, markdown, or the network as a "
+                                                         "graph: dot (Graphviz) or mermaid (Markdown renderers such as GitHub's).",
+                                                         rich_help_panel=OUT)]  # fmt: skip
 
 OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to FILE (atomically) instead of standard output.",
                                                    dir_okay=False, rich_help_panel=OUT, show_default=False)]  # fmt: skip

@@ -33,11 +33,21 @@ SUMMARY = [Column("design", right=False, keep=True), Column("params"), Column("M
            Column("changed"), Column("left\nalone")]  # fmt: skip
 TIMED = [Column("ms"), Column("×time")]
 PREDICTED = [Column("pred.\nms"), Column("pred.\n×time")]
+TRAINED = [Column("step\nMACs"), Column("×step"), Column("train\nmemory")]  #: with --training
+PEAK = [Column("peak")]  #: with --memory-plan
 FAR_BELOW = 2  #: a rewrite whose predicted speed-up is under its MAC ratio ÷ this "saves MACs, not time"
 
 
 def _columns(c: Comparison) -> list[Column]:
-    return SUMMARY + (TIMED if _measured(c) else []) + (PREDICTED if c.predictions else [])
+    first = c.variants[0].report
+    return (SUMMARY + (TIMED if _measured(c) else []) + (PREDICTED if c.predictions else [])
+            + (TRAINED if first.totals.training is not None else []) + (PEAK if first.memory is not None else []))  # fmt: skip
+
+
+def _step(report: Any) -> tuple[int, int]:
+    """(MACs of one training step, its memory in bytes) of an analysis with training."""
+    t, s = report.totals, report.state
+    return t.macs + t.training.macs, t.training.saved + s.total
 
 
 def summary_rows(c: Comparison, wrap: bool = True) -> list[list[str]]:
@@ -54,6 +64,11 @@ def summary_rows(c: Comparison, wrap: bool = True) -> list[list[str]]:
             from .predicted import ms
 
             row += [ms(c.predictions[i].total_ms), _ratio(c.predictions[i].total_ms, c.predictions[0].total_ms) if i else "1"]
+        if t.training is not None:
+            (macs, memory), (first, _) = _step(v.report), _step(c.variants[0].report)
+            row += [fmt.count(macs), _ratio(macs, first) if i else "1", fmt.nbytes(memory)]
+        if v.report.memory is not None:
+            row.append(fmt.nbytes(t.peak_memory_bytes))
         out.append(row)
     return out
 

@@ -22,6 +22,7 @@ SPREAD = 0.25  #: (max − min) / median above this is flagged as a noisy timing
 
 if TYPE_CHECKING:
     from ..device.roofline import Prediction
+    from ..model.program import Program
 
 
 def noisy(m: Any) -> bool:
@@ -131,8 +132,17 @@ class Analyzed(NamedTuple):
     report: Report
     prediction: Prediction | None
     rows: Shown
+    program: Program | None = None  #: for the graph formats (dot, mermaid)
+
+
+def _graph(a: Analyzed, fmt: str) -> str:
+    from . import graphtext
+
+    assert a.program is not None
+    return getattr(graphtext, fmt)(a.report, a.program, a.prediction)  # type: ignore[no-any-return]  # dot or mermaid: both str
 
 
 VIEW = View(lambda a, width: report_table(a.report, width, a.prediction, a.rows),
-              lambda a: versioned(report_dict(a.rows.report, prediction=a.rows.prediction)),
-              lambda a: report_csv(a.rows.report, a.rows.prediction), lambda a: report_markdown(a.rows.report, a.rows.prediction))  # fmt: skip
+            lambda a: versioned(report_dict(a.rows.report, prediction=a.rows.prediction)),
+            lambda a: report_csv(a.rows.report, a.rows.prediction), lambda a: report_markdown(a.rows.report, a.rows.prediction),
+            dot=lambda a: _graph(a, "dot"), mermaid=lambda a: _graph(a, "mermaid"))  # fmt: skip

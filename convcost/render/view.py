@@ -14,7 +14,9 @@ class View(NamedTuple):
     csv: Callable[[Any], str] | None = None
     markdown: Callable[[Any], str] | None = None
     github: Callable[[Any], str] | None = None  #: workflow annotations (check)
+    dot: Callable[[Any], str] | None = None  #: graph text (analyze)
+    mermaid: Callable[[Any], str] | None = None
 
     def text(self, fmt: str) -> Callable[[Any], str] | None:
         """The renderer of a machine format, or None when this view has none."""
-        return getattr(self, fmt, None) if fmt in ("json", "csv", "markdown", "github") else None
+        return getattr(self, fmt, None) if fmt in ("json", "csv", "markdown", "github", "dot", "mermaid") else None
