@@ -1,0 +1,48 @@
+"""`convcost report`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .app import app
+from .console import fail, guarded, refuse_overwriting_inputs, want_profile
+from .options import BatchOpt, DType, DTypeOpt, OutputOpt, ProfileOpt
+
+
+@app.command()
+@guarded
+def report(
+    model: Annotated[
+        Path, typer.Argument(help="A model file (YAML), or zoo:NAME.", metavar="MODEL.yaml", dir_okay=False, show_default=False)
+    ],
+    output: OutputOpt = None,
+    batch: BatchOpt = 1,
+    dtype: DTypeOpt = DType.float32,
+    device_profile: ProfileOpt = None,
+) -> None:
+    """One self-contained HTML page (no network needed): the network drawn as a graph, boxes filled by MACs (predicted time with -p), zoom, pan, a click shows a layer's figures; the per-layer table, sortable; totals and warnings. Write it with -o FILE.html."""
+    from ..zoo import resolve
+
+    model = resolve(str(model))
+    if output is None and sys.stdout.isatty():
+        fail("report: writes an HTML page; give -o FILE.html (or pipe it: convcost report m.yaml > m.html)")
+    refuse_overwriting_inputs(output, [model])
+    profile = want_profile(device_profile)
+    from ..analysis.report import analyze as run_analysis
+    from ..model.program import lower
+    from ..output import emit
+    from ..render.html import report_html
+    from ..yamlio.spec import load
+
+    stack = load(model)
+    result = run_analysis(stack, batch=batch, dtype=dtype.value)
+    prediction = None
+    if profile is not None:
+        from ..device.roofline import predict
+
+        prediction = predict(stack, result, profile)
+    emit(output, report_html(result, lower(stack), prediction), utf8=True)
