@@ -18,7 +18,7 @@ from .console import _ascii_fallback, _terminated
 
 # Each module registers its command on import; --help lists them in this order.
 # isort: off
-from . import analyze, compare, hdc, check, report, kinds, profiles, zoo, calibrate, imports, export, schema  # noqa: F401, E402
+from . import analyze, compare, hdc, check, fit, report, kinds, profiles, zoo, calibrate, imports, export, schema  # noqa: F401, E402
 # isort: on
 
 

@@ -11,6 +11,7 @@ from .app import app
 from .console import Run, fail, guarded, present, refuse_overwriting_inputs, shape_failures, want_profile
 from .options import (
     PRED,
+    SIZE,
     AnalyzeFormat,
     AnalyzeFormatOpt,
     BackendOpt,
@@ -80,6 +81,25 @@ def analyze(
     training: TrainingOpt = False,
     freeze: FreezeOpt = None,
     optimizer: OptimizerOpt = None,
+    width: Annotated[
+        Optional[float],
+        typer.Option(
+            "--width",
+            help="Scale every channel count by this (rounded to multiples of 8 as torchvision rounds; the "
+            "classifier's classes kept), as convcost fit does.",
+            rich_help_panel=SIZE,
+            show_default=False,
+        ),
+    ] = None,  # fmt: skip
+    input_shape: Annotated[
+        Optional[str],
+        typer.Option(
+            "--input",
+            help="Analyse at this input shape instead of the file's: C,H,W (e.g. 3,160,160).",
+            rich_help_panel=SIZE,
+            show_default=False,
+        ),
+    ] = None,  # fmt: skip
 ) -> None:
     """Per layer: output shape, params, MACs, activations, receptive field and coverage; totals with peak memory and bytes moved. --execute runs it too; --device-profile predicts its time."""
     from ..zoo import resolve
@@ -129,6 +149,14 @@ def analyze(
     from ..yamlio.spec import load
 
     stacks = [load(model) for model in models]
+    if width is not None or input_shape is not None:
+        from fractions import Fraction
+
+        from ..analysis.scaling import parse_shape, scaled
+
+        shape = parse_shape(input_shape) if input_shape is not None else None
+        stacks = [scaled(s, Fraction(width).limit_denominator(10**6) if width is not None else None, shape[1:] if shape else None,
+                         channels=shape[0] if shape else None) for s in stacks]  # fmt: skip
     reports = [
         run_analysis(
             stack,

@@ -7,7 +7,7 @@ Shapes are channels first, without the batch: ``(C, *spatial)``.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any, ClassVar, NamedTuple, TypeVar
 
 from ..errors import ConvcostError, closest, describe
@@ -113,6 +113,7 @@ class Kind:
     MERGE: ClassVar[bool] = False  #: reads several tensors (kinds/merge.py): its functions take the list of them
     UNCOUNTED: ClassVar[bool] = False  #: stands for an op whose cost is not known (analysis warns)
     VIEW: ClassVar[bool] = False  #: its output is a view of its input (the same memory: flatten, slices)
+    CLASSIFIER: ClassVar[bool] = False  #: may give the model's outputs their class count (width scaling keeps it)
     NOT_REWRITTEN: ClassVar[str] = ""  #: why compare's conv rewrites leave this kind alone, said beside them
     FIELDS: ClassVar[dict[str, Field]] = {}
     ndim: int
@@ -215,6 +216,10 @@ class Kind:
         gradient (analysis.training), as PyTorch's own ops save them; ``trained``: its weights
         are. None: not known (the analysis warns and leaves it out)."""
         return None
+
+    def widened(self, scale: Callable[[int], int]) -> Kind:
+        """This layer with its channel counts scaled (analysis.scaling): an ``out:``, by default."""
+        return self.replace(out=scale(self.out)) if "out" in self.FIELDS else self  # type: ignore[attr-defined]  # declared where FIELDS has it
 
     def overwrites_input(self, shape: Shape) -> bool:
         """Whether a runtime can write this layer's output over its input's buffer when nothing

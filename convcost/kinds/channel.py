@@ -115,6 +115,7 @@ class ConvCls(Kind):
     no bias, over (channels, *spatial) → [n]."""
 
     kind: ClassVar[str] = "convcls"
+    CLASSIFIER: ClassVar[bool] = True
     COST = "params = (C − n + 1) · spatial; MACs = n · params; output [n]; no bias"
     EXAMPLE = "convcls: {classes: 10}"
     GLOBAL: ClassVar[bool] = True

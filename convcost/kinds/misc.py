@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from fractions import Fraction
 from typing import Any, ClassVar
 
@@ -15,6 +16,7 @@ class Linear(Kind):
     """Fully connected on the flattened input: in·out weights (+ out bias), in·out MACs."""
 
     kind: ClassVar[str] = "linear"
+    CLASSIFIER: ClassVar[bool] = True
     COST = "params = in · out (+ out); MACs = in · out (in = every input element); output [out]"
     EXAMPLE = "linear: {out: 1000}"
     GLOBAL: ClassVar[bool] = True
@@ -294,6 +296,9 @@ class SE(Kind):
         gate = c * (1 if self.gate in FROM_OUTPUT else 2)
         pooled = c if len(shape) > 1 else 0  # without spatial axes fc1 reads the input itself
         return [INPUT, Saved("inner", pooled + hidden + gate)]
+
+    def widened(self, scale: Callable[[int], int]) -> Kind:
+        return self if self.squeeze is None else self.replace(squeeze=scale(self.squeeze))  # a ratio follows the channels itself
 
     def overwrites_input(self, shape: Shape) -> bool:
         return True  # the gate is computed from the input's mean first, then the input scaled channel by channel

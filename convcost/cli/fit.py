@@ -1,0 +1,83 @@
+"""`convcost fit`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .app import app
+from .console import fail, guarded, present, refuse_overwriting_inputs
+from .options import BatchOpt, DType, DTypeOpt, Format, FormatOpt, MemoryPlanOpt, OutputOpt
+
+VARY = ("width", "resolution")
+
+
+@app.command()
+@guarded
+def fit(
+    model: Annotated[
+        Path, typer.Argument(help="A model file (YAML), or zoo:NAME.", metavar="MODEL.yaml", dir_okay=False, show_default=False)
+    ],
+    max_macs: Annotated[Optional[str], typer.Option(help="At most this many MACs: 300M.", show_default=False)] = None,
+    max_params: Annotated[Optional[str], typer.Option(help="At most this many parameters: 2M.", show_default=False)] = None,
+    max_flops: Annotated[Optional[str], typer.Option(help="At most this many FLOPs (2 × MACs).", show_default=False)] = None,
+    max_peak_memory: Annotated[
+        Optional[str],
+        typer.Option(help="At most this peak activation memory, with a unit: 256KiB (see --memory-plan).", show_default=False),
+    ] = None,  # fmt: skip
+    memory_plan: MemoryPlanOpt = None,
+    vary: Annotated[str, typer.Option(help="What to vary: width, resolution, or both (comma-separated).")] = "width,resolution",
+    widths: Annotated[
+        Optional[str], typer.Option(help="Width multipliers to try: 0.5,0.75,1. \\[default: 0.1 to 2 in steps of 0.05]", show_default=False)
+    ] = None,  # fmt: skip
+    sizes: Annotated[
+        Optional[str],
+        typer.Option(
+            help="Input sizes (the first spatial axis; the others keep their ratio) to try: 128,160,192,224. "
+            "\\[default: multiples of the network's total stride from half to 1.5 × the file's]",
+            show_default=False,
+        ),
+    ] = None,  # fmt: skip
+    divisor: Annotated[
+        int, typer.Option(min=1, max=1024, help="Round every scaled channel count to a multiple of this (torchvision's _make_divisible).")
+    ] = 8,
+    top: Annotated[int, typer.Option(min=1, max=10**6, help="Show the N largest configurations that fit.")] = 10,
+    fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
+    batch: BatchOpt = 1,
+    dtype: DTypeOpt = DType.float32,
+) -> None:
+    """The largest configurations of a model that fit a budget: every width × input size of the grid analysed exactly (channels rounded as torchvision rounds them, the classifier's classes kept), the fitting ones largest MACs first, the Pareto front marked. Exit 0: one fits; 1: none does; 2: bad input."""
+    from ..zoo import resolve
+
+    model = resolve(str(model))
+    varied = {v.strip() for v in vary.split(",") if v.strip()}
+    unknown = varied - set(VARY)
+    if unknown or not varied:
+        fail(f"--vary: expected width, resolution or both, found '{vary}'")
+    if widths is not None and "width" not in varied:
+        fail("--widths: takes effect only when --vary includes width")
+    if sizes is not None and "resolution" not in varied:
+        fail("--sizes: takes effect only when --vary includes resolution")
+    if memory_plan is not None and max_peak_memory is None:
+        fail("--memory-plan: takes effect only with --max-peak-memory")
+    refuse_overwriting_inputs(output, [model])
+    from fractions import Fraction
+
+    from ..analysis import budget as rules
+    from ..analysis import fit as fitting
+    from ..render import scalefit
+    from ..yamlio.spec import load
+
+    limits = rules.override(rules.Budget(), {"macs": max_macs, "params": max_params, "flops": max_flops, "peak_memory": max_peak_memory})
+    stack = load(model)
+    grid_widths = (fitting.parse_widths(widths) if widths else fitting.default_widths()) if "width" in varied else [Fraction(1)]
+    grid_sizes = (fitting.parse_sizes(sizes) if sizes else fitting.default_sizes(stack)) if "resolution" in varied else None
+    if grid_sizes is not None and len(stack.input) < 2:
+        fail(f"--vary resolution: {stack.name} has no spatial axes to scale")
+    found = fitting.fit(stack, limits, grid_widths, grid_sizes, divisor=divisor, batch=batch, dtype=dtype.value,
+                        memory_plan=memory_plan.value if memory_plan else None)  # fmt: skip
+    present(scalefit.VIEW, scalefit.Shown(found, top), fmt.value, output)
+    raise typer.Exit(0 if found.best is not None else 1)
