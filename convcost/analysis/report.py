@@ -211,13 +211,7 @@ def _extractor_field(program: Program, fields: list[Field | None]) -> Field | No
     """The feature extractor's field (SPEC §2): of the last step with a field that the (first)
     output depends on — in a chain, the last layer before the first global one. (None where that
     output mixes inputs of different sizes: no one input's positions.)"""
-    needed, todo = set(), [program.outputs[0]]
-    while todo:
-        t = todo.pop()
-        if t not in needed:
-            needed.add(t)
-            if t >= len(program.inputs):
-                todo.extend(program.steps[t - len(program.inputs)].inputs)
+    needed = program.upstream(program.outputs[:1])
     return next((fields[t] for t in sorted(needed, reverse=True) if fields[t] is not None and t >= len(program.inputs)), None)
 
 

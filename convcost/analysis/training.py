@@ -109,19 +109,6 @@ def frozen_steps(program: Program, freeze: Sequence[str]) -> set[int]:
     return frozen
 
 
-def _needed(program: Program) -> set[int]:
-    """The tensors the outputs depend on (autograd runs backward from them only)."""
-    needed: set[int] = set()
-    todo = list(program.outputs)
-    while todo:
-        t = todo.pop()
-        if t not in needed:
-            needed.add(t)
-            if t >= len(program.inputs):
-                todo.extend(program.steps[t - len(program.inputs)].inputs)
-    return needed
-
-
 class _Saver:
     """The tensors autograd keeps, each counted once: a view (flatten, a slice) is its source's
     memory, and the output a ReLU keeps is the input the next conv keeps."""
@@ -170,7 +157,7 @@ def backward(program: Program, batch: int, freeze: Sequence[str] = (), nbytes: i
     """Per step (in program order) its backward MACs and saved bytes for ``batch`` samples of
     ``nbytes`` each, and warnings."""
     frozen = frozen_steps(program, freeze)
-    needed = _needed(program)
+    needed = program.upstream(program.outputs)  # autograd runs backward from the outputs only
     requires = [False] * len(program.inputs)  #: per tensor, whether it needs a gradient
     found: list[Backward] = []
     warnings: list[str] = []

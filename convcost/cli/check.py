@@ -9,7 +9,22 @@ import typer
 
 from .app import app
 from .console import fail, guarded, present, refuse_overwriting_inputs, want_profile
-from .options import OUT, PRED, BatchOpt, CheckFormat, DType, DTypeOpt, MemoryPlanOpt, OptimizerOpt, OutputOpt, ProfileOpt
+from .options import (
+    OUT,
+    PRED,
+    BatchOpt,
+    CheckFormat,
+    DType,
+    DTypeOpt,
+    MaxFlopsOpt,
+    MaxMacsOpt,
+    MaxParamsOpt,
+    MaxPeakMemoryOpt,
+    MemoryPlanOpt,
+    OptimizerOpt,
+    OutputOpt,
+    ProfileOpt,
+)
 
 
 @app.command()
@@ -24,24 +39,16 @@ def check(
             show_default=False,
         ),
     ],  # fmt: skip
-    max_params: Annotated[
-        Optional[str], typer.Option(help="At most this many parameters: 5M, 4.5M, 600K (K/M/G = 10³/10⁶/10⁹).", show_default=False)
-    ] = None,  # fmt: skip
-    max_macs: Annotated[Optional[str], typer.Option(help="At most this many multiply-accumulates: 600M, 4.1G.", show_default=False)] = None,
-    max_flops: Annotated[Optional[str], typer.Option(help="At most this many FLOPs (2 × MACs): 1.2G.", show_default=False)] = None,
+    max_params: MaxParamsOpt = None,
+    max_macs: MaxMacsOpt = None,
+    max_flops: MaxFlopsOpt = None,
     max_training_macs: Annotated[
         Optional[str],
         typer.Option(
             help="At most this many MACs in one training step (forward + backward, as analyze --training): 12G.", show_default=False
         ),
     ] = None,  # fmt: skip
-    max_peak_memory: Annotated[
-        Optional[str],
-        typer.Option(
-            help="At most this peak activation memory, with a unit: 64MiB, 1.5GB (KiB/MiB/GiB = 2¹⁰/2²⁰/2³⁰ B; KB/MB/GB = 10³/10⁶/10⁹ B).",
-            show_default=False,
-        ),
-    ] = None,  # fmt: skip
+    max_peak_memory: MaxPeakMemoryOpt = None,
     max_training_memory: Annotated[
         Optional[str],
         typer.Option(

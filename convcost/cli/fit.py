@@ -9,7 +9,19 @@ import typer
 
 from .app import app
 from .console import fail, guarded, present, refuse_overwriting_inputs
-from .options import BatchOpt, DType, DTypeOpt, Format, FormatOpt, MemoryPlanOpt, OutputOpt
+from .options import (
+    BatchOpt,
+    DType,
+    DTypeOpt,
+    Format,
+    FormatOpt,
+    MaxFlopsOpt,
+    MaxMacsOpt,
+    MaxParamsOpt,
+    MaxPeakMemoryOpt,
+    MemoryPlanOpt,
+    OutputOpt,
+)
 
 VARY = ("width", "resolution")
 
@@ -20,13 +32,10 @@ def fit(
     model: Annotated[
         Path, typer.Argument(help="A model file (YAML), or zoo:NAME.", metavar="MODEL.yaml", dir_okay=False, show_default=False)
     ],
-    max_macs: Annotated[Optional[str], typer.Option(help="At most this many MACs: 300M.", show_default=False)] = None,
-    max_params: Annotated[Optional[str], typer.Option(help="At most this many parameters: 2M.", show_default=False)] = None,
-    max_flops: Annotated[Optional[str], typer.Option(help="At most this many FLOPs (2 × MACs).", show_default=False)] = None,
-    max_peak_memory: Annotated[
-        Optional[str],
-        typer.Option(help="At most this peak activation memory, with a unit: 256KiB (see --memory-plan).", show_default=False),
-    ] = None,  # fmt: skip
+    max_macs: MaxMacsOpt = None,
+    max_params: MaxParamsOpt = None,
+    max_flops: MaxFlopsOpt = None,
+    max_peak_memory: MaxPeakMemoryOpt = None,
     memory_plan: MemoryPlanOpt = None,
     vary: Annotated[str, typer.Option(help="What to vary: width, resolution, or both (comma-separated).")] = "width,resolution",
     widths: Annotated[

@@ -153,3 +153,11 @@ OptimizerOpt = Annotated[Optional[Optimizer], typer.Option("--optimizer", help="
                                                            "training memory counts: sgd (none), momentum (one buffer per trained "
                                                            "weight), adam/adamw (two, and a step count per weight tensor). "
                                                            "\\[default: sgd]", rich_help_panel=TRAIN, show_default=False)]  # fmt: skip
+
+MaxParamsOpt = Annotated[Optional[str], typer.Option(help="At most this many parameters: 5M, 4.5M, 600K (K/M/G = 10³/10⁶/10⁹).",
+                                                     show_default=False)]  # fmt: skip
+MaxMacsOpt = Annotated[Optional[str], typer.Option(help="At most this many multiply-accumulates: 600M, 4.1G.", show_default=False)]
+MaxFlopsOpt = Annotated[Optional[str], typer.Option(help="At most this many FLOPs (2 × MACs): 1.2G.", show_default=False)]
+MaxPeakMemoryOpt = Annotated[Optional[str], typer.Option(help="At most this peak activation memory, with a unit: 64MiB, 1.5GB (KiB/MiB/GiB "
+                                                         "= 2¹⁰/2²⁰/2³⁰ B; KB/MB/GB = 10³/10⁶/10⁹ B); see --memory-plan.",
+                                                         show_default=False)]  # fmt: skip

@@ -10,6 +10,7 @@ execution and export are functions over it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import NamedTuple
 
 from ..errors import Mark
@@ -59,6 +60,18 @@ class Program(NamedTuple):
             for t in set(step.inputs):
                 counts[t] += 1
         return counts
+
+    def upstream(self, tensors: Iterable[int]) -> set[int]:
+        """``tensors`` and every tensor they are computed from."""
+        found: set[int] = set()
+        todo = list(tensors)
+        while todo:
+            t = todo.pop()
+            if t not in found:
+                found.add(t)
+                if t >= len(self.inputs):
+                    todo.extend(self.steps[t - len(self.inputs)].inputs)
+        return found
 
     def last_use(self) -> list[int]:
         """For each tensor, the last step that reads it (-1: none); an output lives to the end."""
