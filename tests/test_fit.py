@@ -119,3 +119,11 @@ def test_analyze_width_and_input_overrides() -> None:
                        (["--input", "3,160"], "--input: mobilenet_v1 takes 2 spatial sizes, found 1")]:  # fmt: skip
         bad = runner.invoke(app, ["analyze", str(MOBILENET), *args])
         assert bad.exit_code == 2 and said in bad.output, bad.output
+
+
+def test_compare_and_check_take_the_overrides_too() -> None:
+    path = str(MOBILENET)
+    data = json.loads(runner.invoke(app, ["compare", path, "-r", "grouped:2", "--width", "0.5", "--input", "3,160,160", "-f", "json"]).output)
+    assert data["variants"][0]["input"] == [3, 160, 160] and data["variants"][0]["totals"]["macs"] == 76_524_800
+    assert runner.invoke(app, ["check", path, "--max-macs", "80M", "--width", "0.5", "--input", "3,160,160"]).exit_code == 0
+    assert runner.invoke(app, ["check", path, "--max-macs", "80M"]).exit_code == 1  # the file as written: 569 M

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from ..errors import ConvcostError, ExitCode, Mark
-from ..model.graph import MEMORY_PLANS, OPTIMIZERS, Budget
+from ..model.graph import MEMORY_PLANS, OPTIMIZERS, Budget, Stack
 from ..model.runs import Run
 from ..units import parse_bytes, parse_count
 from .report import Report
@@ -154,10 +155,12 @@ def against_baseline(findings: Findings, now: Report, before: Report, tolerance:
 
 
 def check_file(model: Path, flags: dict[str, str | bool | None], baseline: str | None, tolerance: Fraction, batch: int,
-               dtype: str, predicted: tuple[Profile, float] | None = None) -> Findings:  # fmt: skip
+               dtype: str, predicted: tuple[Profile, float] | None = None,
+               reshape: Callable[[Stack], Stack] | None = None) -> Findings:  # fmt: skip
     """Load, analyse and check one file; a bad file becomes Findings with ``error`` set, so the
     other files are still checked and reported. ``predicted``: (a device profile, the most
-    milliseconds the roofline may predict for the whole stack on it)."""
+    milliseconds the roofline may predict for the whole stack on it); ``reshape``: --width and
+    --input, applied to the file and its baseline alike."""
     from ..model.program import lower
     from ..model.runs import dilated_runs
     from ..yamlio.spec import load
@@ -166,6 +169,7 @@ def check_file(model: Path, flags: dict[str, str | bool | None], baseline: str |
 
     try:
         stack = load(model)
+        stack = reshape(stack) if reshape is not None else stack
         budget = override(stack.budget, flags)
         if budget.memory_plan is not None and budget.peak_memory is None:
             raise ConvcostError(
@@ -199,6 +203,7 @@ def check_file(model: Path, flags: dict[str, str | bool | None], baseline: str |
             before, label = load_baseline(baseline, model)
             if before is None:
                 return findings._replace(notes=findings.notes + (f"new at {label.split(' at ')[-1]}: no baseline",))
+            before = reshape(before) if reshape is not None else before
             findings = against_baseline(findings, report, analyze(before, batch=batch, dtype=dtype), tolerance, label)
         return findings
     except ConvcostError as exc:

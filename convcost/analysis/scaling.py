@@ -85,3 +85,12 @@ def parse_shape(text: str) -> tuple[int, ...]:
     if not 2 <= len(parts) <= 4 or not all(p.isdigit() and int(p) > 0 for p in parts):
         raise ConvcostError(f"--input: expected C,H,W (positive integers, 1 to 3 spatial sizes), found '{text}'")
     return tuple(int(p) for p in parts)
+
+
+def overridden(stack: Stack, width: float | None, input_shape: str | None) -> Stack:
+    """``--width`` and ``--input`` applied to a loaded stack (both None: the stack itself)."""
+    if width is None and input_shape is None:
+        return stack
+    shape = parse_shape(input_shape) if input_shape is not None else None
+    alpha = Fraction(width).limit_denominator(10**6) if width is not None else None
+    return scaled(stack, alpha, shape[1:] if shape else None, channels=shape[0] if shape else None)

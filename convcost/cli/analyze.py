@@ -11,7 +11,6 @@ from .app import app
 from .console import Run, fail, guarded, present, refuse_overwriting_inputs, shape_failures, want_profile
 from .options import (
     PRED,
-    SIZE,
     AnalyzeFormat,
     AnalyzeFormatOpt,
     BackendOpt,
@@ -23,6 +22,7 @@ from .options import (
     ExecuteOpt,
     FoldOpt,
     FreezeOpt,
+    InputOpt,
     MemoryPlanOpt,
     OptimizerOpt,
     OutputOpt,
@@ -34,6 +34,7 @@ from .options import (
     TopOpt,
     TrainingOpt,
     WarmupOpt,
+    WidthOpt,
 )
 
 
@@ -81,25 +82,8 @@ def analyze(
     training: TrainingOpt = False,
     freeze: FreezeOpt = None,
     optimizer: OptimizerOpt = None,
-    width: Annotated[
-        Optional[float],
-        typer.Option(
-            "--width",
-            help="Scale every channel count by this (rounded to multiples of 8 as torchvision rounds; the "
-            "classifier's classes kept), as convcost fit does.",
-            rich_help_panel=SIZE,
-            show_default=False,
-        ),
-    ] = None,  # fmt: skip
-    input_shape: Annotated[
-        Optional[str],
-        typer.Option(
-            "--input",
-            help="Analyse at this input shape instead of the file's: C,H,W (e.g. 3,160,160).",
-            rich_help_panel=SIZE,
-            show_default=False,
-        ),
-    ] = None,  # fmt: skip
+    width: WidthOpt = None,
+    input_shape: InputOpt = None,
 ) -> None:
     """Per layer: output shape, params, MACs, activations, receptive field and coverage; totals with peak memory and bytes moved. --execute runs it too; --device-profile predicts its time."""
     from ..zoo import resolve
@@ -150,13 +134,9 @@ def analyze(
 
     stacks = [load(model) for model in models]
     if width is not None or input_shape is not None:
-        from fractions import Fraction
+        from ..analysis.scaling import overridden
 
-        from ..analysis.scaling import parse_shape, scaled
-
-        shape = parse_shape(input_shape) if input_shape is not None else None
-        stacks = [scaled(s, Fraction(width).limit_denominator(10**6) if width is not None else None, shape[1:] if shape else None,
-                         channels=shape[0] if shape else None) for s in stacks]  # fmt: skip
+        stacks = [overridden(s, width, input_shape) for s in stacks]
     reports = [
         run_analysis(
             stack,

@@ -16,6 +16,7 @@ from .options import (
     CheckFormat,
     DType,
     DTypeOpt,
+    InputOpt,
     MaxFlopsOpt,
     MaxMacsOpt,
     MaxParamsOpt,
@@ -24,6 +25,7 @@ from .options import (
     OptimizerOpt,
     OutputOpt,
     ProfileOpt,
+    WidthOpt,
 )
 
 
@@ -93,6 +95,8 @@ def check(
         ),
     ] = None,  # fmt: skip
     device_profile: ProfileOpt = None,
+    width: WidthOpt = None,
+    input_shape: InputOpt = None,
 ) -> None:
     """Budget guard for CI: each file's `budget:` (flags override it). Exit 0: within budget; 1: over; 2: bad input (every other file is still checked and reported)."""
     from ..zoo import resolve
@@ -114,7 +118,10 @@ def check(
     tolerance = rules.parse_increase(max_increase or "0%")
     rules.override(rules.Budget(), flags)  # a malformed flag is refused before any file is read
     predicted = (profile, max_predicted_ms) if profile is not None and max_predicted_ms is not None else None
-    found = [rules.check_file(model, flags, baseline, tolerance, batch, dtype.value, predicted) for model in models]
+    from ..analysis.scaling import overridden
+
+    reshape = None if width is None and input_shape is None else (lambda stack: overridden(stack, width, input_shape))
+    found = [rules.check_file(model, flags, baseline, tolerance, batch, dtype.value, predicted, reshape) for model in models]
     present(show.VIEW, found, fmt.value, output)
     for f in found:
         if f.error:

@@ -19,6 +19,7 @@ from .options import (
     ExecuteOpt,
     Format,
     FormatOpt,
+    InputOpt,
     MemoryPlanOpt,
     OptimizerOpt,
     OutputOpt,
@@ -28,6 +29,7 @@ from .options import (
     ThreadsOpt,
     TrainingOpt,
     WarmupOpt,
+    WidthOpt,
 )
 
 
@@ -77,6 +79,8 @@ def compare(
     memory_plan: MemoryPlanOpt = None,
     training: TrainingOpt = False,
     optimizer: OptimizerOpt = None,
+    width: WidthOpt = None,
+    input_shape: InputOpt = None,
 ) -> None:
     """The standard design beside its cheaper rewrites (or beside OTHER.yaml): params and MACs per layer with their ratios and closed forms, then a summary per design; --device-profile adds the predicted speed-up."""
     from ..zoo import resolve
@@ -95,12 +99,15 @@ def compare(
                "memory_plan": memory_plan.value if memory_plan else None}  # fmt: skip
     from ..analysis import comparison as comparing
     from ..analysis.rewrite import DEFAULT
+    from ..analysis.scaling import overridden
     from ..render import compare as show
     from ..yamlio.spec import load
 
-    stack = load(model)
+    stack = overridden(load(model), width, input_shape)
     if other is not None:
-        result = comparing.compare_files(stack, load(other), other.stem, batch=batch, dtype=dtype.value, **options)
+        result = comparing.compare_files(
+            stack, overridden(load(other), width, input_shape), other.stem, batch=batch, dtype=dtype.value, **options
+        )
     else:
         specs = [s for s in (rewrites.split(",") if rewrites else DEFAULT) if s.strip()]
         result = comparing.compare(stack, specs, batch=batch, dtype=dtype.value, **options)

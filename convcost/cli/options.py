@@ -161,3 +161,9 @@ MaxFlopsOpt = Annotated[Optional[str], typer.Option(help="At most this many FLOP
 MaxPeakMemoryOpt = Annotated[Optional[str], typer.Option(help="At most this peak activation memory, with a unit: 64MiB, 1.5GB (KiB/MiB/GiB "
                                                          "= 2¹⁰/2²⁰/2³⁰ B; KB/MB/GB = 10³/10⁶/10⁹ B); see --memory-plan.",
                                                          show_default=False)]  # fmt: skip
+
+WidthOpt = Annotated[Optional[float], typer.Option("--width", help="Scale every channel count by this (rounded to multiples of 8 as "
+                                                   "torchvision rounds; the classifier's classes kept), as convcost fit does.",
+                                                   rich_help_panel=SIZE, show_default=False)]  # fmt: skip
+InputOpt = Annotated[Optional[str], typer.Option("--input", help="Use this input shape instead of the file's: C,H,W (e.g. 3,160,160).",
+                                                 rich_help_panel=SIZE, show_default=False)]  # fmt: skip
