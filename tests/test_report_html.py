@@ -112,3 +112,21 @@ def test_a_real_browser_renders_it_offline(tmp_path: Path) -> None:
 
     pixels = matplotlib.image.imread(str(shot))
     assert pixels.shape[0] > 100 and float(pixels[..., :3].min()) < 0.5 and float(pixels[..., :3].std()) > 0.02  # not blank
+
+
+def test_roofline_chart_with_a_device_profile() -> None:
+    from convcost.device.profiles import find
+    from convcost.device.roofline import predict
+
+    text, _ = _page(str(LAYERS / "mobilenet_v2.yaml"), "-p", "t4")
+    chart = text[text.index('<svg id="roofline"') :]
+    chart = chart[: chart.index("</svg>")]
+    stack = convcost.load(LAYERS / "mobilenet_v2.yaml")
+    report = convcost.analyze(stack)
+    prediction = predict(stack, report, find("t4"))
+    computing = [r for r in report.layers if r.macs and prediction.layers[r.path].intensity]
+    assert chart.count('<circle class="layer"') == len(computing) == 52 + 1  # every conv and the classifier
+    for r in computing:  # a prediction never beats its roof
+        p = prediction.layers[r.path]
+        assert 2 * r.macs / (p.ms / 1000) <= min(prediction.peak, prediction.profile.bandwidth * (p.intensity or 0)) * (1 + 1e-9)
+    assert '<svg id="roofline"' not in _page(str(LAYERS / "mobilenet_v2.yaml"))[0]

@@ -6,6 +6,7 @@ name is data: HTML-escaped in the markup, and ``<`` escaped inside the JSON."""
 from __future__ import annotations
 
 import json
+import math
 from html import escape
 from typing import TYPE_CHECKING, Any
 
@@ -121,6 +122,51 @@ def _svg(report: Report, program: Program, prediction: Prediction | None) -> str
     return "\n".join(out + ["</svg>"])
 
 
+def _roofline(report: Report, prediction: Prediction) -> str:
+    """The roofline chart (log–log): attained FLOP/s against FLOPs per byte, a point per layer that
+    computes (its title its name), under the device's memory and compute roofs."""
+    peak, bandwidth = prediction.peak, prediction.profile.bandwidth
+    points = []
+    for r in report.layers:
+        p = prediction.layers[r.path]
+        if r.macs and p.ms > 0 and p.intensity:
+            points.append((r.name, p.intensity, 2 * r.macs / (p.ms / 1000), p.bound))
+    if not points:
+        return ""
+    ridge = peak / bandwidth
+    lo_x = 10 ** math.floor(math.log10(min(min(x for _, x, _, _ in points), ridge)))
+    hi_x = 10 ** math.ceil(math.log10(max(max(x for _, x, _, _ in points), ridge) * 1.01))
+    lo_y = 10 ** math.floor(math.log10(min(min(y for _, _, y, _ in points), bandwidth * lo_x)))
+    hi_y = 10 ** math.ceil(math.log10(peak * 1.01))
+    w, h, left, bottom = 640, 360, 70, 40
+
+    def x(v: float) -> float:
+        return left + (w - left - 10) * (math.log10(v) - math.log10(lo_x)) / (math.log10(hi_x) - math.log10(lo_x))
+
+    def y(v: float) -> float:
+        return (h - bottom) - (h - bottom - 10) * (math.log10(v) - math.log10(lo_y)) / (math.log10(hi_y) - math.log10(lo_y))
+
+    out = [f'<svg id="roofline" viewBox="0 0 {w} {h}" width="{w}" height="{h}" xmlns="http://www.w3.org/2000/svg" role="img">',
+           f'<path d="M{x(lo_x):.1f},{y(bandwidth * lo_x):.1f}L{x(ridge):.1f},{y(peak):.1f}L{x(hi_x):.1f},{y(peak):.1f}" '
+           'fill="none" stroke="#333" stroke-width="2"/>']  # fmt: skip
+    for k in range(round(math.log10(lo_x)), round(math.log10(hi_x)) + 1):
+        out.append(f'<text x="{x(10**k):.1f}" y="{h - bottom + 16}" font-size="11" text-anchor="middle">10{_sup(k)}</text>')
+    for k in range(round(math.log10(lo_y)), round(math.log10(hi_y)) + 1):
+        out.append(f'<text x="{left - 6}" y="{y(10**k) + 4:.1f}" font-size="11" text-anchor="end">10{_sup(k)}</text>')
+    out.append(f'<text x="{(left + w) / 2}" y="{h - 6}" font-size="12" text-anchor="middle">FLOPs per byte moved</text>')
+    out.append(f'<text x="14" y="{(h - bottom) / 2}" font-size="12" text-anchor="middle" transform="rotate(-90 14 {(h - bottom) / 2})">'
+               "FLOP/s predicted</text>")  # fmt: skip
+    for name, ix, iy, bound in points:
+        colour = "#e6781e" if bound == "compute" else "#3a7bd5"
+        out.append(f'<circle class="layer" cx="{x(ix):.1f}" cy="{y(iy):.1f}" r="4" fill="{colour}" fill-opacity="0.7">'
+                   f"<title>{escape(name)}: {ix:.3g} FLOPs/byte, {iy:.3g} FLOP/s ({bound} bound)</title></circle>")  # fmt: skip
+    return "\n".join(out + ["</svg>"])
+
+
+def _sup(k: int) -> str:
+    return str(k).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
+
+
 def _clip(line: str, most: int = 30) -> str:
     """A box holds about 30 characters: a longer name keeps its end (the title shows it whole)."""
     return line if len(line) <= most else "…" + line[-(most - 1) :]
@@ -149,6 +195,10 @@ def report_html(report: Report, program: Program, prediction: Prediction | None 
     warnings = "".join(f'<p class="warn">⚠ {escape(w)}</p>' for w in report.warnings)
     data = {"model": report.model, "layers": [{"name": r.name, "shown": _shown(r, prediction)} for r in report.layers]}
     by = "predicted time" if prediction is not None else "MACs"
+    chart = _roofline(report, prediction) if prediction is not None else ""
+    roofline = (f"<section><h2>Roofline: {escape(prediction.profile.name)}, {escape(report.dtype)}</h2>"
+                f'<p style="color:#666;font-size:12px">orange: compute bound · blue: memory bound · hover a point for its layer</p>{chart}</section>'
+                if chart and prediction is not None else "")  # fmt: skip
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <title>{escape(report.model)} — convcost</title><style>{STYLE}</style></head>
@@ -156,7 +206,7 @@ def report_html(report: Report, program: Program, prediction: Prediction | None 
 <header><h1>{escape(report.model)}</h1><div>{escape(heading)}</div><div>{escape(totals)}</div>
 <div style="color:#666;font-size:12px">fill: share of the costliest layer's {by} · scroll to zoom, drag to pan, click a layer</div></header>
 <main><div id="graph">{_svg(report, program, prediction)}</div><aside id="detail">Click a layer to see its figures.</aside></main>
-<section>{warnings}<h2>Layers</h2>{_table(report)}</section>
+{roofline}<section>{warnings}<h2>Layers</h2>{_table(report)}</section>
 <script type="application/json" id="data">{_json(data)}</script>
 <script>{SCRIPT}</script>
 </body></html>
