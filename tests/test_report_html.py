@@ -130,3 +130,12 @@ def test_roofline_chart_with_a_device_profile() -> None:
         p = prediction.layers[r.path]
         assert 2 * r.macs / (p.ms / 1000) <= min(prediction.peak, prediction.profile.bandwidth * (p.intensity or 0)) * (1 + 1e-9)
     assert '<svg id="roofline"' not in _page(str(LAYERS / "mobilenet_v2.yaml"))[0]
+
+
+def test_gridding_runs_are_marked() -> None:
+    _, page = _page(str(LAYERS / "gridding_2_2_2.yaml"))
+    marked = [b for b in page.boxes if "grids" in (b.get("class") or "").split()]
+    report = convcost.analyze(convcost.load(LAYERS / "gridding_2_2_2.yaml"))
+    dilated = [r for r in report.layers if r.kind == "conv"]
+    assert len(marked) == len(dilated) == 3 and any("gridding" in w for w in report.warnings)
+    assert not [b for b in _page(str(LAYERS / "hdc_1_2_5.yaml"))[1].boxes if "grids" in (b.get("class") or "")]

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..analysis.report import Report
 from ..model.program import Program
+from ..model.runs import dilated_runs
 from . import fmt
 from .graphtext import _fill
 from .layout import HEIGHT, WIDTH, layout
@@ -28,7 +29,7 @@ main{display:flex;height:70vh;border-bottom:1px solid #ddd}
 #detail dt{color:#666;font-size:12px}#detail dd{margin:0 0 6px;font-variant-numeric:tabular-nums}
 .node rect{stroke:#666;stroke-width:1;rx:6}.node text{font-size:11px;pointer-events:none}
 .node.input rect{rx:22}.node.output rect{stroke-width:3}.node.sel rect{stroke:#06c;stroke-width:3}
-.node{cursor:pointer}.edge{stroke:#999;fill:none;marker-end:url(#arrow)}
+.node.grids rect{stroke:#c00;stroke-width:3;stroke-dasharray:5 3}.node{cursor:pointer}.edge{stroke:#999;fill:none;marker-end:url(#arrow)}
 section{padding:12px 20px}table{border-collapse:collapse;font-variant-numeric:tabular-nums}
 th,td{padding:2px 8px;border-bottom:1px solid #eee;text-align:right}th{cursor:pointer;background:#f4f4f4}
 td:nth-child(-n+2),th:nth-child(-n+2){text-align:left}tr.sel{background:#def}
@@ -97,6 +98,7 @@ def _svg(report: Report, program: Program, prediction: Prediction | None) -> str
     costs = [prediction.layers[r.path].ms if prediction is not None else r.macs for r in report.layers]
     top = max(costs, default=0) or 1
     outputs = set(program.outputs)
+    gridding = {name for run in dilated_runs(program) if run.grids for name in run.names}
     out = [f'<svg viewBox="0 0 {drawn.width:g} {drawn.height:g}" xmlns="http://www.w3.org/2000/svg" role="img">',
            '<defs><marker id="arrow" viewBox="0 0 8 8" refX="8" refY="4" markerWidth="7" markerHeight="7" orient="auto">'
            '<path d="M0,0L8,4L0,8z" fill="#999"/></marker></defs>']  # fmt: skip
@@ -115,6 +117,7 @@ def _svg(report: Report, program: Program, prediction: Prediction | None) -> str
             lines = [r.name, f"{r.kind} → {fmt.shape(r.output)}", f"{fmt.count(r.params)} params · {fmt.count(r.macs)} MACs"]
             fill, cls, index = _fill(costs[t - n] / top), "node", f' data-i="{t - n}"'
         cls += " output" if t in outputs else ""
+        cls += " grids" if t >= n and report.layers[t - n].name in gridding else ""
         texts = "".join(f'<text x="{box.x + 8:g}" y="{box.y + 15 + 14 * k:g}"{BOLD if not k else ""}>{escape(_clip(line))}</text>'
                         for k, line in enumerate(lines))  # fmt: skip
         out.append(f'<g class="{cls}"{index}><title>{escape(lines[0])}</title>'
@@ -204,7 +207,7 @@ def report_html(report: Report, program: Program, prediction: Prediction | None 
 <title>{escape(report.model)} — convcost</title><style>{STYLE}</style></head>
 <body>
 <header><h1>{escape(report.model)}</h1><div>{escape(heading)}</div><div>{escape(totals)}</div>
-<div style="color:#666;font-size:12px">fill: share of the costliest layer's {by} · scroll to zoom, drag to pan, click a layer</div></header>
+<div style="color:#666;font-size:12px">fill: share of the costliest layer's {by} · red dashes: a run of dilated convs that grids · scroll to zoom, drag to pan, click a layer</div></header>
 <main><div id="graph">{_svg(report, program, prediction)}</div><aside id="detail">Click a layer to see its figures.</aside></main>
 {roofline}<section>{warnings}<h2>Layers</h2>{_table(report)}</section>
 <script type="application/json" id="data">{_json(data)}</script>
