@@ -139,3 +139,19 @@ def test_gridding_runs_are_marked() -> None:
     dilated = [r for r in report.layers if r.kind == "conv"]
     assert len(marked) == len(dilated) == 3 and any("gridding" in w for w in report.warnings)
     assert not [b for b in _page(str(LAYERS / "hdc_1_2_5.yaml"))[1].boxes if "grids" in (b.get("class") or "")]
+
+
+def test_rewrites_beside_the_drawn_design() -> None:
+    from convcost.analysis.comparison import compare
+
+    text, page = _page(str(LAYERS / "resnet18.yaml"), "-r", "separable,grouped:4")
+    designs = text[text.index('<table id="designs">') :]
+    designs = designs[: designs.index("</table>")]
+    c = compare(convcost.load(LAYERS / "resnet18.yaml"), ["separable", "grouped:4"])
+    assert designs.count("<tr>") == 1 + 3
+    for v in c.variants:
+        from convcost.render import fmt
+
+        assert f"<td>{v.name}</td><td>{fmt.count(v.report.totals.params)}</td><td>{fmt.count(v.report.totals.macs)}</td>" in designs
+    assert "separable: 8.13× fewer MACs" in text and len(page.boxes) == 69  # the standard design is the one drawn
+    assert runner.invoke(app, ["report", str(LAYERS / "resnet18.yaml"), "-r", ","]).exit_code == 2

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -23,6 +23,15 @@ def report(
     batch: BatchOpt = 1,
     dtype: DTypeOpt = DType.float32,
     device_profile: ProfileOpt = None,
+    rewrites: Annotated[
+        Optional[str],
+        typer.Option(
+            "--rewrite",
+            "-r",
+            help="Add compare's designs beside the drawn one: separable,grouped:4,… (as compare takes them).",
+            show_default=False,
+        ),
+    ] = None,  # fmt: skip
 ) -> None:
     """One self-contained HTML page (no network needed): the network drawn as a graph, boxes filled by MACs (predicted time with -p), zoom, pan, a click shows a layer's figures; the per-layer table, sortable; totals and warnings. Write it with -o FILE.html."""
     from ..zoo import resolve
@@ -45,4 +54,14 @@ def report(
         from ..device.roofline import predict
 
         prediction = predict(stack, result, profile)
-    emit(output, report_html(result, lower(stack), prediction), utf8=True)
+    comparison = None
+    if rewrites is not None:
+        from ..analysis.comparison import compare
+
+        specs = [s for s in rewrites.split(",") if s.strip()]
+        if not specs:
+            fail("--rewrite: expected rewrites such as separable,grouped:4")
+        comparison = compare(stack, specs, batch=batch, dtype=dtype.value)
+        if profile is not None:
+            comparison = comparison.predicted(profile)
+    emit(output, report_html(result, lower(stack), prediction, comparison), utf8=True)

@@ -18,6 +18,7 @@ from .graphtext import _fill
 from .layout import HEIGHT, WIDTH, layout
 
 if TYPE_CHECKING:
+    from ..analysis.comparison import Comparison
     from ..device.roofline import Prediction
 
 STYLE = """
@@ -187,8 +188,18 @@ def _table(report: Report) -> str:
     return f'<table id="layers"><thead><tr>{head}</tr></thead><tbody>\n' + "\n".join(rows) + "\n</tbody></table>"
 
 
-def report_html(report: Report, program: Program, prediction: Prediction | None = None) -> str:
-    """The whole page."""
+def _designs(comparison: Comparison) -> str:
+    """compare's summary: the standard design beside its rewrites, and what each says in words."""
+    from .compare import _columns, summary_lines, summary_rows
+
+    head = "".join(f"<th>{escape(c.header.replace(chr(10), ' '))}</th>" for c in _columns(comparison))
+    rows = "".join("<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in row) + "</tr>" for row in summary_rows(comparison, wrap=False))
+    said = "".join(f"<p>{escape(line)}</p>" for line in summary_lines(comparison))
+    return f'<section><h2>Designs</h2><table id="designs"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>{said}</section>'
+
+
+def report_html(report: Report, program: Program, prediction: Prediction | None = None, comparison: Comparison | None = None) -> str:
+    """The whole page; with ``comparison``, the designs beside the standard one (drawn)."""
     t = report.totals
     heading = f"input {fmt.shape(report.input)}, batch {report.batch}, {report.dtype}"
     totals = (f"params {t.params:,} · MACs {t.macs:,} · FLOPs {t.flops:,} · peak memory {fmt.nbytes(t.peak_memory_bytes)}"
@@ -199,6 +210,7 @@ def report_html(report: Report, program: Program, prediction: Prediction | None 
     data = {"model": report.model, "layers": [{"name": r.name, "shown": _shown(r, prediction)} for r in report.layers]}
     by = "predicted time" if prediction is not None else "MACs"
     chart = _roofline(report, prediction) if prediction is not None else ""
+    designs = _designs(comparison) if comparison is not None else ""
     roofline = (f"<section><h2>Roofline: {escape(prediction.profile.name)}, {escape(report.dtype)}</h2>"
                 f'<p style="color:#666;font-size:12px">orange: compute bound · blue: memory bound · hover a point for its layer</p>{chart}</section>'
                 if chart and prediction is not None else "")  # fmt: skip
@@ -209,7 +221,7 @@ def report_html(report: Report, program: Program, prediction: Prediction | None 
 <header><h1>{escape(report.model)}</h1><div>{escape(heading)}</div><div>{escape(totals)}</div>
 <div style="color:#666;font-size:12px">fill: share of the costliest layer's {by} · red dashes: a run of dilated convs that grids · scroll to zoom, drag to pan, click a layer</div></header>
 <main><div id="graph">{_svg(report, program, prediction)}</div><aside id="detail">Click a layer to see its figures.</aside></main>
-{roofline}<section>{warnings}<h2>Layers</h2>{_table(report)}</section>
+{designs}{roofline}<section>{warnings}<h2>Layers</h2>{_table(report)}</section>
 <script type="application/json" id="data">{_json(data)}</script>
 <script>{SCRIPT}</script>
 </body></html>
