@@ -85,7 +85,8 @@ def test_cli_fit_and_its_refusals() -> None:
     assert data["grid"] == 9 and all(p["macs"] <= 300_000_000 for p in data["points"])
     none = runner.invoke(app, ["fit", path, "--max-macs", "1M", "--widths", "0.25", "--sizes", "128"])
     assert none.exit_code == 1 and "nothing fits: the least macs on the grid is 13,570,048" in none.output
-    for args, said in [([], "fit: give a limit"), (["--max-macs", "1G", "--widths", "0"], "--widths: a width multiplier must be above 0"),
+    for args, said in [([], "fit: give a limit"), (["--max-macs", "1G", "--widths", "0"], "--widths: a width multiplier is from 0.01 to 16, found 0"),
+                       (["--max-macs", "1G", "--vary", "resolution", "--divisor", "4"], "--divisor: rounds scaled widths"),
                        (["--max-macs", "1G", "--vary", "resolution", "--widths", "1"], "--widths: takes effect only"),
                        (["--max-macs", "1G", "--vary", "depth"], "--vary: expected width, resolution or both"),
                        (["--max-macs", "1G", "--memory-plan", "fused"], "--memory-plan: takes effect only with --max-peak-memory")]:  # fmt: skip
@@ -115,7 +116,9 @@ def test_analyze_width_and_input_overrides() -> None:
     )  # TF-Slim: 1.34 M, 77 M
     gray = json.loads(runner.invoke(app, ["analyze", str(MOBILENET), "--input", "1,96,96", "-f", "json", "--summary"]).output)
     assert gray["totals"]["params"] == 4_231_976 - 2 * 9 * 32  # the stem reads one channel, not three
-    for args, said in [(["--width", "0"], "--width: expected a multiplier above 0"), (["--input", "3,a,b"], "--input: expected C,H,W"),
+    for args, said in [(["--width", "0"], "--width: expected a multiplier from 0.01 to 16, found 0"),
+                       (["--width", "nan"], "--width: expected a multiplier from 0.01 to 16, found nan"),
+                       (["--width", "1e308"], "found 1e+308"), (["--input", "3,a,b"], "--input: expected C,H,W"),
                        (["--input", "3,160"], "--input: mobilenet_v1 takes 2 spatial sizes, found 1")]:  # fmt: skip
         bad = runner.invoke(app, ["analyze", str(MOBILENET), *args])
         assert bad.exit_code == 2 and said in bad.output, bad.output
@@ -123,7 +126,28 @@ def test_analyze_width_and_input_overrides() -> None:
 
 def test_compare_and_check_take_the_overrides_too() -> None:
     path = str(MOBILENET)
-    data = json.loads(runner.invoke(app, ["compare", path, "-r", "grouped:2", "--width", "0.5", "--input", "3,160,160", "-f", "json"]).output)
+    data = json.loads(
+        runner.invoke(app, ["compare", path, "-r", "grouped:2", "--width", "0.5", "--input", "3,160,160", "-f", "json"]).output
+    )
     assert data["variants"][0]["input"] == [3, 160, 160] and data["variants"][0]["totals"]["macs"] == 76_524_800
     assert runner.invoke(app, ["check", path, "--max-macs", "80M", "--width", "0.5", "--input", "3,160,160"]).exit_code == 0
     assert runner.invoke(app, ["check", path, "--max-macs", "80M"]).exit_code == 1  # the file as written: 569 M
+
+
+def test_segmentation_classes_kept_and_several_inputs_vary_width_alone() -> None:
+    """A model of one output keeps the conv that gives it its classes (a segmentation head's 1×1);
+    one of several outputs (an FPN, a detector's neck) scales them."""
+    from convcost.analysis.scaling import overridden
+
+    assert overridden(convcost.load(LAYERS / "unet_decoder.yaml"), 0.5, None).output_shapes == ((2, 128, 128),)
+    assert overridden(convcost.load(LAYERS / "deeplab_v3_head.yaml"), 0.5, None).output_shapes == ((21, 33, 33),)
+    assert overridden(convcost.load(LAYERS / "yolov8n_pan.yaml"), 0.5, None).output_shapes == ((32, 80, 80), (64, 40, 40), (128, 20, 20))
+    two = runner.invoke(app, ["fit", str(LAYERS / "rgbd_fusion.yaml"), "--max-macs", "300M", "--widths", "0.5,1", "-f", "json"])
+    assert two.exit_code == 0 and json.loads(two.output)["grid"] == 2  # widths alone: no one input to resize
+    bad = runner.invoke(app, ["fit", str(LAYERS / "rgbd_fusion.yaml"), "--max-macs", "300M", "--vary", "resolution"])
+    assert bad.exit_code == 2 and "has several inputs; vary width alone" in bad.output
+
+
+def test_widths_that_round_alike_are_one_point() -> None:
+    found = fit(convcost.load(MOBILENET), Budget(macs=10**12), [Fraction(1), Fraction(1002, 1000)], None)
+    assert [p.width for p in found.points] == [1]  # 1.002 rounds every channel back to 1's

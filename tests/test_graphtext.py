@@ -85,6 +85,7 @@ def test_prediction_fills_by_time_and_refusals() -> None:
     for args, said in [(["--depth", "1"], "--format dot: draws every layer; --depth"),
                        (["--execute"], "--format dot: draws the analysis"),
                        (["--training"], "--format dot: draws the forward pass; --training"),
-                       ([str(LAYERS / "vgg16.yaml")], "--format dot: draws one model at a time")]:  # fmt: skip
+                       ([str(LAYERS / "vgg16.yaml")], "--format dot: draws one model at a time"),
+                       (["--dtype", "int8"], "--format dot: shows no bytes, so --dtype takes effect only with -p")]:  # fmt: skip
         result = runner.invoke(app, ["analyze", path, "-f", "dot", *args])
         assert result.exit_code == 2 and said in result.output and len(result.output.strip().splitlines()) == 1, result.output

@@ -231,6 +231,7 @@ def test_json_csv_markdown_carry_the_step() -> None:
     text = _cli("-f", "markdown")
     assert "| layer | forward | ∂input | ∂weights | step | saved | weights |" in text and "training step, batch 1: MACs" in text
     assert "training memory: saved for backward" in text and int(rows[-1]["saved_bytes"]) == sum(int(r["saved_bytes"]) for r in rows[:-1])
+    assert rows[0]["training_memory_bytes"] == "" and int(rows[-1]["training_memory_bytes"]) > int(rows[-1]["saved_bytes"])
 
 
 @pytest.mark.parametrize("width", [80, 200])
@@ -360,5 +361,10 @@ def test_compare_adds_the_step_and_the_plan(width: int) -> None:
     assert max(map(len, lines)) <= width
     data = json.loads(runner.invoke(app, ["compare", str(LAYERS / "resnet18.yaml"), "--training", "-f", "json"]).output)
     assert all("training" in v for v in data["variants"])
+    table = list(csv.reader(io.StringIO(runner.invoke(app, ["compare", str(LAYERS / "resnet18.yaml"), "-r", "separable", "--training",
+                                                          "--memory-plan", "fused", "-f", "csv"]).output)))  # fmt: skip
+    assert table[0][-6:] == ["standard_step_macs", "standard_training_memory_bytes", "standard_peak_memory_bytes",
+                             "separable_step_macs", "separable_training_memory_bytes", "separable_peak_memory_bytes"]  # fmt: skip
+    assert table[-1][-6] == "5324206080" and table[1][-6:] == [""] * 6
     bad = runner.invoke(app, ["compare", str(LAYERS / "resnet18.yaml"), "--optimizer", "adam"])
     assert bad.exit_code == 2 and "--optimizer: takes effect only with --training" in bad.output

@@ -11,7 +11,7 @@ from ..errors import ConvcostError
 from ..gcpause import paused
 from ..model.graph import Budget, Stack
 from .report import analyze
-from .scaling import scaled
+from .scaling import MAX_WIDTH, MIN_WIDTH, scaled
 
 MEASURES = ("params", "macs", "flops", "peak_memory")  #: the limits fit takes, as check names them
 
@@ -27,6 +27,7 @@ class Point(NamedTuple):
 class Fitted(NamedTuple):
     model: str
     limits: dict[str, int]
+    memory_plan: str | None
     points: tuple[Point, ...]  #: every point of the grid, the fitting ones first, largest MACs first
     front: frozenset[int]  #: indices (in points) of the Pareto front among the fitting ones
 
@@ -41,9 +42,9 @@ def default_widths() -> list[Fraction]:
 
 
 def default_sizes(stack: Stack) -> list[int]:
-    """Multiples of the network's total stride from half to 1.5 × the file's first spatial size."""
+    """Multiples of the network's total stride from half to 1.5 × the file's largest spatial size."""
     stride = _stride(stack)
-    size = stack.input[1] if len(stack.input) > 1 else 0
+    size = max(stack.input[1:], default=0)
     if not size:
         return []
     low, high = max(stride, -(-size // 2 // stride) * stride), size * 3 // 2
@@ -53,13 +54,22 @@ def default_sizes(stack: Stack) -> list[int]:
 def _stride(stack: Stack) -> int:
     report = analyze(stack)
     rf = report.totals.rf
-    return max(rf.stride) if rf is not None and all(isinstance(s, int) for s in rf.stride) else 1  # type: ignore[return-value]  # ints checked
+    axis = _axis(stack)
+    along = rf.stride[axis] if rf is not None else 1  # along the axis --sizes gives
+    return along if isinstance(along, int) else 1
+
+
+def _axis(stack: Stack) -> int:
+    """The spatial axis --sizes gives: the largest (the last of equals: W of a square, not a clip's frames)."""
+    spatial = stack.input[1:]
+    return max(range(len(spatial)), key=lambda i: (spatial[i], i))
 
 
 def spatial_for(stack: Stack, size: int) -> tuple[int, ...]:
-    """Every spatial axis scaled as the first is to ``size`` (a square input stays square)."""
-    first = stack.input[1]
-    return tuple(size if i == 0 else max(1, round(n * size / first)) for i, n in enumerate(stack.input[1:]))
+    """Every spatial axis scaled as the largest is to ``size`` (a square input stays square)."""
+    axis = _axis(stack)
+    largest = stack.input[1 + axis]
+    return tuple(size if i == axis else max(1, round(n * size / largest)) for i, n in enumerate(stack.input[1:]))
 
 
 def fit(stack: Stack, budget: Budget, widths: list[Fraction], sizes: list[int] | None, *, divisor: int = 8, batch: int = 1,
@@ -70,10 +80,21 @@ def fit(stack: Stack, budget: Budget, widths: list[Fraction], sizes: list[int] |
     with paused():
         grid: list[int | None] = list(sizes) if sizes else [None]
         points = [_point(stack, w, s, limits, divisor, batch, dtype, memory_plan) for w in widths for s in grid]
+    points = _distinct(points)
     points.sort(key=lambda p: (not p.fits, -(p.values or {}).get("macs", 0), (p.values or {}).get("params", 0)))
     fitting = [i for i, p in enumerate(points) if p.fits]
     front = frozenset(i for i in fitting if not any(_beats(points[j], points[i]) for j in fitting if j != i))
-    return Fitted(stack.name, limits, tuple(points), front)
+    return Fitted(stack.name, limits, memory_plan, tuple(points), front)
+
+
+def _distinct(points: list[Point]) -> list[Point]:
+    """One point per network: widths that round to the same channels give the same one (kept: the
+    width nearest 1)."""
+    kept: dict[tuple[object, ...], Point] = {}
+    for p in sorted(points, key=lambda p: abs(p.width - 1)):
+        key = (p.input, tuple(sorted(p.values.items()))) if p.values else (p.input, p.width)
+        kept.setdefault(key, p)
+    return list(kept.values())
 
 
 def _beats(a: Point, b: Point) -> bool:
@@ -104,8 +125,8 @@ def parse_widths(text: str) -> list[Fraction]:
             value = Fraction(part)
         except (ValueError, ZeroDivisionError):
             raise ConvcostError(f"--widths: expected multipliers such as 0.5,0.75,1, found '{part}'") from None
-        if value <= 0:
-            raise ConvcostError(f"--widths: a width multiplier must be above 0, found {part}")
+        if not MIN_WIDTH <= value <= MAX_WIDTH:
+            raise ConvcostError(f"--widths: a width multiplier is from {float(MIN_WIDTH):g} to {MAX_WIDTH}, found {part}")
         out.append(value)
     if not out:
         raise ConvcostError("--widths: expected multipliers such as 0.5,0.75,1")

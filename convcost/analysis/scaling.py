@@ -7,12 +7,15 @@ spatial sizes. Both rebind the whole stack, so every shape and count is exact ag
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
 from ..errors import ConvcostError
 from ..model.graph import Concat, Leaf, Node, Residual, Stack, bind
 from ..model.program import lower
 from ..yamlio.expr import divisible
+
+MIN_WIDTH, MAX_WIDTH = Fraction(1, 100), 16  #: beyond these every channel is the divisor, or counts no display can show
 
 
 def rounded(channels: int, alpha: Fraction, divisor: int) -> int:
@@ -21,7 +24,10 @@ def rounded(channels: int, alpha: Fraction, divisor: int) -> int:
 
 
 def classifier_paths(stack: Stack) -> set[str]:
-    """The layers that give the model's outputs their class count."""
+    """The layers that give the model's outputs their class count: a ``linear`` or ``convcls``
+    the outputs read through layers without channels of their own; and, in a model of one output,
+    the conv it so reads (a segmentation head's 1×1 conv). Several outputs are feature maps
+    (an FPN, a detector's neck): they scale."""
     program = lower(stack)
     n = len(program.inputs)
     kept: set[str] = set()
@@ -33,7 +39,7 @@ def classifier_paths(stack: Stack) -> set[str]:
             continue
         seen.add(t)
         step = program.steps[t - n]
-        if step.op.CLASSIFIER:
+        if step.op.CLASSIFIER or ("out" in step.op.FIELDS and len(program.outputs) == 1):
             kept.add(step.path)
         elif "out" not in step.op.FIELDS:
             todo.extend(step.inputs)
@@ -59,8 +65,8 @@ def _map(nodes: tuple[Node, ...], alpha: Fraction, divisor: int, keep: set[str])
 def scaled(stack: Stack, width: Fraction | None = None, spatial: tuple[int, ...] | None = None, divisor: int = 8,
            channels: int | None = None) -> Stack:  # fmt: skip
     """``stack`` at width ``width``, input spatial sizes ``spatial`` and input ``channels`` (None: as it is)."""
-    if width is not None and width <= 0:
-        raise ConvcostError(f"--width: expected a multiplier above 0, found {float(width):g}")
+    if width is not None and not MIN_WIDTH <= width <= MAX_WIDTH:
+        raise ConvcostError(f"--width: expected a multiplier from {float(MIN_WIDTH):g} to {MAX_WIDTH}, found {float(width):g}")
     if divisor < 1:
         raise ConvcostError(f"--divisor: expected a positive integer, found {divisor}")
     if spatial is not None and len(stack.all_inputs) > 1:
@@ -92,5 +98,9 @@ def overridden(stack: Stack, width: float | None, input_shape: str | None) -> St
     if width is None and input_shape is None:
         return stack
     shape = parse_shape(input_shape) if input_shape is not None else None
-    alpha = Fraction(width).limit_denominator(10**6) if width is not None else None
+    alpha = None
+    if width is not None:
+        if not (math.isfinite(width) and MIN_WIDTH <= width <= MAX_WIDTH):
+            raise ConvcostError(f"--width: expected a multiplier from {float(MIN_WIDTH):g} to {MAX_WIDTH}, found {width:g}")
+        alpha = Fraction(width).limit_denominator(10**6)
     return scaled(stack, alpha, shape[1:] if shape else None, channels=shape[0] if shape else None)

@@ -121,6 +121,8 @@ def analyze(
             fail(f"{said}: draws the analysis (fill by MACs, or predicted time with -p); --execute's timings show in the other formats")
         if training or memory_plan is not None:
             fail(f"{said}: draws the forward pass; {'--training' if training else '--memory-plan'} shows in the other formats")
+        if dtype is not DType.float32 and device_profile is None:
+            fail(f"{said}: shows no bytes, so --dtype takes effect only with -p (the predicted time it fills by)")
     refuse_overwriting_inputs(output, models)
     refuse_overwriting_inputs(plot, models, "--plot")
     if sum(str(m) == "-" for m in models) > 1:

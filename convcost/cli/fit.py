@@ -37,21 +37,34 @@ def fit(
     max_flops: MaxFlopsOpt = None,
     max_peak_memory: MaxPeakMemoryOpt = None,
     memory_plan: MemoryPlanOpt = None,
-    vary: Annotated[str, typer.Option(help="What to vary: width, resolution, or both (comma-separated).")] = "width,resolution",
+    vary: Annotated[
+        Optional[str],
+        typer.Option(
+            help="What to vary: width, resolution, or both (comma-separated). \\[default: both; width alone for a model "
+            "of several inputs or none spatial]",
+            show_default=False,
+        ),
+    ] = None,  # fmt: skip
     widths: Annotated[
         Optional[str], typer.Option(help="Width multipliers to try: 0.5,0.75,1. \\[default: 0.1 to 2 in steps of 0.05]", show_default=False)
     ] = None,  # fmt: skip
     sizes: Annotated[
         Optional[str],
         typer.Option(
-            help="Input sizes (the first spatial axis; the others keep their ratio) to try: 128,160,192,224. "
+            help="Input sizes (the largest spatial axis; the others keep their ratio) to try: 128,160,192,224. "
             "\\[default: multiples of the network's total stride from half to 1.5 × the file's]",
             show_default=False,
         ),
     ] = None,  # fmt: skip
     divisor: Annotated[
-        int, typer.Option(min=1, max=1024, help="Round every scaled channel count to a multiple of this (torchvision's _make_divisible).")
-    ] = 8,
+        Optional[int],
+        typer.Option(
+            min=1,
+            max=1024,
+            help="Round every scaled channel count to a multiple of this (torchvision's _make_divisible). \\[default: 8]",
+            show_default=False,
+        ),
+    ] = None,
     top: Annotated[int, typer.Option(min=1, max=10**6, help="Show the N largest configurations that fit.")] = 10,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
@@ -62,10 +75,12 @@ def fit(
     from ..zoo import resolve
 
     model = resolve(str(model))
-    varied = {v.strip() for v in vary.split(",") if v.strip()}
+    varied = {v.strip() for v in (vary or "width,resolution").split(",") if v.strip()}
     unknown = varied - set(VARY)
     if unknown or not varied:
         fail(f"--vary: expected width, resolution or both, found '{vary}'")
+    if divisor is not None and "width" not in varied:
+        fail("--divisor: rounds scaled widths; takes effect only when --vary includes width")
     if widths is not None and "width" not in varied:
         fail("--widths: takes effect only when --vary includes width")
     if sizes is not None and "resolution" not in varied:
@@ -82,11 +97,15 @@ def fit(
 
     limits = rules.override(rules.Budget(), {"macs": max_macs, "params": max_params, "flops": max_flops, "peak_memory": max_peak_memory})
     stack = load(model)
+    if vary is None and (len(stack.all_inputs) > 1 or len(stack.input) < 2):
+        varied.discard("resolution")  # no one input to resize
+    if "resolution" in varied and len(stack.all_inputs) > 1:
+        fail(f"--vary resolution: {stack.name} has several inputs; vary width alone (--vary width)")
     grid_widths = (fitting.parse_widths(widths) if widths else fitting.default_widths()) if "width" in varied else [Fraction(1)]
     grid_sizes = (fitting.parse_sizes(sizes) if sizes else fitting.default_sizes(stack)) if "resolution" in varied else None
     if grid_sizes is not None and len(stack.input) < 2:
         fail(f"--vary resolution: {stack.name} has no spatial axes to scale")
-    found = fitting.fit(stack, limits, grid_widths, grid_sizes, divisor=divisor, batch=batch, dtype=dtype.value,
+    found = fitting.fit(stack, limits, grid_widths, grid_sizes, divisor=divisor or 8, batch=batch, dtype=dtype.value,
                         memory_plan=memory_plan.value if memory_plan else None)  # fmt: skip
     present(scalefit.VIEW, scalefit.Shown(found, top), fmt.value, output)
     raise typer.Exit(0 if found.best is not None else 1)

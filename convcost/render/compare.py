@@ -244,10 +244,22 @@ def compare_markdown(c: Comparison) -> str:
 def compare_csv(c: Comparison) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["path", "name", "kind", *(f"{v.name}_{x}" for v in c.variants for x in ("params", "macs"))])
+    first = c.variants[0].report
+    extra = (("step_macs", "training_memory_bytes") if first.totals.training is not None else ()) + (
+        ("peak_memory_bytes",) if first.memory is not None else ()
+    )  # totals only: the TOTAL row has them
+    writer.writerow(["path", "name", "kind", *(f"{v.name}_{x}" for v in c.variants for x in ("params", "macs")),
+                     *(f"{v.name}_{x}" for v in c.variants for x in extra)])  # fmt: skip
     for row in c.rows:
-        writer.writerow([row.path, row.name, row.kind, *(x for cell in row.cells for x in (cell if cell else ("", "")))])
-    writer.writerow(["TOTAL", "", "", *(x for v in c.variants for x in (v.report.totals.params, v.report.totals.macs))])
+        writer.writerow([row.path, row.name, row.kind, *(x for cell in row.cells for x in (cell if cell else ("", ""))),
+                         *([""] * len(extra) * len(c.variants))])  # fmt: skip
+    totals: list[Any] = []
+    for v in c.variants:
+        if first.totals.training is not None:
+            totals += list(_step(v.report))
+        if first.memory is not None:
+            totals.append(v.report.totals.peak_memory_bytes)
+    writer.writerow(["TOTAL", "", "", *(x for v in c.variants for x in (v.report.totals.params, v.report.totals.macs)), *totals])
     return out.getvalue()
 
 

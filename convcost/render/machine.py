@@ -162,13 +162,19 @@ def versioned(data: dict[str, Any]) -> str:
     return to_json({"schema_version": SCHEMA_VERSION, **data})
 
 
-TRAINING_CSV = ("grad_input_macs", "grad_weights_macs", "step_macs", "trained", "saved_bytes")
+TRAINING_CSV = ("grad_input_macs", "grad_weights_macs", "step_macs", "trained", "saved_bytes", "training_memory_bytes")
 
 
 def training_cells(forward: int, b: Backward | None) -> list[Any]:
-    return (
-        ["", "", "", "", ""] if b is None else [b.grad_input, b.grad_weights, forward + b.macs, "true" if b.trained else "false", b.saved]
-    )
+    """A layer's training cells; its training memory is the TOTAL row's alone (the state is the model's)."""
+    return ["", "", "", "", "", ""] if b is None else [b.grad_input, b.grad_weights, forward + b.macs, "true" if b.trained else "false",
+                                                       b.saved, ""]  # fmt: skip
+
+
+def _total_training(report: Report) -> list[Any]:
+    t, s = report.totals, report.state
+    cells = training_cells(t.macs, t.training)
+    return cells[:-1] + [t.training.saved + s.total] if t.training is not None and s is not None else cells
 
 
 CSV_COLUMNS = ("path", "name", "kind", "output", "params", "macs", "flops", "activations", "bytes_moved",
@@ -195,7 +201,7 @@ def report_csv(report: Report, prediction: Prediction | None = None) -> str:
                      fmt.axes(t.rf.stride, "x") if t.rf else "", fmt.axes(t.rf.padding, "x") if t.rf else "",
                      "" if t.coverage is None else fmt.number(t.coverage)]
                     + ([prediction.total_ms, "", ""] if prediction else [])
-                    + (training_cells(t.macs, t.training) if training else []) + ([t.peak_memory_bytes] if live else []))  # fmt: skip
+                    + (_total_training(report) if training else []) + ([t.peak_memory_bytes] if live else []))  # fmt: skip
     return out.getvalue()
 
 

@@ -33,7 +33,8 @@ def _row(i: int, p: Point, front: bool) -> list[str]:
 
 def lines(f: Fitted) -> list[str]:
     fitting = [p for p in f.points if p.fits]
-    said = [f"{f.model}: {len(fitting)} of {len(f.points)} configurations fit {', '.join(_limit(k, v) for k, v in f.limits.items())}"]
+    plan = f" (peak memory under the {f.memory_plan} plan)" if f.memory_plan else ""
+    said = [f"{f.model}: {len(fitting)} of {len(f.points)} configurations fit {', '.join(_limit(k, v) for k, v in f.limits.items())}{plan}"]
     best = f.best
     if best is not None and best.values:
         v = best.values
@@ -79,7 +80,9 @@ def _json(s: Shown) -> str:
     f = s.fitted
     shown = [point_dict(p, i in f.front) for i, p in enumerate(f.points) if p.fits][: s.top]
     best = point_dict(f.best, 0 in f.front) if f.best else None
-    return versioned({"model": f.model, "limits": f.limits, "points": shown, "best": best, "grid": len(f.points)})
+    return versioned(
+        {"model": f.model, "limits": f.limits, "memory_plan": f.memory_plan, "points": shown, "best": best, "grid": len(f.points)}
+    )
 
 
 def _csv(s: Shown) -> str:

@@ -98,7 +98,7 @@ def report_table(report: Report, width: int | None = None, prediction: Predictio
             parts.append(table.table)
             tables.append(table)
         parts.append(Text(predicted.summary_line(prediction)))
-    if t.training is not None:
+    if t.training is not None and shown.layers:
         parts.append(Text("training step: MACs per layer (∂ = gradient of)", style="bold"))
         if shown.layers:
             body, total_row = training_rows(shown)
