@@ -207,3 +207,12 @@ def test_check_plan_flag_and_budget_key(tmp_path: Any) -> None:
     assert bad.exit_code == 2 and "m.yaml:2" in bad.output and "expected one of unfused, fused, inplace" in bad.output
     wrong = runner.invoke(app, ["analyze", path, "--memory-plan", "tight"])
     assert wrong.exit_code == 2 and "tight" in wrong.output
+
+
+def test_an_add_fuses_its_activation_too() -> None:
+    """add+act is one tensor under fused, whichever add it is (a residual's, or an FPN's add:)."""
+    text = "input: [4, 8, 8]\nlayers:\n  - conv: {out: 4, kernel: 1, name: a}\n  - conv: {out: 4, kernel: 1, from: input, name: b}\n" \
+           "  - add: {from: [a, b], name: s}\n  - relu: {name: r}\n"  # fmt: skip
+    live = {r.name: r.live for r in convcost.analyze(convcost.loads(text), memory_plan="fused").layers}
+    # the add writes a tensor of its own (a, b and s: 3 × 256 × 4 B); the relu writes over it
+    assert live["s"] == 3 * 256 * 4 and live["r"] == 256 * 4

@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from ..arith import prod
+from ..kinds.merge import Add
 from ..kinds.merge import Residual as ResidualJoin
 from ..kinds.misc import Transparent
 from ..model.graph import MEMORY_PLANS
@@ -52,7 +53,7 @@ def _reuses(program: Program, plan: str, j: int, fused: set[int]) -> bool:
     if producer < 0:
         return False
     before = program.steps[producer]
-    return producer in fused or isinstance(before.op, ResidualJoin) or before.op.macs(before.in_shape, before.out_shape) > 0
+    return producer in fused or isinstance(before.op, Add) or before.op.macs(before.in_shape, before.out_shape) > 0  # add: residual too
 
 
 class _Arena:
