@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -151,3 +152,19 @@ def test_segmentation_classes_kept_and_several_inputs_vary_width_alone() -> None
 def test_widths_that_round_alike_are_one_point() -> None:
     found = fit(convcost.load(MOBILENET), Budget(macs=10**12), [Fraction(1), Fraction(1002, 1000)], None)
     assert [p.width for p in found.points] == [1]  # 1.002 rounds every channel back to 1's
+
+
+def test_emit_yaml_writes_the_best_and_reads_back(tmp_path: Path) -> None:
+    folder = tmp_path / "out"
+    args = ["fit", str(MOBILENET), "--max-macs", "250M", "--widths", "0.5,0.75,1", "--sizes", "160,192,224", "--emit-yaml", str(folder)]
+    result = runner.invoke(app, [*args, "-f", "json"])
+    assert result.exit_code == 0, result.output
+    best = json.loads(result.output)["best"]
+    assert (best["width"], best["input"]) == (0.75, [3, 192, 192])
+    written = folder / "mobilenet_v1.w0.75.192x192.yaml"
+    t = convcost.analyze(convcost.load(written)).totals
+    assert (t.params, t.macs) == (best["params"], best["macs"]) == (2_585_560, 239_273_472)
+    none = runner.invoke(
+        app, ["fit", str(MOBILENET), "--max-macs", "1M", "--widths", "0.25", "--sizes", "128", "--emit-yaml", str(tmp_path / "n")]
+    )
+    assert none.exit_code == 1 and not (tmp_path / "n").exists()  # nothing fits: nothing written

@@ -65,6 +65,15 @@ def fit(
             show_default=False,
         ),
     ] = None,
+    emit_yaml: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--emit-yaml",
+            help="Write the best configuration that fits as DIR/MODEL.wALPHA.SIZE.yaml (layer by layer).",
+            file_okay=False,
+            show_default=False,
+        ),
+    ] = None,  # fmt: skip
     top: Annotated[int, typer.Option(min=1, max=10**6, help="Show the N largest configurations that fit.")] = 10,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
@@ -107,5 +116,13 @@ def fit(
         fail(f"--vary resolution: {stack.name} has no spatial axes to scale")
     found = fitting.fit(stack, limits, grid_widths, grid_sizes, divisor=divisor or 8, batch=batch, dtype=dtype.value,
                         memory_plan=memory_plan.value if memory_plan else None)  # fmt: skip
+    best = found.best
+    if emit_yaml is not None and best is not None:
+        from ..analysis.scaling import scaled
+        from ..yamlio.emit import write_scaled
+
+        spatial = tuple(best.input[1:]) if grid_sizes is not None else None
+        label = f"w{float(best.width):g}" + (f".{'x'.join(map(str, best.input[1:]))}" if spatial else "")
+        write_scaled(model, scaled(stack, best.width, spatial, divisor or 8), label, emit_yaml, output)
     present(scalefit.VIEW, scalefit.Shown(found, top), fmt.value, output)
     raise typer.Exit(0 if found.best is not None else 1)

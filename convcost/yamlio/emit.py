@@ -68,3 +68,21 @@ def write_rewrites(model: Path, result: Any, folder: Path, output: Path | None =
             handle.write(dump(data or stack_data(rewritten), f"# {model.name} rewritten by convcost ({variant.name}), {how}\n"))
         written.append(target)
     return written
+
+
+def write_scaled(model: Path, stack: Stack, label: str, folder: Path, output: Path | None = None) -> Path:
+    """A scaled configuration (convcost fit) as MODEL.LABEL.yaml in ``folder``, layer by layer, atomically."""
+    from ..errors import ConvcostError
+    from ..output import atomic_writer, same_file
+    from .read import dump
+
+    target = folder / f"{model.stem}.{label}.yaml"
+    if output is not None and same_file(target, output):
+        raise ConvcostError(f"--emit-yaml {folder}: would write {target}, which is also the --output file; refusing")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConvcostError(f"--emit-yaml: cannot create {folder}: {exc.strerror}") from None
+    with atomic_writer(target, "--emit-yaml") as handle:
+        handle.write(dump(stack_data(stack), f"# {model.name} scaled by convcost fit ({label}), layer by layer\n"))
+    return target
