@@ -36,7 +36,6 @@ class Plan(NamedTuple):
     plan: str
     peak: int  #: elements alive at once, at most (one sample)
     at: int  #: the step during which the peak is reached (-1: the inputs alone)
-    alive: tuple[int, ...]  #: the tensors whose buffers are alive at the peak (the latest in each buffer)
     live: tuple[int, ...]  #: per step, the elements alive while it runs (its inputs and its output)
 
 
@@ -114,12 +113,16 @@ def _run(program: Program, plan: str, stop: int | None = None) -> tuple[list[int
 
 
 def memory_plan(program: Program, plan: str = DEFAULT) -> Plan:
-    """The peak of ``plan``, where it is reached and what is alive there, and the live elements per step."""
+    """The peak of ``plan``, where it is reached, and the live elements per step."""
     if plan not in PLANS:
         raise ValueError(f"memory plan {plan!r}: expected one of {', '.join(PLANS)}")
-    live, arena = _run(program, plan)
+    live, _ = _run(program, plan)
     start = sum(prod(shape) for _, shape in program.inputs)
     peak = max([start, *live])
-    at = -1 if peak == start else live.index(peak)
-    alive = tuple(range(len(program.inputs))) if at < 0 else _run(program, plan, at)[1].alive()
-    return Plan(plan, peak, at, alive, tuple(live))
+    return Plan(plan, peak, -1 if peak == start else live.index(peak), tuple(live))
+
+
+def alive_at_peak(program: Program, found: Plan) -> tuple[int, ...]:
+    """The tensors whose buffers are alive at ``found``'s peak (the latest in each buffer): the plan
+    run again up to that step (only where it is asked for: every analysis takes the peak)."""
+    return tuple(range(len(program.inputs))) if found.at < 0 else _run(program, found.plan, found.at)[1].alive()

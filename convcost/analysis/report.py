@@ -18,7 +18,7 @@ from ..model.program import Program, Step, lower
 from ..model.rf import MAX_BITS, Field, merge
 from ..model.runs import dilated_runs
 from . import memory
-from .training import OPTIMIZERS, Backward, State, backward, frozen_steps, state
+from .training import OPTIMIZERS, Backward, State, backward, state
 
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8, "int8": 1}
 
@@ -287,13 +287,13 @@ def _analyze(stack: Stack, batch: int, dtype: str, memo: dict[Any, Any] | None, 
         records = tuple(r._replace(training=b) for r, b in zip(records, passes))
         trained = Backward(sum(b.grad_input for b in passes), sum(b.grad_weights for b in passes), any(b.trained for b in passes),
                            sum(b.saved for b in passes))  # fmt: skip
-        kept = state(program, frozen_steps(program, freeze), optimizer, nbytes)
+        kept = state(program, passes, optimizer, nbytes)
     plan = memory.memory_plan(program, plan_name or memory.DEFAULT)
     peak = None
     if plan_name is not None:
         records = tuple(r._replace(live=live * batch * nbytes) for r, live in zip(records, plan.live))
         peak = Peak(plan.plan, program.steps[plan.at].name if plan.at >= 0 else "",
-                    tuple(_tensor(program, t, batch * nbytes) for t in plan.alive))  # fmt: skip
+                    tuple(_tensor(program, t, batch * nbytes) for t in memory.alive_at_peak(program, plan)))  # fmt: skip
     last = _extractor_field(program, fields) if walk.one_frame(program, walk.origins[program.outputs[0]]) else None
     rf, coverage = None, None
     if last is not None:
@@ -311,7 +311,9 @@ def _analyze(stack: Stack, batch: int, dtype: str, memo: dict[Any, Any] | None, 
         outputs=_outputs(program, fields, walk, stack.output_names) if (stack.outputs or stack.inputs) else (),
         training=trained,
     )
-    return Report(stack.name, stack.input, dtype, batch, records, totals, tuple(walk.warnings), stack.inputs, freeze, state=kept, memory=peak)
+    return Report(
+        stack.name, stack.input, dtype, batch, records, totals, tuple(walk.warnings), stack.inputs, freeze, state=kept, memory=peak
+    )
 
 
 def _tensor(program: Program, t: int, scale: int) -> tuple[str, tuple[int, ...], int]:

@@ -55,17 +55,18 @@ class State(NamedTuple):
         return self.weights + self.gradients + self.optimizer_state + self.master
 
 
-def state(program: Program, frozen: set[int], optimizer: str, nbytes: int) -> State:
-    """Weights, gradients, optimizer state and master weights of ``program`` for ``optimizer``.
+def state(program: Program, passes: Sequence[Backward], optimizer: str, nbytes: int) -> State:
+    """Weights, gradients, optimizer state and master weights of ``program`` for ``optimizer``,
+    the weights trained that ``passes`` (backward's, per step) say are.
     Under float16/bfloat16 (``nbytes`` 2) the optimizer works on float32 master weights (torch.amp's
     and Megatron's mixed precision): its state is float32 too."""
     if optimizer not in OPTIMIZERS:
         raise ConvcostError(f"--optimizer: expected one of {', '.join(OPTIMIZERS)}, found '{optimizer}'")
     params = trained = tensors = 0
-    for j, step in enumerate(program.steps):
+    for step, b in zip(program.steps, passes):
         n = step.op.params(step.in_shape)
         params += n
-        if n and j not in frozen:
+        if b.trained:
             trained += n
             tensors += sum(1 for shape in step.op.param_shapes(step.in_shape) if shape)
     wide = 4 if nbytes == 2 else nbytes

@@ -20,6 +20,7 @@ from .options import (
     MaxParamsOpt,
     MaxPeakMemoryOpt,
     MemoryPlanOpt,
+    ModelArg,
     OutputOpt,
 )
 
@@ -29,9 +30,7 @@ VARY = ("width", "resolution")
 @app.command()
 @guarded
 def fit(
-    model: Annotated[
-        Path, typer.Argument(help="A model file (YAML), or zoo:NAME.", metavar="MODEL.yaml", dir_okay=False, show_default=False)
-    ],
+    model: ModelArg,
     max_macs: MaxMacsOpt = None,
     max_params: MaxParamsOpt = None,
     max_flops: MaxFlopsOpt = None,

@@ -167,3 +167,7 @@ WidthOpt = Annotated[Optional[float], typer.Option("--width", help="Scale every 
                                                    rich_help_panel=SIZE, show_default=False)]  # fmt: skip
 InputOpt = Annotated[Optional[str], typer.Option("--input", help="Use this input shape instead of the file's: C,H,W (e.g. 3,160,160).",
                                                  rich_help_panel=SIZE, show_default=False)]  # fmt: skip
+
+ModelArg = Annotated[
+    Path, typer.Argument(help="A model file (YAML), or zoo:NAME.", metavar="MODEL.yaml", dir_okay=False, show_default=False)
+]

@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from .app import app
 from .console import fail, guarded, refuse_overwriting_inputs, want_profile
-from .options import BatchOpt, DType, DTypeOpt, OutputOpt, ProfileOpt
+from .options import BatchOpt, DType, DTypeOpt, ModelArg, OutputOpt, ProfileOpt
 
 
 @app.command()
 @guarded
 def report(
-    model: Annotated[
-        Path, typer.Argument(help="A model file (YAML), or zoo:NAME.", metavar="MODEL.yaml", dir_okay=False, show_default=False)
-    ],
+    model: ModelArg,
     output: OutputOpt = None,
     batch: BatchOpt = 1,
     dtype: DTypeOpt = DType.float32,

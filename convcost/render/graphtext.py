@@ -20,21 +20,27 @@ FORMATS = ("dot", "mermaid")
 LIGHT, DARK = (255, 255, 255), (230, 120, 30)  #: fill of a node holding none / all of the heaviest node's cost
 
 
-def _fill(share: float) -> str:
+def fill(share: float) -> str:
+    """The colour of a box holding ``share`` of the costliest layer's cost."""
     r, g, b = (round(lo + (hi - lo) * share) for lo, hi in zip(LIGHT, DARK))
     return f"#{r:02x}{g:02x}{b:02x}"
 
 
-def _nodes(report: Report, program: Program, prediction: Prediction | None) -> list[tuple[str, list[str], str]]:
-    """(id, label lines, fill) of every input, then every layer."""
+def fills(report: Report, prediction: Prediction | None) -> list[str]:
+    """Per layer, its fill: by MACs, or by predicted time with a device profile (the graph text and the HTML page alike)."""
     costs = [prediction.layers[r.path].ms if prediction is not None else r.macs for r in report.layers]
     top = max(costs, default=0) or 1
-    nodes = [(f"t{i}", [name, fmt.shape(shape)], _fill(0)) for i, (name, shape) in enumerate(program.inputs)]
-    for j, (r, cost) in enumerate(zip(report.layers, costs)):
+    return [fill(cost / top) for cost in costs]
+
+
+def _nodes(report: Report, program: Program, prediction: Prediction | None) -> list[tuple[str, list[str], str]]:
+    """(id, label lines, fill) of every input, then every layer."""
+    nodes = [(f"t{i}", [name, fmt.shape(shape)], fill(0)) for i, (name, shape) in enumerate(program.inputs)]
+    for j, (r, colour) in enumerate(zip(report.layers, fills(report, prediction))):
         lines = [r.name, f"{r.kind} → {fmt.shape(r.output)}", f"params {fmt.count(r.params)} · MACs {fmt.count(r.macs)}"]
         if prediction is not None:
             lines.append(f"{prediction.layers[r.path].ms:.4g} ms ({prediction.layers[r.path].bound})")
-        nodes.append((f"t{len(program.inputs) + j}", lines, _fill(cost / top)))
+        nodes.append((f"t{len(program.inputs) + j}", lines, colour))
     return nodes
 
 
@@ -53,11 +59,11 @@ def dot(report: Report, program: Program, prediction: Prediction | None = None) 
            "  rankdir=TB;", '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=10];',
            '  edge [fontname="Helvetica", fontsize=9];']  # fmt: skip
     outputs = {f"t{t}" for t in program.outputs}
-    for i, (node, lines, fill) in enumerate(_nodes(report, program, prediction)):
+    for i, (node, lines, colour) in enumerate(_nodes(report, program, prediction)):
         shape = ", shape=oval" if i < len(program.inputs) else ""
         border = ", peripheries=2" if node in outputs else ""
         label = "\\n".join(_quoted(line)[1:-1] for line in lines)
-        out.append(f'  {node} [label="{label}", fillcolor="{fill}"{shape}{border}];')
+        out.append(f'  {node} [label="{label}", fillcolor="{colour}"{shape}{border}];')
     out += [f"  {a} -> {b} [label={_quoted(shape)}];" for a, b, shape in _edges(program)]
     return "\n".join(out + ["}"]) + "\n"
 
@@ -73,10 +79,10 @@ def mermaid(report: Report, program: Program, prediction: Prediction | None = No
     out = [f"%% {_mermaid_text(report.model)}: fill = share of the costliest layer's {by}", "flowchart TD"]
     styles = []
     outputs = {f"t{t}" for t in program.outputs}
-    for i, (node, lines, fill) in enumerate(_nodes(report, program, prediction)):
+    for i, (node, lines, colour) in enumerate(_nodes(report, program, prediction)):
         label = "<br/>".join(_mermaid_text(line) for line in lines)
         opening, closing = ("([", "])") if i < len(program.inputs) else ("[[", "]]") if node in outputs else ("[", "]")
         out.append(f'  {node}{opening}"{label}"{closing}')
-        styles.append(f"  style {node} fill:{fill},stroke:#555")
+        styles.append(f"  style {node} fill:{colour},stroke:#555")
     out += [f'  {a} -->|"{_mermaid_text(shape)}"| {b}' for a, b, shape in _edges(program)]
     return "\n".join(out + styles) + "\n"

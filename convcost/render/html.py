@@ -14,7 +14,7 @@ from ..analysis.report import Report
 from ..model.program import Program
 from ..model.runs import dilated_runs
 from . import fmt
-from .graphtext import _fill
+from .graphtext import fill, fills
 from .layout import HEIGHT, WIDTH, layout
 
 if TYPE_CHECKING:
@@ -96,8 +96,7 @@ def _json(data: Any) -> str:
 def _svg(report: Report, program: Program, prediction: Prediction | None) -> str:
     drawn = layout(program)
     n = len(program.inputs)
-    costs = [prediction.layers[r.path].ms if prediction is not None else r.macs for r in report.layers]
-    top = max(costs, default=0) or 1
+    colours = fills(report, prediction)
     outputs = set(program.outputs)
     gridding = {name for run in dilated_runs(program) if run.grids for name in run.names}
     out = [f'<svg viewBox="0 0 {drawn.width:g} {drawn.height:g}" xmlns="http://www.w3.org/2000/svg" role="img">',
@@ -112,17 +111,17 @@ def _svg(report: Report, program: Program, prediction: Prediction | None) -> str
     for t, box in enumerate(drawn.boxes):
         if t < n:
             name, shape = program.inputs[t]
-            lines, fill, cls, index = [name, fmt.shape(shape)], _fill(0), "node input", ""
+            lines, colour, cls, index = [name, fmt.shape(shape)], fill(0), "node input", ""
         else:
             r = report.layers[t - n]
             lines = [r.name, f"{r.kind} → {fmt.shape(r.output)}", f"{fmt.count(r.params)} params · {fmt.count(r.macs)} MACs"]
-            fill, cls, index = _fill(costs[t - n] / top), "node", f' data-i="{t - n}"'
+            colour, cls, index = colours[t - n], "node", f' data-i="{t - n}"'
         cls += " output" if t in outputs else ""
         cls += " grids" if t >= n and report.layers[t - n].name in gridding else ""
         texts = "".join(f'<text x="{box.x + 8:g}" y="{box.y + 15 + 14 * k:g}"{BOLD if not k else ""}>{escape(_clip(line))}</text>'
                         for k, line in enumerate(lines))  # fmt: skip
         out.append(f'<g class="{cls}"{index}><title>{escape(lines[0])}</title>'
-                   f'<rect x="{box.x:g}" y="{box.y:g}" width="{WIDTH}" height="{HEIGHT}" fill="{fill}"/>{texts}</g>')  # fmt: skip
+                   f'<rect x="{box.x:g}" y="{box.y:g}" width="{WIDTH}" height="{HEIGHT}" fill="{colour}"/>{texts}</g>')  # fmt: skip
     return "\n".join(out + ["</svg>"])
 
 

@@ -100,11 +100,10 @@ def report_table(report: Report, width: int | None = None, prediction: Predictio
         parts.append(Text(predicted.summary_line(prediction)))
     if t.training is not None and shown.layers:
         parts.append(Text("training step: MACs per layer (∂ = gradient of)", style="bold"))
-        if shown.layers:
-            body, total_row = training_rows(shown)
-            table = fit(TRAINING, body, width, total=total_row)
-            parts.append(table.table)
-            tables.append(table)
+        body, total_row = training_rows(shown)
+        table = fit(TRAINING, body, width, total=total_row)
+        parts.append(table.table)
+        tables.append(table)
     note = hidden_note(width, *tables)
     if note:
         parts.append(Text(note, style="yellow"))

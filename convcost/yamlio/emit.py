@@ -45,14 +45,11 @@ def stack_data(stack: Stack) -> dict[str, Any]:
     return data
 
 
-def write_rewrites(model: Path, result: Any, folder: Path, output: Path | None = None) -> list[Path]:
-    """Each rewritten design of a comparison as MODEL.REWRITE.yaml in ``folder`` (atomically); none
-    may be the --output file ``output`` (checked before anything is written)."""
+def _prepare(folder: Path, targets: list[Path], output: Path | None) -> None:
+    """--emit-yaml's checks before anything is written: no target is the --output file; the folder exists."""
     from ..errors import ConvcostError
-    from ..output import atomic_writer, same_file
-    from .read import dump
+    from ..output import same_file
 
-    targets = [folder / f"{model.stem}.{variant.name.replace(':', '-').replace('+', '-')}.yaml" for variant in result.variants[1:]]
     for target in targets:
         if output is not None and same_file(target, output):
             raise ConvcostError(f"--emit-yaml {folder}: would write {target}, which is also the --output file; refusing")
@@ -60,6 +57,16 @@ def write_rewrites(model: Path, result: Any, folder: Path, output: Path | None =
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ConvcostError(f"--emit-yaml: cannot create {folder}: {exc.strerror}") from None
+
+
+def write_rewrites(model: Path, result: Any, folder: Path, output: Path | None = None) -> list[Path]:
+    """Each rewritten design of a comparison as MODEL.REWRITE.yaml in ``folder`` (atomically); none
+    may be the --output file ``output`` (checked before anything is written)."""
+    from ..output import atomic_writer
+    from .read import dump
+
+    targets = [folder / f"{model.stem}.{variant.name.replace(':', '-').replace('+', '-')}.yaml" for variant in result.variants[1:]]
+    _prepare(folder, targets, output)
     written = []
     for target, variant, rewritten in zip(targets, result.variants[1:], result.stacks[1:]):
         data = structured(model, result.stacks[0], rewritten, variant.changed)
@@ -72,17 +79,11 @@ def write_rewrites(model: Path, result: Any, folder: Path, output: Path | None =
 
 def write_scaled(model: Path, stack: Stack, label: str, folder: Path, output: Path | None = None) -> Path:
     """A scaled configuration (convcost fit) as MODEL.LABEL.yaml in ``folder``, layer by layer, atomically."""
-    from ..errors import ConvcostError
-    from ..output import atomic_writer, same_file
+    from ..output import atomic_writer
     from .read import dump
 
     target = folder / f"{model.stem}.{label}.yaml"
-    if output is not None and same_file(target, output):
-        raise ConvcostError(f"--emit-yaml {folder}: would write {target}, which is also the --output file; refusing")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ConvcostError(f"--emit-yaml: cannot create {folder}: {exc.strerror}") from None
+    _prepare(folder, [target], output)
     with atomic_writer(target, "--emit-yaml") as handle:
         handle.write(dump(stack_data(stack), f"# {model.name} scaled by convcost fit ({label}), layer by layer\n"))
     return target
